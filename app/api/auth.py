@@ -1,0 +1,69 @@
+"""The API's token endpoint, with the same password, lockout and second factor as the web.
+
+POST /api/v1/security/login {"username": e-mail, "password": …, "provider": "db"}
+  → 200 with tokens when the account has no second factor, or
+  → 401 {"second_factor": "email"|"totp", "mfa_token": …} (an e-mail code is sent);
+POST /api/v1/security/login {"mfa_token": …, "code": …} → 200 with tokens.
+No token is ever issued before the second factor is checked.
+"""
+from flask import current_app, request
+from flask_appbuilder.api import expose, safe
+from flask_appbuilder.security.api import SecurityApi
+from flask_jwt_extended import create_access_token, create_refresh_token
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.extensions import db
+from app.services import auth
+
+_SALT = "novadesk-api-second-factor"
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+class NovaSecurityApi(SecurityApi):
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self.response_400(message="Le corps de la requête doit être un objet JSON.")
+        try:
+            if "mfa_token" in payload:
+                user = self._user_from_second_factor(payload)
+            else:
+                user = auth.check_password_login(payload.get("username") or payload.get("email"), payload.get("password"))
+                method = auth.second_factor_method(user)
+                if method is not None:
+                    if method == auth.METHOD_EMAIL:
+                        auth.send_email_code(user)
+                    db.session.commit()
+                    token = _serializer().dumps({"uid": user.id})
+                    return self.response(
+                        401,
+                        message="Second facteur requis.",
+                        second_factor=method,
+                        mfa_token=token,
+                    )
+        except auth.LoginRefused as refused:
+            db.session.commit()  # keep the failure count and the log entry
+            return self.response_401() if not refused.message else self.response(401, message=refused.message)
+        auth.record_successful_login(user, channel="api")
+        db.session.commit()
+        tokens = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
+        if payload.get("refresh"):
+            tokens["refresh_token"] = create_refresh_token(identity=str(user.id))
+        return self.response(200, **tokens)
+
+    def _user_from_second_factor(self, payload):
+        minutes = current_app.config["TWO_FACTOR_CODE_MINUTES"]
+        try:
+            data = _serializer().loads(str(payload.get("mfa_token")), max_age=minutes * 60)
+        except (BadSignature, SignatureExpired):
+            raise auth.LoginRefused("Jeton de second facteur invalide ou expiré : recommencez la connexion.")
+        user = db.session.get(auth.NovaUser, data.get("uid"))
+        if user is None or not user.active:
+            raise auth.LoginRefused(auth.GENERIC_LOGIN_ERROR)
+        auth.verify_second_factor(user, str(payload.get("code") or ""))
+        return user

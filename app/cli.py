@@ -1,0 +1,54 @@
+"""`flask novadesk …` commands."""
+import click
+from flask import current_app
+from flask_migrate import upgrade
+
+from app.extensions import db
+
+
+def sync_permissions_and_roles(reset_roles=False):
+    from app.security.roles import sync_roles
+
+    appbuilder = current_app.appbuilder
+    appbuilder.add_permissions(update_perms=True)
+    sync_roles(appbuilder.sm, reset=reset_roles)
+    db.session.commit()
+
+
+def register(app):
+    group = click.Group("novadesk", help="NovaDesk administration.")
+
+    @group.command("init")
+    @click.option("--demo/--no-demo", default=True, help="Load the demo data when the database is empty.")
+    def init(demo):
+        """Migrate the database, sync permissions and roles, load demo data if empty."""
+        upgrade()
+        sync_permissions_and_roles()
+        if demo:
+            from seeds.demo import load_demo_if_empty
+
+            click.echo(load_demo_if_empty())
+
+    @group.command("sync-roles")
+    @click.option("--reset", is_flag=True, help="Give the catalogue roles their default permissions back.")
+    def sync_roles_command(reset):
+        """Create missing roles and permissions."""
+        sync_permissions_and_roles(reset_roles=reset)
+        click.echo("Roles and permissions are up to date.")
+
+    @group.command("seed")
+    def seed():
+        """Load (or complete) the demo data; running it again changes nothing."""
+        from seeds.demo import load_demo
+
+        sync_permissions_and_roles()
+        click.echo(load_demo())
+
+    @group.command("worker")
+    def worker():
+        """Run the background worker in this process (scaled-out deployments)."""
+        from app.worker import run_forever
+
+        run_forever(current_app._get_current_object())
+
+    app.cli.add_command(group)

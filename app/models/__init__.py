@@ -1,0 +1,6 @@
+"""Every table of NovaDesk; importing this package registers them all."""
+from app.models.audit import ActivityLog  # noqa: F401
+from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, RecoveryCode, RolePolicy  # noqa: F401
+from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
+from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
+from app.models.people import NovaUser  # noqa: F401

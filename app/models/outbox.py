@@ -1,0 +1,34 @@
+"""Outgoing mail, written in the same transaction as the change that caused it."""
+from flask_appbuilder import Model
+from sqlalchemy import Column, Integer, String, Text
+
+from app.models.types import UTCDateTime, utcnow
+
+
+class OutboxStatus:
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after every retry
+    KEPT = "kept"  # no mail server configured: shown in the development mailbox
+    LABELS = {QUEUED: "En attente", SENT: "Envoyé", FAILED: "En échec", KEPT: "Conservé (boîte de développement)"}
+
+
+class OutboxMail(Model):
+    __tablename__ = "outbox_mail"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(50), nullable=False)  # e.g. two_factor_code, account_created
+    recipient = Column(String(320), nullable=False, index=True)
+    subject = Column(String(300), nullable=False)
+    body_text = Column(Text, nullable=False)
+    body_html = Column(Text, nullable=True)
+    status = Column(String(20), nullable=False, default=OutboxStatus.QUEUED, index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=True)
+    created_on = Column(UTCDateTime, nullable=False, default=utcnow)
+    next_attempt_on = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    sent_on = Column(UTCDateTime, nullable=True)
+
+    @property
+    def status_label(self):
+        return OutboxStatus.LABELS.get(self.status, self.status)

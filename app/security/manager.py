@@ -1,0 +1,78 @@
+"""NovaDesk's FAB security manager: our user model, login with a second factor, audit."""
+from flask import current_app, g, session
+from flask_appbuilder.security.sqla.manager import SecurityManager
+
+from app.models import NovaUser
+
+
+class NovaSecurityManager(SecurityManager):
+    user_model = NovaUser
+    userstatschartview = None  # FAB's chart view loads Google's servers
+
+    def __init__(self, appbuilder):
+        from app.api.auth import NovaSecurityApi
+        from app.views.auth import NovaAuthView
+        from app.views.users import NovaUserDBModelView, NovaUserInfoEditView
+
+        self.authdbview = NovaAuthView
+        self.userdbmodelview = NovaUserDBModelView
+        self.userinfoeditview = NovaUserInfoEditView
+        self.security_api = NovaSecurityApi
+        super().__init__(appbuilder)
+        babel = current_app.extensions.get("babel")
+        if babel is not None:
+            babel.timezone_selector = _user_timezone
+
+    def register_views(self):
+        super().register_views()
+        # FAB's limiter covers the login form only; the API's token endpoint needs it too.
+        if current_app.config.get("RATELIMIT_ENABLED"):
+            api_blueprint = current_app.blueprints.get("NovaSecurityApi")
+            if api_blueprint is not None:
+                self.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(api_blueprint)
+
+    def load_user(self, pk):
+        user = super().load_user(pk)
+        if user is not None and session.get("locale") is None:
+            session["locale"] = user.locale
+        return user
+
+    def validate_api_key(self, api_key_string):
+        """FAB's check, loading NovaDesk's user (FAB's relationship yields its base class)
+        and keeping the hash check off the gevent hub."""
+        from datetime import datetime
+
+        from app.extensions import db
+        from app.security.passwords import check_password
+
+        api_key = (
+            db.session.query(self.api_key_model)
+            .filter(self.api_key_model.lookup_hash == self._compute_lookup_hash(api_key_string))
+            .one_or_none()
+        )
+        if api_key is None or not api_key.is_active or not check_password(api_key.key_hash, api_key_string):
+            return None
+        user = db.session.get(NovaUser, api_key.user_id)
+        if user is None or not user.active:
+            return None
+        api_key.last_used_on = datetime.now()
+        db.session.commit()
+        g.user = user
+        g._api_key_user = True
+        return user
+
+    def auth_user_db(self, username, password):
+        """FAB's own callers (e.g. `flask fab` commands) get the same checks as our login."""
+        from app.services.auth import LoginRefused, check_password_login
+
+        try:
+            return check_password_login(username, password)
+        except LoginRefused:
+            return None
+
+
+def _user_timezone():
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "timezone", None):
+        return user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]

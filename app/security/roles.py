@@ -1,0 +1,90 @@
+"""The role catalogue: NovaDesk's roles and the permissions each starts with.
+
+These are only starting points: the roles live in the database and admins edit them in FAB's
+permission matrix. `sync_roles` creates a missing role with its defaults and leaves an
+existing one alone unless asked to reset it. Patterns are anchored regular expressions over
+(view or menu name, permission name).
+"""
+import re
+
+ADMIN = "Admin"
+SUPERVISOR = "Supervisor"
+AGENT = "Agent"
+COMMERCIAL = "Commercial"
+CLIENT = "Client"
+RESELLER = "Reseller"
+
+ROLE_LABELS = {
+    ADMIN: "Administrateur",
+    SUPERVISOR: "Superviseur",
+    AGENT: "Agent de support",
+    COMMERCIAL: "Commercial",
+    CLIENT: "Utilisateur client",
+    RESELLER: "Revendeur",
+}
+
+# What every signed-in person may do: see their profile, edit it, change their password,
+# manage their own second factor, read the product list.
+_EVERYONE = [
+    ("UserDBModelView", "can_userinfo"),
+    ("UserInfoEditView", "can_this_form_(get|post)"),
+    ("ResetMyPasswordView", "can_this_form_(get|post)"),
+    ("AccountSecurity", "can_.*"),
+    ("Products", "can_(list|show)"),
+    ("Directory", "can_(list|show)"),
+    ("Organisations", "can_(list|show)"),
+    ("(OrganisationApi|ProductApi)", "can_(get|info)"),
+    ("(Products|Directory|Organisations)", "menu_access"),
+    ("(Annuaire|Référentiel)", "menu_access"),
+]
+
+_STAFF = _EVERYONE + [
+    ("Directory", "can_.*"),
+]
+
+ROLE_DEFAULTS = {
+    SUPERVISOR: _STAFF,
+    AGENT: _STAFF,
+    COMMERCIAL: _EVERYONE,
+    CLIENT: _EVERYONE,
+    RESELLER: _EVERYONE,
+}
+
+# Second factor required by default (admins change it per role in "Double authentification").
+TWO_FACTOR_REQUIRED_BY_DEFAULT = {ADMIN, SUPERVISOR}
+
+
+def _matches(patterns, view_name, permission_name):
+    return any(
+        re.fullmatch(view_pattern, view_name) and re.fullmatch(perm_pattern, permission_name)
+        for view_pattern, perm_pattern in patterns
+    )
+
+
+def sync_roles(sm, reset=False):
+    """Create missing roles (with their 2FA policy) and give new ones their defaults."""
+    from app.extensions import db
+    from app.models import RolePolicy
+
+    all_permission_views = sm.session.query(sm.permissionview_model).all()
+    if sm.find_role(sm.auth_role_public) is None:
+        db.session.add(sm.role_model(name=sm.auth_role_public))  # anonymous visitors: no rights
+    for name in [ADMIN, *ROLE_DEFAULTS]:
+        role = sm.find_role(name)
+        created = role is None
+        if created:
+            role = sm.role_model(name=name)
+            db.session.add(role)
+        if name != ADMIN and (created or reset):
+            role.permissions = [
+                pv
+                for pv in all_permission_views
+                if pv.view_menu and pv.permission and _matches(ROLE_DEFAULTS[name], pv.view_menu.name, pv.permission.name)
+            ]
+        db.session.flush()
+        if db.session.query(RolePolicy).filter_by(role_id=role.id).first() is None:
+            db.session.add(RolePolicy(role_id=role.id, two_factor_required=name in TWO_FACTOR_REQUIRED_BY_DEFAULT))
+    # Admin holds every permission, including the ones views added since it was created.
+    admin = sm.find_role(ADMIN)
+    admin.permissions = all_permission_views
+    db.session.flush()

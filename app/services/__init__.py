@@ -1,0 +1,10 @@
+"""Domain logic: the one door for every action. Services flush, never commit."""
+
+
+class ServiceError(Exception):
+    """A refusal a person can read; adapters show `message` and change nothing."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}

@@ -1,0 +1,130 @@
+"""People: create, change, deactivate. A deactivated user keeps every trace of their work."""
+from flask import current_app
+from sqlalchemy import func
+
+from app.extensions import db
+from app.models import NovaUser, Organisation
+from app.security import roles as role_catalogue
+from app.security.passwords import hash_password
+from app.services import ServiceError, audit
+
+
+def validate_password(password):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if not password or len(password) < minimum:
+        raise ServiceError(f"Le mot de passe doit contenir au moins {minimum} caractères.")
+    if password.isdigit() or password.isalpha():
+        raise ServiceError("Le mot de passe doit mêler lettres et chiffres ou symboles.")
+
+
+def email_taken(email):
+    return db.session.query(NovaUser.id).filter(func.lower(NovaUser.email) == email.strip().lower()).first() is not None
+
+
+def create_user(*, email, first_name, last_name, password, role_names, organisation=None, password_hash=None, **fields):
+    """Create an account. `password_hash` lets an approved account request keep the password
+    its author chose without ever storing it in clear."""
+    email = email.strip().lower()
+    if email_taken(email):
+        raise ServiceError("Un compte existe déjà avec cette adresse e-mail.")
+    if password_hash is None:
+        validate_password(password)
+        password_hash = hash_password(password)
+    sm = current_app.appbuilder.sm
+    user_roles = [sm.find_role(name) for name in role_names]
+    if any(role is None for role in user_roles):
+        raise ServiceError(f"Rôle inconnu parmi {role_names}.")
+    user = NovaUser(
+        email=email,
+        username=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        password=password_hash,
+        active=True,
+        roles=user_roles,
+        organisation=organisation,
+        **fields,
+    )
+    if "timezone" not in fields:
+        user.timezone = current_app.config["DEFAULT_TIMEZONE"]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def deactivate_user(actor, user):
+    if actor is not None and actor.id == user.id:
+        raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+    if not user.active:
+        return user
+    user.active = False
+    audit.record(db.session, "user.deactivated", actor=actor, subject_user=user, target=user)
+    return user
+
+
+def reactivate_user(actor, user):
+    if user.active:
+        return user
+    user.active = True
+    user.locked_until = None
+    user.fail_login_count = 0
+    audit.record(db.session, "user.reactivated", actor=actor, subject_user=user, target=user)
+    return user
+
+
+def change_password(user, new_password):
+    validate_password(new_password)
+    user.password = hash_password(new_password)
+    user.locked_until = None
+    user.fail_login_count = 0
+    audit.record(db.session, "user.password_changed", subject_user=user, target=user)
+
+
+def update_preferences(user, *, locale=None, timezone=None, phone=None, first_name=None, last_name=None):
+    from zoneinfo import available_timezones
+
+    if locale is not None:
+        if locale not in current_app.config["LANGUAGES"]:
+            raise ServiceError("Langue inconnue.")
+        user.locale = locale
+    if timezone is not None:
+        if timezone not in available_timezones():
+            raise ServiceError("Fuseau horaire inconnu.")
+        user.timezone = timezone
+    if phone is not None:
+        user.phone = phone.strip() or None
+    if first_name:
+        user.first_name = first_name.strip()
+    if last_name:
+        user.last_name = last_name.strip()
+
+
+def is_commercial(user):
+    return user is not None and role_catalogue.COMMERCIAL in user.role_names
+
+
+def check_organisation(organisation):
+    """Rules an organisation must satisfy whatever screen or import wrote it."""
+    errors = {}
+    domains = [d.strip().lower().lstrip("@") for d in (organisation.email_domains or "").replace(",", " ").split()]
+    organisation.email_domains = " ".join(sorted(set(domains)))
+    for domain in domains:
+        if "." not in domain or " " in domain:
+            errors["email_domains"] = f"« {domain} » n'est pas un nom de domaine."
+        clash = (
+            db.session.query(Organisation)
+            .filter(Organisation.id != organisation.id, Organisation.email_domains.contains(domain))
+            .all()
+        )
+        if any(domain in other.domain_list for other in clash):
+            errors["email_domains"] = f"Le domaine « {domain} » appartient déjà à une autre organisation."
+    if organisation.account_manager is not None and not is_commercial(organisation.account_manager):
+        errors["account_manager"] = "Le responsable de compte doit avoir le rôle Commercial."
+    if organisation.reseller is not None:
+        if organisation.reseller.kind != "reseller":
+            errors["reseller"] = "Le revendeur choisi n'est pas une organisation de type revendeur."
+        if organisation.reseller_id == organisation.id:
+            errors["reseller"] = "Une organisation ne peut pas être son propre revendeur."
+    if errors:
+        raise ServiceError("Organisation invalide : " + " ".join(errors.values()), errors)
+    return organisation

@@ -1,0 +1,124 @@
+""""Sécurité du compte": each person manages their own second factor (U3)."""
+import base64
+
+import segno
+from flask import flash, g, redirect, session, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+
+from app.extensions import db
+from app.models import NovaUser
+from app.services import ServiceError, auth
+from app.views.forms import DisableTotpForm, EmailFactorForm, EnableTotpForm
+
+_ENROLMENT = "novadesk_totp_enrolment"
+
+
+def _qr_data_uri(text):
+    """The QR code is drawn here, as an inline SVG image: the secret never leaves the server."""
+    svg = segno.make(text, error="m").svg_inline(scale=5, dark="#000000", light="#ffffff")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+class AccountSecurityView(BaseView):
+    class_permission_name = "AccountSecurity"
+    route_base = "/account/security"
+    default_view = "overview"
+
+    def _me(self):
+        return db.session.get(NovaUser, g.user.id)
+
+    def _page(self, **extra):
+        user = self._me()
+        return self.render_template(
+            "novadesk/account_security.html",
+            user=user,
+            role_requires=auth.two_factor_required_by_role(user),
+            remaining_codes=auth.remaining_recovery_codes(user),
+            email_form=EmailFactorForm(enabled=user.two_factor_email),
+            disable_form=DisableTotpForm(),
+            title="Sécurité du compte",
+            **extra,
+        )
+
+    @expose("/")
+    @has_access
+    @permission_name("show")
+    def overview(self):
+        return self._page()
+
+    @expose("/totp/start", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def totp_start(self):
+        secret = auth.new_totp_secret()
+        session[_ENROLMENT] = secret
+        return redirect(url_for(".totp_confirm"))
+
+    @expose("/totp/confirm", methods=["GET", "POST"])
+    @has_access
+    @permission_name("edit")
+    def totp_confirm(self):
+        secret = session.get(_ENROLMENT)
+        if not secret:
+            return redirect(url_for(".overview"))
+        user = self._me()
+        form = EnableTotpForm()
+        if form.validate_on_submit():
+            try:
+                codes = auth.enable_totp(user, secret, form.code.data)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                session.pop(_ENROLMENT, None)
+                flash("Application d'authentification activée.", "success")
+                return self._page(new_codes=codes)
+        uri = auth.totp_provisioning_uri(user, secret)
+        return self.render_template(
+            "novadesk/totp_enrol.html", form=form, qr=_qr_data_uri(uri), secret=secret, title="Activer une application d'authentification"
+        )
+
+    @expose("/totp/disable", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def totp_disable(self):
+        form = DisableTotpForm()
+        if form.validate_on_submit():
+            try:
+                auth.disable_totp(self._me(), form.code.data)
+            except ServiceError as error:
+                db.session.commit()  # a wrong code stays in the log
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                flash("Application d'authentification désactivée.", "success")
+        return redirect(url_for(".overview"))
+
+    @expose("/recovery-codes", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def recovery_codes(self):
+        user = self._me()
+        if not user.totp_enabled:
+            return redirect(url_for(".overview"))
+        codes = auth.regenerate_recovery_codes(user)
+        db.session.commit()
+        return self._page(new_codes=codes)
+
+    @expose("/email", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def email_factor(self):
+        form = EmailFactorForm()
+        if form.validate_on_submit():
+            try:
+                auth.set_email_second_factor(self._me(), form.enabled.data)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                flash("Préférence enregistrée.", "success")
+        return redirect(url_for(".overview"))

@@ -1,0 +1,172 @@
+"""Admin screens: activity log, account requests, 2FA per role, API keys, development mailbox."""
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_appbuilder.security.sqla.models import ApiKey
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.extensions import db
+from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
+from app.services import ServiceError, accounts
+from app.views.formatting import datetime_formatters, local_datetime
+
+
+class ActivityLogView(ModelView):
+    datamodel = SQLAInterface(ActivityLog)
+    class_permission_name = "ActivityLog"
+    route_base = "/activity"
+    include_route_methods = {"list", "show"}
+    list_title = "Journal d'activité"
+    show_title = "Entrée du journal"
+    label_columns = {"at": "Date", "actor": "Auteur", "action": "Action", "target_type": "Type d'objet", "target_label": "Objet", "subject_user": "Utilisateur concerné", "details": "Détails", "ip_address": "Adresse IP"}
+    list_columns = ["at", "actor", "action", "target_label", "subject_user", "ip_address"]
+    show_columns = ["at", "actor", "action", "target_type", "target_label", "subject_user", "details", "ip_address"]
+    search_columns = ["subject_user", "actor", "action", "target_type", "at", "ip_address"]
+    base_order = ("at", "desc")
+    page_size = 50
+    formatters_columns = datetime_formatters("at")
+
+
+class AccountRequestModelView(ModelView):
+    datamodel = SQLAInterface(AccountRequest)
+    class_permission_name = "AccountRequests"
+    route_base = "/account-requests"
+    include_route_methods = {"list", "show", "edit", "action_post"}
+    list_title = "Demandes de compte"
+    show_title = "Demande de compte"
+    edit_title = "Rattacher la demande à une organisation"
+    label_columns = {"first_name": "Prénom", "last_name": "Nom", "email": "Adresse e-mail", "phone": "Téléphone", "organisation_name": "Organisation déclarée", "organisation": "Organisation rattachée", "message": "Message", "status_label": "État", "status": "État", "created_on": "Demandée le", "confirmed_on": "Confirmée le", "decided_on": "Décidée le", "decided_by": "Décidée par", "user": "Compte créé"}
+    list_columns = ["created_on", "first_name", "last_name", "email", "organisation_name", "status_label", "organisation"]
+    show_columns = ["first_name", "last_name", "email", "phone", "organisation_name", "message", "status_label", "organisation", "created_on", "confirmed_on", "decided_on", "decided_by", "user"]
+    edit_columns = ["organisation"]
+    search_columns = ["email", "organisation_name", "status", "created_on"]
+    base_order = ("created_on", "desc")
+    formatters_columns = datetime_formatters("created_on", "confirmed_on", "decided_on")
+
+    @action("approve", "Approuver", "Créer les comptes des demandes sélectionnées ?", "fa-check")
+    def approve(self, items):
+        return self._decide(items, lambda item: accounts.approve_account_request(g.user, item, item.organisation))
+
+    @action("reject", "Refuser", "Refuser les demandes sélectionnées ?", "fa-xmark")
+    def reject(self, items):
+        return self._decide(items, lambda item: accounts.reject_account_request(g.user, item))
+
+    def _decide(self, items, decide):
+        done = 0
+        for item in items if isinstance(items, list) else [items]:
+            try:
+                with db.session.begin_nested():
+                    decide(item)
+                done += 1
+            except ServiceError as error:
+                flash(f"{item.email} : {error.message}", "warning")
+        db.session.commit()
+        if done:
+            flash(f"{done} demande(s) traitée(s).", "success")
+        return redirect(self.get_redirect())
+
+
+class RolePolicyView(ModelView):
+    datamodel = SQLAInterface(RolePolicy)
+    class_permission_name = "RolePolicies"
+    route_base = "/role-policies"
+    include_route_methods = {"list", "edit"}
+    list_title = "Double authentification par rôle"
+    edit_title = "Double authentification du rôle"
+    label_columns = {"role": "Rôle", "two_factor_required": "Double authentification obligatoire"}
+    description_columns = {"two_factor_required": "Les membres du rôle doivent saisir un code (e-mail ou application) à chaque connexion."}
+    list_columns = ["role", "two_factor_required"]
+    edit_columns = ["two_factor_required"]
+
+
+class IssueApiKeyForm(FlaskForm):
+    user_email = StringField("Adresse e-mail de l'utilisateur", validators=[DataRequired(), Length(max=320)])
+    name = StringField("Nom de la clé (usage)", validators=[DataRequired(), Length(max=100)])
+    expires_on = DateField("Expire le (facultatif)", validators=[Optional()])
+
+
+class ApiKeyView(ModelView):
+    """API keys: separate credentials admins issue, and revoke, for scripts and the ERP."""
+
+    datamodel = SQLAInterface(ApiKey)
+    class_permission_name = "ApiKeys"
+    route_base = "/api-keys"
+    include_route_methods = {"list", "show", "action_post", "issue"}
+    list_title = "Clés d'API"
+    show_title = "Clé d'API"
+    label_columns = {"name": "Nom", "user": "Utilisateur", "key_prefix": "Préfixe", "created_on": "Créée le", "expires_on": "Expire le", "revoked_on": "Révoquée le", "last_used_on": "Dernière utilisation", "active": "Active"}
+    list_columns = ["name", "user", "created_on", "expires_on", "last_used_on", "revoked_on"]
+    show_columns = list_columns
+    base_order = ("created_on", "desc")
+    list_template = "novadesk/api_keys.html"
+    formatters_columns = {c: local_datetime for c in ("created_on", "expires_on", "last_used_on", "revoked_on")}
+
+    @expose("/issue", methods=["GET", "POST"])
+    @has_access
+    @permission_name("add")
+    def issue(self):
+        from datetime import datetime, time, timezone
+
+        from app.services import audit
+        from app.services.auth import find_user_by_email
+
+        form = IssueApiKeyForm()
+        if form.validate_on_submit():
+            user = find_user_by_email(form.user_email.data)
+            if user is None or not user.active:
+                flash("Aucun utilisateur actif avec cette adresse.", "danger")
+            else:
+                expires = datetime.combine(form.expires_on.data, time.max) if form.expires_on.data else None
+                created = self.appbuilder.sm.create_api_key(user, form.name.data, expires_on=expires)
+                audit.record(db.session, "api_key.issued", subject_user=user, target=user, details={"name": form.name.data})
+                db.session.commit()
+                flash(f"Clé créée pour {user.email}. Copiez-la maintenant, elle ne sera plus affichée : {created['key']}", "success")
+                return redirect(url_for(".list"))
+        return self.render_template("novadesk/api_key_issue.html", form=form, title="Émettre une clé d'API", appbuilder=self.appbuilder)
+
+    @action("revoke", "Révoquer", "Révoquer les clés sélectionnées ? Les scripts qui les utilisent seront refusés.", "fa-ban")
+    def revoke(self, items):
+        from app.models.types import utcnow
+        from app.services import audit
+
+        for key in items if isinstance(items, list) else [items]:
+            key.revoked_on = utcnow().replace(tzinfo=None)
+            key.active = False
+            audit.record(db.session, "api_key.revoked", subject_user=key.user, target=key.user, details={"name": key.name})
+        db.session.commit()
+        flash("Clé(s) révoquée(s).", "success")
+        return redirect(self.get_redirect())
+
+
+class DevMailboxView(BaseView):
+    """Every mail NovaDesk wrote, as the recipient would read it (admins only)."""
+
+    class_permission_name = "DevMailbox"
+    route_base = "/dev-mailbox"
+    default_view = "inbox"
+
+    @expose("/")
+    @has_access
+    @permission_name("list")
+    def inbox(self):
+        recipient = request.args.get("to", "").strip().lower()
+        query = db.session.query(OutboxMail).order_by(OutboxMail.id.desc())
+        if recipient:
+            query = query.filter(OutboxMail.recipient == recipient)
+        mails = query.limit(200).all()
+        return self.render_template("novadesk/mailbox.html", mails=mails, recipient=recipient, local_datetime=local_datetime, title="Boîte de développement")
+
+    @expose("/<int:mail_id>")
+    @has_access
+    @permission_name("show")
+    def read(self, mail_id):
+        mail = db.session.get(OutboxMail, mail_id)
+        if mail is None:
+            abort(404)
+        return self.render_template("novadesk/mail_read.html", mail=mail, local_datetime=local_datetime, title=mail.subject)
+
+

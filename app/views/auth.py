@@ -1,0 +1,141 @@
+"""Sign-in pages: password, second factor, sign-out, forgotten password.
+
+Thin adapters: each parses the form, calls app/services/auth.py or accounts.py, commits once,
+and renders. The pending second-factor state lives in the signed session for a few minutes.
+"""
+import time
+
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_login import login_user, logout_user
+
+from app.extensions import db
+from app.services import ServiceError, accounts, auth
+from app.views.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+
+_PENDING = "novadesk_pending_login"
+
+
+class NovaAuthView(AuthDBView):
+    login_template = "novadesk/login.html"
+
+    def _pending_user(self):
+        pending = session.get(_PENDING)
+        if not pending:
+            return None
+        if time.time() - pending.get("at", 0) > current_app.config["TWO_FACTOR_CODE_MINUTES"] * 60:
+            session.pop(_PENDING, None)
+            return None
+        user = db.session.get(auth.NovaUser, pending.get("uid"))
+        return user if user is not None and user.active else None
+
+    def _finish_login(self, user, next_url):
+        session.pop(_PENDING, None)
+        auth.record_successful_login(user)
+        db.session.commit()
+        session["locale"] = user.locale
+        login_user(user, remember=False)
+        return redirect(get_safe_redirect(next_url or ""))
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self.appbuilder.get_url_for_index)
+        form = LoginForm()
+        if form.validate_on_submit():
+            next_url = request.args.get("next", "")
+            try:
+                user = auth.check_password_login(form.email.data, form.password.data)
+            except auth.LoginRefused as refused:
+                db.session.commit()
+                flash(refused.message, "danger")
+                return self.render_template(self.login_template, form=form, title="Connexion", appbuilder=self.appbuilder)
+            method = auth.second_factor_method(user)
+            if method is None:
+                return self._finish_login(user, next_url)
+            if method == auth.METHOD_EMAIL:
+                auth.send_email_code(user)
+            db.session.commit()
+            session[_PENDING] = {"uid": user.id, "at": time.time(), "next": next_url}
+            return redirect(url_for(".verify"))
+        return self.render_template(self.login_template, form=form, title="Connexion", appbuilder=self.appbuilder)
+
+    @expose("/login/verify", methods=["GET", "POST"])
+    def verify(self):
+        user = self._pending_user()
+        if user is None:
+            flash("Votre connexion a expiré : saisissez à nouveau vos identifiants.", "warning")
+            return redirect(url_for(".login"))
+        form = CodeForm()
+        method = auth.second_factor_method(user)
+        if form.validate_on_submit():
+            try:
+                auth.verify_second_factor(user, form.code.data)
+            except auth.LoginRefused as refused:
+                db.session.commit()
+                flash(refused.message, "danger")
+                if auth.is_locked(user):
+                    session.pop(_PENDING, None)
+                    return redirect(url_for(".login"))
+            else:
+                return self._finish_login(user, session.get(_PENDING, {}).get("next"))
+        return self.render_template(
+            "novadesk/verify.html", form=form, method=method, email=user.email, title="Vérification", appbuilder=self.appbuilder
+        )
+
+    @expose("/login/resend", methods=["POST"])
+    def resend(self):
+        user = self._pending_user()  # CSRFProtect has already checked the token
+        if user is None:
+            return redirect(url_for(".login"))
+        if auth.second_factor_method(user) == auth.METHOD_EMAIL:
+            auth.send_email_code(user)
+            db.session.commit()
+            flash("Un nouveau code vient de vous être envoyé.", "info")
+        return redirect(url_for(".verify"))
+
+    @expose("/logout/")
+    def logout(self):
+        user = g.user if g.user is not None and g.user.is_authenticated else None
+        if user is not None:
+            auth.record_logout(user)
+            db.session.commit()
+        logout_user()
+        session.pop(_PENDING, None)
+        return redirect(url_for(".login"))
+
+    @expose("/forgot-password/", methods=["GET", "POST"])
+    def forgot_password(self):
+        form = ForgotPasswordForm()
+        if form.validate_on_submit():
+            accounts.request_password_reset(form.email.data)
+            db.session.commit()
+            flash(
+                "Si un compte actif correspond à cette adresse, un e-mail vient de lui être envoyé avec un lien pour "
+                "choisir un nouveau mot de passe.",
+                "info",
+            )
+            return redirect(url_for(".login"))
+        return self.render_template("novadesk/forgot_password.html", form=form, title="Mot de passe oublié", appbuilder=self.appbuilder)
+
+    @expose("/reset-password/<token>", methods=["GET", "POST"])
+    def reset_password(self, token):
+        try:
+            accounts.user_for_reset_token(token)
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return redirect(url_for(".forgot_password"))
+        form = NewPasswordForm()
+        if form.validate_on_submit():
+            try:
+                accounts.reset_password(token, form.password.data)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                flash("Votre mot de passe a été changé. Vous pouvez vous connecter.", "success")
+                return redirect(url_for(".login"))
+        return self.render_template("novadesk/reset_password.html", form=form, title="Nouveau mot de passe", appbuilder=self.appbuilder)

@@ -1,0 +1,130 @@
+"""Organisations, products and the people directory, scoped by app/security/scopes.py."""
+from flask import flash, redirect
+from flask_appbuilder import ModelView
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.security.sqla.models import Role
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from wtforms import SelectField
+
+from app.extensions import db
+from app.models import NovaUser, Organisation, OrganisationKind, Product
+from app.security import roles
+from app.services import users
+from app.views.formatting import datetime_formatters
+from app.views.scoping import scoped, visible_rows
+
+_ORG_LABELS = {
+    "name": "Nom",
+    "kind": "Type",
+    "kind_label": "Type",
+    "external_id": "Identifiant ERP",
+    "email_domains": "Domaines e-mail",
+    "phone": "Téléphone",
+    "address": "Adresse",
+    "notes": "Notes",
+    "active": "Active",
+    "reseller": "Revendeur",
+    "account_manager": "Responsable de compte (commercial)",
+    "members": "Membres",
+    "created_on": "Créée le",
+    "changed_on": "Modifiée le",
+}
+
+
+class CommercialsOnly(BaseFilter):
+    """Account-manager choices: active users with the Commercial role."""
+
+    name = "Commerciaux"
+
+    def apply(self, query, value):
+        return query.filter(NovaUser.active.is_(True), NovaUser.roles.any(Role.name == roles.COMMERCIAL))
+
+
+_REL_FIELDS = {
+    "account_manager": [["id", CommercialsOnly, None]],
+    "reseller": [["kind", FilterEqual, OrganisationKind.RESELLER]],
+}
+
+
+class OrganisationView(ModelView):
+    datamodel = SQLAInterface(Organisation)
+    class_permission_name = "Organisations"
+    route_base = "/organisations"
+    include_route_methods = {"list", "show", "add", "edit", "action_post"}
+    base_filters = scoped("organisations")
+    list_title = "Organisations"
+    show_title = "Fiche organisation"
+    add_title = "Nouvelle organisation"
+    edit_title = "Modifier l'organisation"
+    label_columns = _ORG_LABELS
+    description_columns = {
+        "email_domains": "Séparés par des espaces, ex. « cofina.ci cofina.sn ». Une demande de compte venant de ces domaines est rattachée à cette organisation.",
+        "external_id": "Clé de l'organisation dans l'ERP/CRM, pour la synchronisation.",
+        "reseller": "Pour un client revendu : l'organisation qui le revend.",
+    }
+    list_columns = ["name", "kind_label", "external_id", "account_manager", "reseller", "active"]
+    search_columns = ["name", "kind", "external_id", "account_manager", "reseller", "active"]
+    show_columns = ["name", "kind_label", "external_id", "email_domains", "phone", "address", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
+    add_columns = ["name", "kind", "external_id", "email_domains", "phone", "address", "account_manager", "reseller", "active", "notes"]
+    edit_columns = add_columns
+    add_form_extra_fields = {"kind": SelectField("Type", choices=OrganisationKind.CHOICES)}
+    edit_form_extra_fields = add_form_extra_fields
+    add_form_query_rel_fields = _REL_FIELDS
+    edit_form_query_rel_fields = _REL_FIELDS
+    order_columns = ["name", "external_id", "active"]
+    base_order = ("name", "asc")
+    formatters_columns = datetime_formatters("created_on", "changed_on")
+
+    def pre_add(self, item):
+        users.check_organisation(item)
+
+    def pre_update(self, item):
+        users.check_organisation(item)
+
+    @action("deactivate", "Désactiver", "Désactiver les organisations sélectionnées ?", "fa-ban")
+    def deactivate(self, items):
+        for organisation in visible_rows(db.session, Organisation, "organisations", items):
+            organisation.active = False
+        db.session.commit()
+        flash("Organisations désactivées.", "success")
+        return redirect(self.get_redirect())
+
+
+class ProductView(ModelView):
+    datamodel = SQLAInterface(Product)
+    class_permission_name = "Products"
+    route_base = "/products"
+    include_route_methods = {"list", "show", "add", "edit"}
+    base_filters = scoped("products")
+    list_title = "Produits"
+    show_title = "Fiche produit"
+    add_title = "Nouveau produit"
+    edit_title = "Modifier le produit"
+    label_columns = {"code": "Code", "name": "Nom", "description": "Description", "current_version": "Version actuelle", "active": "Actif", "created_on": "Créé le"}
+    list_columns = ["name", "code", "current_version", "active"]
+    search_columns = ["name", "code", "active"]
+    add_columns = ["name", "code", "current_version", "description", "active"]
+    edit_columns = add_columns
+    show_columns = add_columns + ["created_on"]
+    base_order = ("name", "asc")
+    formatters_columns = datetime_formatters("created_on")
+
+
+class DirectoryView(ModelView):
+    """Read-only directory of people: colleagues for clients, clients for their commercial,
+    everyone for support staff."""
+
+    datamodel = SQLAInterface(NovaUser)
+    class_permission_name = "Directory"
+    route_base = "/directory"
+    include_route_methods = {"list", "show"}
+    base_filters = scoped("users")
+    list_title = "Annuaire"
+    show_title = "Contact"
+    label_columns = {"full_name": "Nom", "first_name": "Prénom", "last_name": "Nom", "email": "Adresse e-mail", "phone": "Téléphone", "organisation": "Organisation", "active": "Actif", "support_level": "Niveau de support"}
+    list_columns = ["first_name", "last_name", "email", "phone", "organisation", "active"]
+    show_columns = ["first_name", "last_name", "email", "phone", "organisation", "support_level", "active"]
+    search_columns = ["first_name", "last_name", "email", "organisation", "active"]
+    base_order = ("last_name", "asc")

@@ -1,0 +1,23 @@
+"""The landing page: anonymous visitors go to the login page; others see their start page."""
+from flask import g, redirect, url_for
+from flask_appbuilder import IndexView, expose
+
+from app.security import roles, scopes
+
+
+class HomeView(IndexView):
+    index_template = "novadesk/home.html"
+
+    @expose("/")
+    def index(self):
+        user = g.user
+        if user is None or not user.is_authenticated:
+            return redirect(url_for("NovaAuthView.login"))
+        role_labels = [roles.ROLE_LABELS.get(name, name) for name in sorted(user.role_names)]
+        return self.render_template(
+            self.index_template,
+            appbuilder=self.appbuilder,
+            user=user,
+            role_labels=role_labels,
+            is_staff=scopes.is_staff(user),
+        )

@@ -1,0 +1,132 @@
+"""Settings, all from the environment (or an `.env` file at the repository root).
+
+Every name is documented in README.md. Defaults work on a laptop: an SQLite file and uploads
+under `instance/`, mail kept in the development mailbox, rate limits in memory.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_PATH = Path(os.environ.get("NOVADESK_INSTANCE", BASE_DIR / "instance"))
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _secret_key():
+    """The secret key from SECRET_KEY, or one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_PATH / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def normalise_database_url(url):
+    """`postgres://` and `postgresql://` mean psycopg2 here: psycogreen makes it cooperative
+    under gevent (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def _database_url():
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalise_database_url(url)
+    INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_PATH / 'novadesk.db'}"
+
+
+class Config:
+    APP_NAME = "NovaDesk"
+    VENDOR_NAME = os.environ.get("VENDOR_NAME", "NOVA LEAD")
+    TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "NL")
+    SECRET_KEY = _secret_key()
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    INSTANCE_DIR = str(INSTANCE_PATH)
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # used in links inside e-mails
+
+    # Flask-AppBuilder
+    FAB_SECURITY_MANAGER_CLASS = "app.security.manager.NovaSecurityManager"
+    FAB_INDEX_VIEW = "app.views.home.HomeView"
+    FAB_BASE_TEMPLATE = "novadesk/base.html"
+    FAB_ADD_SECURITY_API = False
+    FAB_CREATE_DB = False  # the schema comes from migrations only
+    FAB_API_KEY_ENABLED = True
+    FAB_API_KEY_PREFIXES = ["nd_"]
+    # Keys are 256 random bits: a slow hash adds nothing but latency on every API call.
+    FAB_API_KEY_HASH_METHOD = "pbkdf2:sha256:1000"
+    FAB_API_SWAGGER_UI = True
+    FAB_PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False  # NovaDesk's own account requests replace FAB's
+    APP_ICON = "/static/img/novadesk.svg"
+
+    # Language and time: French first (A5)
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    LANGUAGES = {"fr": {"flag": "fr", "name": "Français"}, "en": {"flag": "gb", "name": "English"}}
+    DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Europe/Paris")
+
+    # Sessions, CSRF and tokens (U7)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_HOURS", 12))
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=_int("JWT_REFRESH_DAYS", 7))
+
+    # Rate limits and lockout (U7)
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    AUTH_RATE_LIMITED = RATELIMIT_ENABLED
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+    SENSITIVE_RATE_LIMIT = os.environ.get("SENSITIVE_RATE_LIMIT", "10 per minute")
+    LOGIN_LOCKOUT_THRESHOLD = _int("LOGIN_LOCKOUT_THRESHOLD", 5)
+    LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    TWO_FACTOR_CODE_MINUTES = _int("TWO_FACTOR_CODE_MINUTES", 10)
+    TWO_FACTOR_MAX_ATTEMPTS = _int("TWO_FACTOR_MAX_ATTEMPTS", 5)
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
+
+    # Mail: Flask-Mail's names. No MAIL_SERVER = development mailbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "NovaDesk <support@novadesk.local>")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+
+    # Background work: the worker runs inside the server unless told otherwise.
+    WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)
+    WORKER_INTERVAL_SECONDS = _int("WORKER_INTERVAL_SECONDS", 5)
+
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")

@@ -1,0 +1,27 @@
+"""Serve NovaDesk with gevent: `python run.py` (HOST and PORT override 127.0.0.1:5000)."""
+from gevent import monkey
+
+monkey.patch_all()  # first, before anything opens a socket or a thread
+
+import os  # noqa: E402
+
+from gevent.pywsgi import WSGIServer  # noqa: E402
+
+if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")):
+    from psycogreen.gevent import patch_psycopg  # noqa: E402
+
+    patch_psycopg()  # PostgreSQL queries yield to other greenlets instead of blocking them
+
+from app import create_app  # noqa: E402
+
+
+def main():
+    app = create_app({"START_WORKER": True})
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"NovaDesk: http://{host}:{port}/", flush=True)
+    WSGIServer((host, port), app, log=None).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""Shared fixtures: the application on each database, demo data, signed-in clients.
+
+The suite runs on SQLite always and on PostgreSQL when TEST_POSTGRES_URL names a database
+it may empty. A missing PostgreSQL is a visible skip, and a failure under REQUIRE_ALL=1 (CI).
+"""
+import contextvars
+import os
+import re
+import tempfile
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import inspect, text
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing keeps the suite quick
+    "WTF_CSRF_ENABLED": False,  # switched on by the tests that check CSRF
+    "RATELIMIT_ENABLED": True,
+    "SERVER_NAME": "novadesk.test",
+    "MAIL_SERVER": "",
+    "DEMO_PASSWORD": "Demo-password-42",
+    "LOGIN_LOCKOUT_THRESHOLD": 5,
+}
+DEMO_PASSWORD = TEST_CONFIG["DEMO_PASSWORD"]
+# Tables that hold permissions and roles survive between tests; everything else is emptied.
+_KEPT_TABLES = {"alembic_version", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_role", "ab_permission_view_role", "role_policy"}
+
+
+def require_or_skip(reason):
+    if os.environ.get("REQUIRE_ALL") == "1":
+        pytest.fail(f"REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+def _database_urls():
+    handle, path = tempfile.mkstemp(suffix=".db", prefix="novadesk-test-")
+    os.close(handle)
+    from config import normalise_database_url
+
+    postgres = os.environ.get("TEST_POSTGRES_URL")
+    return {"sqlite": f"sqlite:///{path}", "postgresql": normalise_database_url(postgres) if postgres else None}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in a real server: the test's own app context
+    (and its `g`, its session) never leaks into the request, nor the other way round."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+_URLS = _database_urls()
+_APPS = {}
+
+
+def build_app(backend, **overrides):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli import sync_permissions_and_roles
+
+    url = _URLS[backend]
+    if not url:
+        require_or_skip("PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgresql://novadesk:novadesk@localhost/novadesk_test)")
+    config = dict(TEST_CONFIG, SQLALCHEMY_DATABASE_URI=url, FAB_UPDATE_PERMS=False, **overrides)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        from app.extensions import db
+
+        _reset_schema(db, backend)
+        upgrade()
+        app.appbuilder.update_perms = True
+        app.appbuilder.add_permissions(update_perms=True)
+        sync_permissions_and_roles()
+    return app
+
+
+def _reset_schema(db, backend):
+    """Start every run from an empty database, as a fresh install would."""
+    if backend == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request):
+    backend = request.param
+    if backend not in _APPS:
+        _APPS[backend] = build_app(backend)
+    return _APPS[backend]
+
+
+def _empty_data_tables(db):
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in _KEPT_TABLES]
+    existing = set(inspect(db.engine).get_table_names())
+    with db.engine.begin() as conn:
+        for table in tables:
+            if table.name in existing:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app):
+    from app.cli import sync_permissions_and_roles
+    from app.extensions import db as database
+    from app.models import RolePolicy
+    from app.security.roles import TWO_FACTOR_REQUIRED_BY_DEFAULT
+
+    ctx = app.app_context()
+    ctx.push()
+    _empty_data_tables(database)
+    sync_permissions_and_roles(reset_roles=True)
+    for policy in database.session.query(RolePolicy).all():
+        policy.two_factor_required = policy.role.name in TWO_FACTOR_REQUIRED_BY_DEFAULT
+    database.session.commit()
+    app.appbuilder.sm.limiter.reset()
+    yield database
+    database.session.rollback()
+    database.session.remove()
+    ctx.pop()
+
+
+@pytest.fixture
+def demo(db):
+    from seeds.demo import load_demo
+
+    load_demo()
+    return db
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+def latest_mail(db, recipient):
+    from app.models import OutboxMail
+
+    db.session.expire_all()
+    return db.session.query(OutboxMail).filter_by(recipient=recipient).order_by(OutboxMail.id.desc()).first()
+
+
+def code_from_mail(db, recipient):
+    mail = latest_mail(db, recipient)
+    assert mail is not None, f"no mail for {recipient}"
+    return re.search(r"\b(\d{6})\b", mail.subject).group(1)
+
+
+def login(client, db, email, password=DEMO_PASSWORD, follow=True):
+    """Sign in through the real pages, reading the e-mailed code like a person would."""
+    response = client.post("/login/", data={"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"].endswith("/login/verify"):
+        response = client.post("/login/verify", data={"code": code_from_mail(db, email)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert "/login" not in response.headers["Location"], "login did not complete"
+    return response
+
+
+def api_token(client, db, email, password=DEMO_PASSWORD):
+    response = client.post("/api/v1/security/login", json={"username": email, "password": password, "provider": "db"})
+    if response.status_code == 401 and response.json.get("mfa_token"):
+        response = client.post(
+            "/api/v1/security/login", json={"mfa_token": response.json["mfa_token"], "code": code_from_mail(db, email)}
+        )
+    assert response.status_code == 200, response.json
+    return response.json["access_token"]
