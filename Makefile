@@ -1,0 +1,43 @@
+# NovaDesk — `make run` serves the demo on http://127.0.0.1:5000, `make test` runs every test.
+VENV := .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev lint migrate clean-db
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the browser tests will be skipped"; fi
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.dev-installed tests/browser/node_modules/.installed
+
+# Migrate the SQLite file under instance/, load the demo data if the database is empty, serve.
+run: install
+	$(BIN)/flask novadesk init
+	$(BIN)/python run.py
+
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check app tests seeds bench config.py run.py
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+clean-db:
+	rm -f instance/novadesk.db
