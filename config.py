@@ -73,6 +73,9 @@ class Config:
     FAB_INDEX_VIEW = "app.views.home.HomeView"
     FAB_BASE_TEMPLATE = "novadesk/base.html"
     FAB_ADD_SECURITY_API = False
+    FAB_ADD_SECURITY_PERMISSION_VIEW = False  # the permission matrix is edited on each role
+    FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+    FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
     FAB_CREATE_DB = False  # the schema comes from migrations only
     FAB_API_KEY_ENABLED = True
     FAB_API_KEY_PREFIXES = ["nd_"]

@@ -12,12 +12,14 @@ class NovaSecurityManager(SecurityManager):
     def __init__(self, appbuilder):
         from app.api.auth import NovaSecurityApi
         from app.views.auth import NovaAuthView
-        from app.views.users import NovaUserDBModelView, NovaUserInfoEditView
+        from app.views.users import NovaRoleModelView, NovaUserDBModelView, NovaUserInfoEditView, UnusedGroupView
 
         self.authdbview = NovaAuthView
         self.userdbmodelview = NovaUserDBModelView
         self.userinfoeditview = NovaUserInfoEditView
         self.security_api = NovaSecurityApi
+        self.rolemodelview = NovaRoleModelView
+        self.groupmodelview = UnusedGroupView
         super().__init__(appbuilder)
         babel = current_app.extensions.get("babel")
         if babel is not None:
@@ -25,6 +27,10 @@ class NovaSecurityManager(SecurityManager):
 
     def register_views(self):
         super().register_views()
+        # NovaDesk grants rights through roles only; FAB's user groups would bypass scopes.py.
+        security_menu = self.appbuilder.menu.find("Security")
+        if security_menu is not None:
+            security_menu.childs = [item for item in security_menu.childs if item.name != "List Groups"]
         # FAB's limiter covers the login form only; the API's token endpoint needs it too.
         if current_app.config.get("RATELIMIT_ENABLED"):
             api_blueprint = current_app.blueprints.get("NovaSecurityApi")

@@ -26,8 +26,8 @@ ROLE_LABELS = {
 # What every signed-in person may do: see their profile, edit it, change their password,
 # manage their own second factor, read the product list.
 _EVERYONE = [
-    ("UserDBModelView", "can_userinfo"),
-    ("UserInfoEditView", "can_this_form_(get|post)"),
+    ("NovaUserDBModelView", "can_userinfo"),
+    ("NovaUserInfoEditView", "can_this_form_(get|post)"),
     ("ResetMyPasswordView", "can_this_form_(get|post)"),
     ("AccountSecurity", "can_.*"),
     ("Products", "can_(list|show)"),

@@ -73,6 +73,8 @@ class OrganisationView(ModelView):
     edit_form_extra_fields = add_form_extra_fields
     add_form_query_rel_fields = _REL_FIELDS
     edit_form_query_rel_fields = _REL_FIELDS
+    # FAB fills relation filters with every row of the related table: scope them too.
+    search_form_query_rel_fields = {"account_manager": scoped("users"), "reseller": scoped("organisations")}
     order_columns = ["name", "external_id", "active"]
     base_order = ("name", "asc")
     formatters_columns = datetime_formatters("created_on", "changed_on")
@@ -127,4 +129,5 @@ class DirectoryView(ModelView):
     list_columns = ["first_name", "last_name", "email", "phone", "organisation", "active"]
     show_columns = ["first_name", "last_name", "email", "phone", "organisation", "support_level", "active"]
     search_columns = ["first_name", "last_name", "email", "organisation", "active"]
+    search_form_query_rel_fields = {"organisation": scoped("organisations")}
     base_order = ("last_name", "asc")

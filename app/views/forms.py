@@ -1,4 +1,5 @@
 """Forms of the pages NovaDesk writes itself (FAB generates the others)."""
+from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
@@ -60,9 +61,15 @@ class EmailFactorForm(FlaskForm):
     enabled = BooleanField(_l("Recevoir un code par e-mail à chaque nouvelle connexion"))
 
 
-class PreferencesForm(FlaskForm):
+def _timezone_choices():
+    from zoneinfo import available_timezones
+
+    return [(name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith(("Etc/", "SystemV/"))]
+
+
+class PreferencesForm(DynamicForm):  # FAB's form base: its form views call `refresh()`
     first_name = StringField(_l("Prénom"), validators=[DataRequired(), Length(max=64)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=64)])
     phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=50)])
     locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")])
-    timezone = SelectField(_l("Fuseau horaire"), choices=[])
+    timezone = SelectField(_l("Fuseau horaire"), choices=_timezone_choices())

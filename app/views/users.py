@@ -1,11 +1,7 @@
 """User administration (admins) and each person's own profile."""
-from zoneinfo import available_timezones
-
 from flask import flash, g, redirect, session, url_for
-from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.security.views import UserDBModelView, UserInfoEditView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView
 from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
@@ -115,10 +111,6 @@ class NovaUserDBModelView(UserDBModelView):
         return self._set_active(items, True)
 
 
-def _timezone_choices():
-    return [(name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith("Etc/")]
-
-
 class NovaUserInfoEditView(UserInfoEditView):
     """"Mon profil": name, phone, language and time zone (A5)."""
 
@@ -126,41 +118,44 @@ class NovaUserInfoEditView(UserInfoEditView):
     form_title = "Mon profil"
     message = "Profil enregistré."
 
-    @expose("/form", methods=["GET"])
-    @has_access
-    def this_form_get(self):
-        self._init_vars()
-        form = PreferencesForm(obj=db.session.get(NovaUser, g.user.id))
-        form.timezone.choices = _timezone_choices()
-        widgets = self._get_edit_widget(form=form)
-        return self.render_template(self.form_template, title=self.form_title, widgets=widgets, appbuilder=self.appbuilder)
+    def form_get(self, form):
+        user = db.session.get(NovaUser, g.user.id)
+        for key in ("first_name", "last_name", "phone", "locale", "timezone"):
+            getattr(form, key).data = getattr(user, key)
 
-    @expose("/form", methods=["POST"])
-    @has_access
-    def this_form_post(self):
-        self._init_vars()
-        form = PreferencesForm()
-        form.timezone.choices = _timezone_choices()
-        if form.validate_on_submit():
-            user = db.session.get(NovaUser, g.user.id)
-            try:
-                users.update_preferences(
-                    user,
-                    locale=form.locale.data,
-                    timezone=form.timezone.data,
-                    phone=form.phone.data,
-                    first_name=form.first_name.data,
-                    last_name=form.last_name.data,
-                )
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                db.session.commit()
-                session["locale"] = user.locale
-                flash(self.message, "success")
-                return redirect(url_for("NovaUserDBModelView.userinfo"))
-        widgets = self._get_edit_widget(form=form)
-        return self.render_template(self.form_template, title=self.form_title, widgets=widgets, appbuilder=self.appbuilder)
+    def form_post(self, form):
+        user = db.session.get(NovaUser, g.user.id)
+        try:
+            users.update_preferences(
+                user,
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+                phone=form.phone.data,
+                first_name=form.first_name.data,
+                last_name=form.last_name.data,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return None
+        db.session.commit()
+        session["locale"] = user.locale
+        flash(self.message, "success")
+        return redirect(url_for("NovaUserDBModelView.userinfo"))
 
 
+class NovaRoleModelView(RoleModelView):
+    """Roles and their permissions: the permission matrix admins edit (U1)."""
+
+    include_route_methods = {"list", "show", "add", "edit", "delete", "action_post"}
+    list_title = "Rôles"
+    show_title = "Rôle"
+    add_title = "Nouveau rôle"
+    edit_title = "Modifier le rôle et ses permissions"
+    label_columns = {"name": "Nom", "permissions": "Permissions", "user": "Utilisateurs"}
+
+
+class UnusedGroupView(UserGroupModelView):
+    """FAB's user groups are not used: no route, no menu."""
+
+    include_route_methods = set()

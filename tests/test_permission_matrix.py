@@ -1,0 +1,240 @@
+"""The permission matrix: every role × every way in × own and other organisation (U1, U7).
+
+For each role, every page, action and API route is requested and its outcome compared with
+what SPEC.md's role table allows. Outcomes:
+  ok      — served (200)
+  denied  — refused by the permission matrix (redirect away, or 401/403 on the API)
+  hidden  — outside the role's scope: 404, the same answer as for a missing object
+Later issues add their paths to PAGES and API.
+"""
+import pytest
+
+from app.models import AccountRequest, ActivityLog, NovaUser, Organisation, OutboxMail, Product, RolePolicy
+from tests.conftest import api_token, login
+
+ROLES = ["admin", "supervisor", "agent", "commercial", "client", "reseller", "anonymous"]
+EMAILS = {
+    "admin": "admin@novalead.com",
+    "supervisor": "superviseur@novalead.com",
+    "agent": "agent1@novalead.com",
+    "commercial": "commercial1@novalead.com",  # manages Crédit Solidaire, Fonds Épargne Plus, MF Horizon
+    "client": "client@credit-solidaire.sn",
+    "reseller": "revendeur@afrilog.ci",  # resells to Mutuelle Kaya and COOPEC Lumière
+}
+# An organisation each role may see, and a colleague there.
+OWN = {
+    "admin": ("Baobab Microcrédit", "client@baobab-mc.tg"),
+    "supervisor": ("Baobab Microcrédit", "client@baobab-mc.tg"),
+    "agent": ("Baobab Microcrédit", "client@baobab-mc.tg"),
+    "commercial": ("Crédit Solidaire du Sahel", "client@credit-solidaire.sn"),
+    "client": ("Crédit Solidaire du Sahel", "comptable@credit-solidaire.sn"),
+    "reseller": ("Mutuelle Kaya", "client@mutuelle-kaya.bf"),
+    "anonymous": ("Crédit Solidaire du Sahel", "client@credit-solidaire.sn"),
+}
+OTHER = ("Baobab Microcrédit", "client@baobab-mc.tg")  # outside every partner-side scope above
+
+STAFF = {"admin", "supervisor", "agent"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
+ADMIN_ONLY = {"admin"}
+
+
+def expect(allowed, hidden_for=()):
+    return {role: "ok" if role in allowed else "hidden" if role in hidden_for else "denied" for role in ROLES}
+
+
+SCOPED = expect(SIGNED_IN)
+OTHER_ORG = {**expect(STAFF, hidden_for={"commercial", "client", "reseller"})}
+
+# (method, path template, expectations)
+PAGES = [
+    ("GET", "/", expect(SIGNED_IN)),
+    ("GET", "/organisations/list/", expect(SIGNED_IN)),
+    ("GET", "/organisations/show/{own_org}", expect(SIGNED_IN)),
+    ("GET", "/organisations/show/{other_org}", OTHER_ORG),
+    ("GET", "/organisations/add", expect(ADMIN_ONLY)),
+    ("GET", "/organisations/edit/{own_org}", expect(ADMIN_ONLY)),
+    ("GET", "/products/list/", expect(SIGNED_IN)),
+    ("GET", "/products/show/{product}", expect(SIGNED_IN)),
+    ("GET", "/products/add", expect(ADMIN_ONLY)),
+    ("GET", "/products/edit/{product}", expect(ADMIN_ONLY)),
+    ("GET", "/directory/list/", expect(SIGNED_IN)),
+    ("GET", "/directory/show/{colleague}", expect(SIGNED_IN)),
+    ("GET", "/directory/show/{other_user}", OTHER_ORG),
+    ("GET", "/users/list/", expect(ADMIN_ONLY)),
+    ("GET", "/users/show/{other_user}", expect(ADMIN_ONLY)),
+    ("GET", "/users/add", expect(ADMIN_ONLY)),
+    ("GET", "/users/edit/{other_user}", expect(ADMIN_ONLY)),
+    ("GET", "/users/userinfo/", expect(SIGNED_IN)),
+    ("GET", "/novauserinfoeditview/form", expect(SIGNED_IN)),
+    ("GET", "/resetmypassword/form", expect(SIGNED_IN)),
+    ("GET", "/resetpassword/form?pk={other_user}", expect(ADMIN_ONLY)),
+    ("GET", "/roles/list/", expect(ADMIN_ONLY)),
+    ("GET", "/roles/edit/{role}", expect(ADMIN_ONLY)),
+    ("GET", "/role-policies/list/", expect(ADMIN_ONLY)),
+    ("GET", "/role-policies/edit/{policy}", expect(ADMIN_ONLY)),
+    ("GET", "/activity/list/", expect(ADMIN_ONLY)),
+    ("GET", "/activity/show/{activity}", expect(ADMIN_ONLY)),
+    ("GET", "/account-requests/list/", expect(ADMIN_ONLY)),
+    ("GET", "/account-requests/show/{account_request}", expect(ADMIN_ONLY)),
+    ("GET", "/account-requests/edit/{account_request}", expect(ADMIN_ONLY)),
+    ("GET", "/api-keys/list/", expect(ADMIN_ONLY)),
+    ("GET", "/api-keys/issue", expect(ADMIN_ONLY)),
+    ("GET", "/dev-mailbox/", expect(ADMIN_ONLY)),
+    ("GET", "/dev-mailbox/{mail}", expect(ADMIN_ONLY)),
+    ("GET", "/account/security/", expect(SIGNED_IN)),
+    ("GET", "/swagger/v1", expect(ADMIN_ONLY)),
+]
+
+API = [
+    ("GET", "/api/v1/organisation/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/organisation/{own_org}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/organisation/{other_org}", OTHER_ORG),
+    ("GET", "/api/v1/product/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/product/{product}", expect(SIGNED_IN)),
+]
+
+# Generated routes NovaDesk trimmed away: nobody reaches them.
+REMOVED = [
+    ("GET", "/organisations/delete/{own_org}"),
+    ("GET", "/users/delete/{other_user}"),
+    ("GET", "/groups/list/"),
+    ("GET", "/permissions/list/"),
+    ("GET", "/organisations/api/read"),
+    ("POST", "/api/v1/organisation/"),
+    ("PUT", "/api/v1/organisation/{own_org}"),
+    ("DELETE", "/api/v1/organisation/{own_org}"),
+]
+
+
+def _ids(db, role):
+    own_org, colleague = OWN[role]
+    org = lambda name: db.session.query(Organisation).filter_by(name=name).one().id  # noqa: E731
+    person = lambda email: db.session.query(NovaUser).filter_by(email=email).one().id  # noqa: E731
+    return {
+        "own_org": org(own_org),
+        "other_org": org(OTHER[0]),
+        "colleague": person(colleague),
+        "other_user": person(OTHER[1]),
+        "product": db.session.query(Product).first().id,
+        "role": db.session.query(NovaUser).filter_by(email=EMAILS["client"]).one().roles[0].id,
+        "policy": db.session.query(RolePolicy).first().id,
+        "activity": db.session.query(ActivityLog).first().id,
+        "account_request": db.session.query(AccountRequest).first().id,
+        "mail": db.session.query(OutboxMail).first().id,
+    }
+
+
+def _outcome(response, api=False):
+    if response.status_code == 200:
+        return "ok"
+    if response.status_code == 404:
+        return "hidden"
+    if api and response.status_code in (401, 403):
+        return "denied"
+    if not api and response.status_code in (302, 403):  # anonymous: to the login page; signed in: 403
+        return "denied"
+    return f"unexpected {response.status_code}"
+
+
+@pytest.fixture
+def world(app, demo):
+    """Demo data plus one of each admin-side object (an account request, a mail, a log entry)."""
+    from app.services import accounts
+
+    accounts.request_account(
+        first_name="Awa", last_name="Test", email="awa@unknown-mfi.org", organisation_name="IMF inconnue", password="Password-123"
+    )
+    demo.session.commit()
+    return demo
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_and_api_follow_the_matrix(app, world, role):
+    ids = _ids(world, role)
+    client = app.test_client()
+    token = None
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+        token = api_token(app.test_client(), world, EMAILS[role])
+    mismatches = []
+    for method, template, expectations in PAGES:
+        path = template.format(**ids)
+        got = _outcome(client.open(path, method=method))
+        if got != expectations[role]:
+            mismatches.append(f"{method} {path}: expected {expectations[role]}, got {got}")
+    api_client = app.test_client()  # no cookie: the API answers to tokens only
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    for method, template, expectations in API:
+        path = template.format(**ids)
+        got = _outcome(api_client.open(path, method=method, headers=headers), api=True)
+        if got != expectations[role]:
+            mismatches.append(f"{method} {path}: expected {expectations[role]}, got {got}")
+    for method, template in REMOVED:
+        path = template.format(**ids)
+        status = client.open(path, method=method, headers=headers).status_code
+        if status not in (404, 405):
+            mismatches.append(f"{method} {path}: trimmed route answered {status}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("role", sorted(SIGNED_IN))
+def test_lists_contain_only_visible_rows(app, world, role):
+    """The list pages and the API list return exactly the organisations and people in scope."""
+    client = app.test_client()
+    login(client, world, EMAILS[role])
+    token = api_token(app.test_client(), world, EMAILS[role])
+    everyone = {org.name for org in world.session.query(Organisation)}
+    expected = {
+        "admin": everyone,
+        "supervisor": everyone,
+        "agent": everyone,
+        "commercial": {"Crédit Solidaire du Sahel", "Fonds Épargne Plus", "MicroFinance Horizon"},
+        "client": {"Crédit Solidaire du Sahel"},
+        "reseller": {"Afrique Logiciels Distribution", "Mutuelle Kaya", "COOPEC Lumière"},
+    }[role]
+    page = client.get("/organisations/list/?psize_OrganisationView=100").get_data(as_text=True)
+    import html
+
+    page = html.unescape(page)
+    assert {name for name in everyone if name in page} == expected
+    listing = app.test_client().get("/api/v1/organisation/?q=(page_size:100)", headers={"Authorization": f"Bearer {token}"})
+    assert {row["name"] for row in listing.json["result"]} == expected
+    assert listing.json["count"] == len(expected)
+    people = html.unescape(client.get("/directory/list/?psize_DirectoryView=100").get_data(as_text=True))
+    baobab_user_visible = "client@baobab-mc.tg" in people
+    assert baobab_user_visible == (role in STAFF)
+
+
+def test_api_refuses_the_session_cookie(app, world):
+    client = app.test_client()
+    login(client, world, EMAILS["admin"])
+    assert client.get("/api/v1/organisation/").status_code == 401
+
+
+@pytest.mark.parametrize("role", sorted(SIGNED_IN - ADMIN_ONLY))
+def test_actions_refused_outside_the_matrix(app, world, role):
+    """FAB's list actions fetch rows unfiltered: they must still refuse non-admins."""
+    client = app.test_client()
+    login(client, world, EMAILS[role])
+    other = world.session.query(Organisation).filter_by(name=OTHER[0]).one()
+    victim = world.session.query(NovaUser).filter_by(email=OTHER[1]).one()
+    client.post("/organisations/action_post", data={"action": "deactivate", "rowid": [other.id]})
+    client.post("/users/action_post", data={"action": "deactivate", "rowid": [victim.id]})
+    client.post(f"/organisations/edit/{other.id}", data={"name": "Renamed", "kind": "client"})
+    world.session.expire_all()
+    assert other.active is True and other.name == OTHER[0]
+    assert victim.active is True
+
+
+def test_admin_actions_work(app, world):
+    client = app.test_client()
+    login(client, world, EMAILS["admin"])
+    other = world.session.query(Organisation).filter_by(name=OTHER[0]).one()
+    victim = world.session.query(NovaUser).filter_by(email=OTHER[1]).one()
+    client.post("/organisations/action_post", data={"action": "deactivate", "rowid": [other.id]})
+    client.post("/users/action_post", data={"action": "deactivate", "rowid": [victim.id]})
+    world.session.expire_all()
+    assert other.active is False
+    assert victim.active is False
+    entry = world.session.query(ActivityLog).filter_by(action="user.deactivated", subject_user_id=victim.id).one()
+    assert entry.actor.email == EMAILS["admin"]
