@@ -38,10 +38,11 @@ def create_app(overrides=None):
         install_security_headers(app)
 
     from app import cli, worker
-    from app.services import transactions
+    from app.services import audit, transactions
 
     cli.register(app)
     transactions.install(app)
+    audit.install()
     worker.maybe_start_in_process(app)
     return app
 

@@ -97,12 +97,14 @@ def app(request):
 
 
 def _empty_data_tables(db):
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in _KEPT_TABLES]
     existing = set(inspect(db.engine).get_table_names())
+    names = [t.name for t in db.metadata.tables.values() if t.name not in _KEPT_TABLES and t.name in existing]
     with db.engine.begin() as conn:
-        for table in tables:
-            if table.name in existing:
-                conn.execute(table.delete())
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in names) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                conn.execute(db.metadata.tables[name].delete())
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Public pages: ask for an account and confirm the address (U5)."""
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
 
 from app.extensions import db
@@ -39,7 +39,7 @@ class AccountRequestView(BaseView):
             else:
                 db.session.commit()
                 return self._done(RECEIVED)
-        return render_template("novadesk/account_request.html", form=form, title="Demander un compte", appbuilder=self.appbuilder)
+        return self.render_template("novadesk/account_request.html", form=form, title="Demander un compte", appbuilder=self.appbuilder)
 
     @expose("/confirm/<token>")
     def confirm(self, token):
@@ -60,7 +60,7 @@ class AccountRequestView(BaseView):
         return self._done(message)
 
     def _done(self, message):
-        return render_template("novadesk/message.html", message=message, title="Demande de compte", appbuilder=self.appbuilder)
+        return self.render_template("novadesk/message.html", message=message, title="Demande de compte", appbuilder=self.appbuilder)
 
 
 def limit_account_requests(appbuilder, app):

@@ -11,7 +11,7 @@ from wtforms import SelectField
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.security import roles
-from app.services import users
+from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters
 from app.views.scoping import scoped, visible_rows
 
@@ -83,7 +83,11 @@ class OrganisationView(ModelView):
         users.check_organisation(item)
 
     def pre_update(self, item):
-        users.check_organisation(item)
+        try:
+            users.check_organisation(item)
+        except ServiceError:
+            db.session.rollback()  # FAB already copied the form onto the row: undo it
+            raise
 
     @action("deactivate", "Désactiver", "Désactiver les organisations sélectionnées ?", "fa-ban")
     def deactivate(self, items):

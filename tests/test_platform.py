@@ -1,0 +1,82 @@
+"""Health, headers, language, activity log, migrations."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.models import ActivityLog, NovaUser, Organisation
+from tests.conftest import login
+
+
+def test_health_reports_the_database(client, db):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers(client, db):
+    response = client.get("/login/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    nonce = csp.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in response.get_data(as_text=True)  # FAB's scripts carry it
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "HttpOnly" in client.get("/login/").headers.get("Set-Cookie", "HttpOnly")
+
+
+def test_pages_load_nothing_from_outside(client, demo):
+    login(client, demo, "admin@novalead.com")
+    for path in ["/", "/users/list/", "/organisations/list/", "/roles/list/", "/account/security/", "/swagger/v1"]:
+        page = client.get(path).get_data(as_text=True)
+        assert 'src="http' not in page and 'href="http' not in page.replace('href="http://novadesk.test', ""), path
+        assert "googleapis" not in page and "cdn" not in page.lower(), path
+
+
+def test_french_by_default_english_on_choice(app, client, demo):
+    login(client, demo, "client@credit-solidaire.sn")
+    assert "Bonjour" in client.get("/").get_data(as_text=True)
+    client.post("/novauserinfoeditview/form", data={"first_name": "Ibrahima", "last_name": "Fall", "phone": "", "locale": "en", "timezone": "Africa/Dakar"})
+    person = demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one()
+    demo.session.refresh(person)
+    assert (person.locale, person.timezone) == ("en", "Africa/Dakar")
+    client.get("/logout/")
+    client.post("/login/", data={"email": person.email, "password": "Demo-password-42"})
+    from tests.conftest import latest_mail
+
+    assert "sign-in code" in latest_mail(demo, person.email).subject  # mail in the user's language
+
+
+def test_admin_changes_are_in_the_activity_log(app, client, demo):
+    login(client, demo, "admin@novalead.com")
+    org = demo.session.query(Organisation).filter_by(name="Baobab Microcrédit").one()
+    client.post(
+        f"/organisations/edit/{org.id}",
+        data={"name": "Baobab Microcrédit SA", "kind": "client", "email_domains": "baobab-mc.tg", "active": "y"},
+    )
+    entry = demo.session.query(ActivityLog).filter_by(action="organisation.updated", target_id=org.id).one()
+    assert entry.actor.email == "admin@novalead.com"
+    assert entry.details["name"] == ["Baobab Microcrédit", "Baobab Microcrédit SA"]
+    client_role = demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one().roles[0]
+    page = client.get(f"/roles/edit/{client_role.id}").get_data(as_text=True)
+    assert "permissions" in page
+    # The log of one person, as admins read it.
+    person = demo.session.query(NovaUser).filter_by(email="admin@novalead.com").one()
+    log_page = client.get(f"/activity/list/?_flt_0_subject_user={person.id}").get_data(as_text=True)
+    assert "login.success" in log_page
+
+
+def test_organisation_rules_apply_on_the_admin_screen(client, demo):
+    login(client, demo, "admin@novalead.com")
+    page = client.post(
+        "/organisations/add",
+        data={"name": "Doublon", "kind": "client", "email_domains": "credit-solidaire.sn", "active": "y"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "appartient déjà à une autre organisation" in page
+    assert demo.session.query(Organisation).filter_by(name="Doublon").count() == 0
+
+
+def test_migrations_match_the_models(app, db):
+    """Upgrading an empty database to head (done by the fixture) leaves nothing to autogenerate."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
