@@ -127,6 +127,7 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "NovaDesk <support@novadesk.local>")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_SUPPRESS_SEND = False  # "no mail server" is said by leaving MAIL_SERVER empty
 
     # Background work: the worker runs inside the server unless told otherwise.
     WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)

@@ -19,6 +19,7 @@ TEST_CONFIG = {
     "RATELIMIT_ENABLED": True,
     "SERVER_NAME": "novadesk.test",
     "MAIL_SERVER": "",
+    "MAIL_SUPPRESS_SEND": False,
     "DEMO_PASSWORD": "Demo-password-42",
     "LOGIN_LOCKOUT_THRESHOLD": 5,
 }
