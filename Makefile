@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint migrate clean-db
+.PHONY: run test install install-dev lint migrate clean-db translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,13 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	@if command -v npm >/dev/null; then cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
 	else echo "npm not found: the browser tests will be skipped"; fi
 
-install: $(VENV)/.installed
+# Compiled message catalogues are built, not committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
 
-install-dev: $(VENV)/.dev-installed tests/browser/node_modules/.installed
+install: $(VENV)/.installed translations
+
+install-dev: $(VENV)/.dev-installed translations tests/browser/node_modules/.installed
 
 # Migrate the SQLite file under instance/, load the demo data if the database is empty, serve.
 run: install

@@ -10,6 +10,11 @@ def sync_permissions_and_roles(reset_roles=False):
     from app.security.roles import sync_roles
 
     appbuilder = current_app.appbuilder
+    # FAB grants each new permission to the Admin role as it creates it, and stops at the
+    # first permission of a view when that role is missing: create the role first.
+    for name in (appbuilder.sm.auth_role_admin, appbuilder.sm.auth_role_public):
+        if appbuilder.sm.find_role(name) is None:
+            appbuilder.sm.add_role(name)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder.sm, reset=reset_roles)
     db.session.commit()

@@ -72,8 +72,6 @@ def build_app(backend, **overrides):
 
         _reset_schema(db, backend)
         upgrade()
-        app.appbuilder.update_perms = True
-        app.appbuilder.add_permissions(update_perms=True)
         sync_permissions_and_roles()
     return app
 

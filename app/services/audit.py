@@ -90,6 +90,11 @@ def _changes(obj):
 
 
 def _before_flush(session, flush_context, instances):
+    with session.no_autoflush:  # describing a change may load related rows
+        _record_changes(session)
+
+
+def _record_changes(session):
     types = _audited_types()
     for obj in list(session.new):
         kind = types.get(type(obj))

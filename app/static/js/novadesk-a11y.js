@@ -1,0 +1,32 @@
+/* Accessibility fixes for widgets FAB ships: label the action checkboxes of lists; label the search box of each
+   multiple select with its field's label, and drop the list semantics select2 puts on a
+   container that is really a combobox. Runs at load and whenever select2 redraws. */
+(function ($) {
+  "use strict";
+  function labelFor(select) {
+    var id = select.attr("id");
+    var label = id ? $("label[for='" + id + "']").first().text().trim() : "";
+    return label || select.attr("name") || "";
+  }
+  function fix() {
+    // FAB's list pages: selection checkboxes for actions have no label.
+    $("#check_all:not([aria-label])").attr("aria-label", document.documentElement.lang === "en" ? "Select all rows" : "Sélectionner toutes les lignes");
+    $("input.action_check:not([aria-label])").each(function (index) {
+      var cells = $(this).closest("tr").find("td").not(":has(input)");
+      var text = cells.first().text().trim();
+      $(this).attr("aria-label", (document.documentElement.lang === "en" ? "Select " : "Sélectionner ") + (text || "#" + (index + 1)));
+    });
+    $("select.select2-hidden-accessible").each(function () {
+      var select = $(this);
+      var container = select.next(".select2-container");
+      var text = labelFor(select);
+      container.find(".select2-search__field").attr("aria-label", text);
+      container.find("ul.select2-selection__rendered").attr("role", "presentation")
+        .children("li").attr("role", "presentation");
+    });
+  }
+  $(function () {
+    fix();
+    $(document).on("select2:select select2:unselect select2:open select2:close change", fix);
+  });
+})(window.jQuery);
