@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint migrate clean-db translations
+.PHONY: run test install install-dev lint migrate clean-db translations messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 # Compiled message catalogues are built, not committed.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
+
+# After changing user-facing strings: refresh the English catalogue, translate, commit the .po.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o instance/messages.pot .
+	$(BIN)/pybabel update --no-location -i instance/messages.pot -d app/translations -l en
 
 install: $(VENV)/.installed translations
 

@@ -39,9 +39,22 @@ def test_french_by_default_english_on_choice(app, client, demo):
     assert (person.locale, person.timezone) == ("en", "Africa/Dakar")
     client.get("/logout/")
     client.post("/login/", data={"email": person.email, "password": "Demo-password-42"})
-    from tests.conftest import latest_mail
+    from tests.conftest import code_from_mail, latest_mail
 
     assert "sign-in code" in latest_mail(demo, person.email).subject  # mail in the user's language
+    client.post("/login/verify", data={"code": code_from_mail(demo, person.email)})
+    home = client.get("/").get_data(as_text=True)
+    assert "Hello Ibrahima" in home and "Account security" in home
+    assert "Adresse e-mail ou mot de passe incorrect" not in home
+
+
+def test_anonymous_visitor_can_switch_to_english(client, db):
+    assert "Se connecter à NovaDesk" in client.get("/login/").get_data(as_text=True)
+    client.get("/lang/en")
+    page = client.get("/login/").get_data(as_text=True)
+    assert "Sign in to NovaDesk" in page and 'lang="en"' in page
+    refused = client.post("/login/", data={"email": "x@y.org", "password": "wrong-password-1"}).get_data(as_text=True)
+    assert "Incorrect e-mail address or password." in refused
 
 
 def test_admin_changes_are_in_the_activity_log(app, client, demo):

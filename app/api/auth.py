@@ -9,6 +9,7 @@ No token is ever issued before the second factor is checked.
 from flask import current_app, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.api import SecurityApi
+from flask_babel import gettext as _
 from flask_jwt_extended import create_access_token, create_refresh_token
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -61,7 +62,7 @@ class NovaSecurityApi(SecurityApi):
         try:
             data = _serializer().loads(str(payload.get("mfa_token")), max_age=minutes * 60)
         except (BadSignature, SignatureExpired):
-            raise auth.LoginRefused("Jeton de second facteur invalide ou expiré : recommencez la connexion.")
+            raise auth.LoginRefused(_("Jeton de second facteur invalide ou expiré : recommencez la connexion."))
         user = db.session.get(auth.NovaUser, data.get("uid"))
         if user is None or not user.active:
             raise auth.LoginRefused(auth.GENERIC_LOGIN_ERROR)

@@ -7,6 +7,8 @@ existing one alone unless asked to reset it. Patterns are anchored regular expre
 """
 import re
 
+from flask_babel import lazy_gettext as _l
+
 ADMIN = "Admin"
 SUPERVISOR = "Supervisor"
 AGENT = "Agent"
@@ -15,12 +17,12 @@ CLIENT = "Client"
 RESELLER = "Reseller"
 
 ROLE_LABELS = {
-    ADMIN: "Administrateur",
-    SUPERVISOR: "Superviseur",
-    AGENT: "Agent de support",
-    COMMERCIAL: "Commercial",
-    CLIENT: "Utilisateur client",
-    RESELLER: "Revendeur",
+    ADMIN: _l("Administrateur"),
+    SUPERVISOR: _l("Superviseur"),
+    AGENT: _l("Agent de support"),
+    COMMERCIAL: _l("Commercial"),
+    CLIENT: _l("Utilisateur client"),
+    RESELLER: _l("Revendeur"),
 }
 
 # What every signed-in person may do: see their profile, edit it, change their password,

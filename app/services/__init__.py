@@ -5,6 +5,7 @@ class ServiceError(Exception):
     """A refusal a person can read; adapters show `message` and change nothing."""
 
     def __init__(self, message, errors=None):
+        message = str(message)  # lazy strings are rendered now, in the person's language
         super().__init__(message)
         self.message = message
         self.errors = errors or {}

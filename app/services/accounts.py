@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import true
 
@@ -49,7 +50,7 @@ def organisation_for_email(email):
 def request_account(*, first_name, last_name, email, organisation_name, password, phone=None, message=None, locale="fr"):
     email = (email or "").strip().lower()
     if "@" not in email:
-        raise ServiceError("Adresse e-mail invalide.", {"email": "Adresse e-mail invalide."})
+        raise ServiceError(_("Adresse e-mail invalide."), {"email": "Adresse e-mail invalide."})
     validate_password(password)
     if email_taken(email):
         # Same answer on screen as for a new address; the owner is told by mail.
@@ -84,7 +85,7 @@ def confirm_account_request(token, locale="fr"):
         db.session.query(AccountRequest).filter(AccountRequest.token_hash == _token_digest(token or "")).one_or_none()
     )
     if account_request is None or account_request.created_on < utcnow() - timedelta(days=CONFIRM_DAYS):
-        raise ServiceError("Ce lien de confirmation est invalide ou a expiré.")
+        raise ServiceError(_("Ce lien de confirmation est invalide ou a expiré."))
     if account_request.status != AccountRequestStatus.UNCONFIRMED:
         return account_request  # following the link twice changes nothing
     account_request.status = AccountRequestStatus.PENDING
@@ -110,9 +111,9 @@ def _tell_admins(account_request):
 
 def approve_account_request(actor, account_request, organisation, locale="fr"):
     if account_request.status != AccountRequestStatus.PENDING:
-        raise ServiceError("Seule une demande confirmée et en attente peut être approuvée.")
+        raise ServiceError(_("Seule une demande confirmée et en attente peut être approuvée."))
     if organisation is None or organisation.kind == OrganisationKind.VENDOR:
-        raise ServiceError("Choisissez l'organisation cliente ou revendeuse du demandeur.")
+        raise ServiceError(_("Choisissez l'organisation cliente ou revendeuse du demandeur."))
     role = roles.RESELLER if organisation.kind == OrganisationKind.RESELLER else roles.CLIENT
     user = create_user(
         email=account_request.email,
@@ -137,7 +138,7 @@ def approve_account_request(actor, account_request, organisation, locale="fr"):
 
 def reject_account_request(actor, account_request, reason=None):
     if account_request.status not in (AccountRequestStatus.PENDING, AccountRequestStatus.UNCONFIRMED):
-        raise ServiceError("Cette demande a déjà été traitée.")
+        raise ServiceError(_("Cette demande a déjà été traitée."))
     account_request.status = AccountRequestStatus.REJECTED
     account_request.decided_on = utcnow()
     account_request.decided_by = actor
@@ -174,10 +175,10 @@ def user_for_reset_token(token):
     try:
         data = _reset_serializer().loads(token, max_age=RESET_MINUTES * 60)
     except (BadSignature, SignatureExpired):
-        raise ServiceError("Ce lien de réinitialisation est invalide ou a expiré.")
+        raise ServiceError(_("Ce lien de réinitialisation est invalide ou a expiré."))
     user = db.session.get(NovaUser, data.get("uid"))
     if user is None or not user.active or data.get("fp") != _password_fingerprint(user):
-        raise ServiceError("Ce lien de réinitialisation est invalide ou a déjà servi.")
+        raise ServiceError(_("Ce lien de réinitialisation est invalide ou a déjà servi."))
     return user
 
 

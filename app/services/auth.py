@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pyotp
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
 from app.extensions import db
@@ -20,9 +22,9 @@ from app.security.passwords import burn_password_check, check_password
 from app.services import ServiceError, audit
 from app.services.mail import queue_mail_to_user
 
-GENERIC_LOGIN_ERROR = "Adresse e-mail ou mot de passe incorrect."
-LOCKED_ERROR = "Trop de tentatives : ce compte est bloqué pendant {minutes} minutes."
-BAD_CODE_ERROR = "Code incorrect ou expiré."
+GENERIC_LOGIN_ERROR = _l("Adresse e-mail ou mot de passe incorrect.")
+LOCKED_ERROR = _l("Trop de tentatives : ce compte est bloqué pendant {minutes} minutes.")
+BAD_CODE_ERROR = _l("Code incorrect ou expiré.")
 
 METHOD_EMAIL = "email"
 METHOD_TOTP = "totp"
@@ -211,7 +213,7 @@ def enable_totp(user, secret, code):
     """Turn TOTP on once the person proved their app shows the right code; returns recovery codes."""
     probe = NovaUser(totp_secret=secret)
     if not _check_totp(probe, (code or "").strip()):
-        raise ServiceError("Ce code ne correspond pas : vérifiez l'heure de votre téléphone et réessayez.")
+        raise ServiceError(_("Ce code ne correspond pas : vérifiez l'heure de votre téléphone et réessayez."))
     user.totp_secret = secret
     user.totp_enabled = True
     user.totp_last_step = probe.totp_last_step
@@ -232,7 +234,7 @@ def disable_totp(user, code):
 def regenerate_recovery_codes(user, count=10):
     db.session.query(RecoveryCode).filter(RecoveryCode.user_id == user.id).delete()
     codes = []
-    for _ in range(count):
+    for _position in range(count):
         raw = secrets.token_hex(5)  # 10 hex characters
         codes.append(f"{raw[:5]}-{raw[5:]}")
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_digest(f"{user.id}:{raw}")))
@@ -246,6 +248,6 @@ def remaining_recovery_codes(user):
 
 def set_email_second_factor(user, enabled):
     if not enabled and two_factor_required_by_role(user) and not user.totp_enabled:
-        raise ServiceError("Votre rôle exige une double authentification : activez d'abord une application d'authentification.")
+        raise ServiceError(_("Votre rôle exige une double authentification : activez d'abord une application d'authentification."))
     user.two_factor_email = bool(enabled)
     audit.record(db.session, "2fa.email_enabled" if enabled else "2fa.email_disabled", subject_user=user, target=user)

@@ -1,5 +1,6 @@
 """People: create, change, deactivate. A deactivated user keeps every trace of their work."""
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app.extensions import db
@@ -12,9 +13,9 @@ from app.services import ServiceError, audit
 def validate_password(password):
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if not password or len(password) < minimum:
-        raise ServiceError(f"Le mot de passe doit contenir au moins {minimum} caractères.")
+        raise ServiceError(_("Le mot de passe doit contenir au moins %(n)s caractères.", n=minimum))
     if password.isdigit() or password.isalpha():
-        raise ServiceError("Le mot de passe doit mêler lettres et chiffres ou symboles.")
+        raise ServiceError(_("Le mot de passe doit mêler lettres et chiffres ou symboles."))
 
 
 def email_taken(email):
@@ -26,14 +27,14 @@ def create_user(*, email, first_name, last_name, password, role_names, organisat
     its author chose without ever storing it in clear."""
     email = email.strip().lower()
     if email_taken(email):
-        raise ServiceError("Un compte existe déjà avec cette adresse e-mail.")
+        raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
     if password_hash is None:
         validate_password(password)
         password_hash = hash_password(password)
     sm = current_app.appbuilder.sm
     user_roles = [sm.find_role(name) for name in role_names]
     if any(role is None for role in user_roles):
-        raise ServiceError(f"Rôle inconnu parmi {role_names}.")
+        raise ServiceError(_("Rôle inconnu parmi %(names)s.", names=", ".join(role_names)))
     user = NovaUser(
         email=email,
         username=email,
@@ -54,7 +55,7 @@ def create_user(*, email, first_name, last_name, password, role_names, organisat
 
 def deactivate_user(actor, user):
     if actor is not None and actor.id == user.id:
-        raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+        raise ServiceError(_("Vous ne pouvez pas désactiver votre propre compte."))
     if not user.active:
         return user
     user.active = False
@@ -85,11 +86,11 @@ def update_preferences(user, *, locale=None, timezone=None, phone=None, first_na
 
     if locale is not None:
         if locale not in current_app.config["LANGUAGES"]:
-            raise ServiceError("Langue inconnue.")
+            raise ServiceError(_("Langue inconnue."))
         user.locale = locale
     if timezone is not None:
         if timezone not in available_timezones():
-            raise ServiceError("Fuseau horaire inconnu.")
+            raise ServiceError(_("Fuseau horaire inconnu."))
         user.timezone = timezone
     if phone is not None:
         user.phone = phone.strip() or None
@@ -110,21 +111,21 @@ def check_organisation(organisation):
     organisation.email_domains = " ".join(sorted(set(domains)))
     for domain in domains:
         if "." not in domain or " " in domain:
-            errors["email_domains"] = f"« {domain} » n'est pas un nom de domaine."
+            errors["email_domains"] = _("« %(domain)s » n'est pas un nom de domaine.", domain=domain)
         clash = (
             db.session.query(Organisation)
             .filter(Organisation.id != organisation.id, Organisation.email_domains.contains(domain))
             .all()
         )
         if any(domain in other.domain_list for other in clash):
-            errors["email_domains"] = f"Le domaine « {domain} » appartient déjà à une autre organisation."
+            errors["email_domains"] = _("Le domaine « %(domain)s » appartient déjà à une autre organisation.", domain=domain)
     if organisation.account_manager is not None and not is_commercial(organisation.account_manager):
-        errors["account_manager"] = "Le responsable de compte doit avoir le rôle Commercial."
+        errors["account_manager"] = _("Le responsable de compte doit avoir le rôle Commercial.")
     if organisation.reseller is not None:
         if organisation.reseller.kind != "reseller":
-            errors["reseller"] = "Le revendeur choisi n'est pas une organisation de type revendeur."
+            errors["reseller"] = _("Le revendeur choisi n'est pas une organisation de type revendeur.")
         if organisation.reseller_id == organisation.id:
-            errors["reseller"] = "Une organisation ne peut pas être son propre revendeur."
+            errors["reseller"] = _("Une organisation ne peut pas être son propre revendeur.")
     if errors:
-        raise ServiceError("Organisation invalide : " + " ".join(errors.values()), errors)
+        raise ServiceError(_("Organisation invalide :") + " " + " ".join(errors.values()), errors)
     return organisation

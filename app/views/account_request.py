@@ -1,15 +1,13 @@
 """Public pages: ask for an account and confirm the address (U5)."""
 from flask import flash, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.services import ServiceError, accounts
 from app.views.forms import AccountRequestForm
 
-RECEIVED = (
-    "Merci ! Si cette adresse peut recevoir un compte, un e-mail de confirmation vient d'y être envoyé. "
-    "Ouvrez le lien qu'il contient pour poursuivre."
-)
+RECEIVED = _l("Merci ! Si cette adresse peut recevoir un compte, un e-mail de confirmation vient d'y être envoyé. Ouvrez le lien qu'il contient pour poursuivre.")
 
 
 class AccountRequestView(BaseView):
@@ -51,12 +49,9 @@ class AccountRequestView(BaseView):
             return redirect(url_for("AccountRequestView.request_form"))
         db.session.commit()
         if account_request.user_id:
-            message = "Votre adresse est confirmée et votre compte est ouvert : vous pouvez vous connecter."
+            message = _l("Votre adresse est confirmée et votre compte est ouvert : vous pouvez vous connecter.")
         else:
-            message = (
-                "Votre adresse est confirmée. Un administrateur va examiner votre demande ; "
-                "vous recevrez un e-mail dès qu'elle sera traitée."
-            )
+            message = _l("Votre adresse est confirmée. Un administrateur va examiner votre demande ; vous recevrez un e-mail dès qu'elle sera traitée.")
         return self._done(message)
 
     def _done(self, message):

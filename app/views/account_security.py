@@ -5,6 +5,7 @@ import segno
 from flask import flash, g, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import NovaUser
@@ -73,7 +74,7 @@ class AccountSecurityView(BaseView):
             else:
                 db.session.commit()
                 session.pop(_ENROLMENT, None)
-                flash("Application d'authentification activée.", "success")
+                flash(_("Application d'authentification activée."), "success")
                 return self._page(new_codes=codes)
         uri = auth.totp_provisioning_uri(user, secret)
         return self.render_template(
@@ -93,7 +94,7 @@ class AccountSecurityView(BaseView):
                 flash(error.message, "danger")
             else:
                 db.session.commit()
-                flash("Application d'authentification désactivée.", "success")
+                flash(_("Application d'authentification désactivée."), "success")
         return redirect(url_for(".overview"))
 
     @expose("/recovery-codes", methods=["POST"])
@@ -120,5 +121,5 @@ class AccountSecurityView(BaseView):
                 flash(error.message, "danger")
             else:
                 db.session.commit()
-                flash("Préférence enregistrée.", "success")
+                flash(_("Préférence enregistrée."), "success")
         return redirect(url_for(".overview"))

@@ -5,6 +5,8 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.security.sqla.models import ApiKey
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -20,9 +22,9 @@ class ActivityLogView(ModelView):
     class_permission_name = "ActivityLog"
     route_base = "/activity"
     include_route_methods = {"list", "show"}
-    list_title = "Journal d'activité"
-    show_title = "Entrée du journal"
-    label_columns = {"at": "Date", "actor": "Auteur", "action": "Action", "target_type": "Type d'objet", "target_label": "Objet", "subject_user": "Utilisateur concerné", "details": "Détails", "ip_address": "Adresse IP"}
+    list_title = _l("Journal d'activité")
+    show_title = _l("Entrée du journal")
+    label_columns = {"at": _l("Date"), "actor": _l("Auteur"), "action": _l("Action"), "target_type": _l("Type d'objet"), "target_label": _l("Objet"), "subject_user": _l("Utilisateur concerné"), "details": _l("Détails"), "ip_address": _l("Adresse IP")}
     list_columns = ["at", "actor", "action", "target_label", "subject_user", "ip_address"]
     show_columns = ["at", "actor", "action", "target_type", "target_label", "subject_user", "details", "ip_address"]
     search_columns = ["subject_user", "actor", "action", "target_type", "at", "ip_address"]
@@ -36,10 +38,10 @@ class AccountRequestModelView(ModelView):
     class_permission_name = "AccountRequests"
     route_base = "/account-requests"
     include_route_methods = {"list", "show", "edit", "action_post"}
-    list_title = "Demandes de compte"
-    show_title = "Demande de compte"
-    edit_title = "Rattacher la demande à une organisation"
-    label_columns = {"first_name": "Prénom", "last_name": "Nom", "email": "Adresse e-mail", "phone": "Téléphone", "organisation_name": "Organisation déclarée", "organisation": "Organisation rattachée", "message": "Message", "status_label": "État", "status": "État", "created_on": "Demandée le", "confirmed_on": "Confirmée le", "decided_on": "Décidée le", "decided_by": "Décidée par", "user": "Compte créé"}
+    list_title = _l("Demandes de compte")
+    show_title = _l("Demande de compte")
+    edit_title = _l("Rattacher la demande à une organisation")
+    label_columns = {"first_name": _l("Prénom"), "last_name": _l("Nom"), "email": _l("Adresse e-mail"), "phone": _l("Téléphone"), "organisation_name": _l("Organisation déclarée"), "organisation": _l("Organisation rattachée"), "message": _l("Message"), "status_label": _l("État"), "status": _l("État"), "created_on": _l("Demandée le"), "confirmed_on": _l("Confirmée le"), "decided_on": _l("Décidée le"), "decided_by": _l("Décidée par"), "user": _l("Compte créé")}
     list_columns = ["created_on", "first_name", "last_name", "email", "organisation_name", "status_label", "organisation"]
     show_columns = ["first_name", "last_name", "email", "phone", "organisation_name", "message", "status_label", "organisation", "created_on", "confirmed_on", "decided_on", "decided_by", "user"]
     edit_columns = ["organisation"]
@@ -47,11 +49,11 @@ class AccountRequestModelView(ModelView):
     base_order = ("created_on", "desc")
     formatters_columns = datetime_formatters("created_on", "confirmed_on", "decided_on")
 
-    @action("approve", "Approuver", "Créer les comptes des demandes sélectionnées ?", "fa-check")
+    @action("approve", _l("Approuver"), _l("Créer les comptes des demandes sélectionnées ?"), "fa-check")
     def approve(self, items):
         return self._decide(items, lambda item: accounts.approve_account_request(g.user, item, item.organisation))
 
-    @action("reject", "Refuser", "Refuser les demandes sélectionnées ?", "fa-xmark")
+    @action("reject", _l("Refuser"), _l("Refuser les demandes sélectionnées ?"), "fa-xmark")
     def reject(self, items):
         return self._decide(items, lambda item: accounts.reject_account_request(g.user, item))
 
@@ -66,7 +68,7 @@ class AccountRequestModelView(ModelView):
                 flash(f"{item.email} : {error.message}", "warning")
         db.session.commit()
         if done:
-            flash(f"{done} demande(s) traitée(s).", "success")
+            flash(_("%(n)s demande(s) traitée(s).", n=done), "success")
         return redirect(self.get_redirect())
 
 
@@ -75,10 +77,10 @@ class RolePolicyView(ModelView):
     class_permission_name = "RolePolicies"
     route_base = "/role-policies"
     include_route_methods = {"list", "edit"}
-    list_title = "Double authentification par rôle"
-    edit_title = "Double authentification du rôle"
-    label_columns = {"role": "Rôle", "two_factor_required": "Double authentification obligatoire"}
-    description_columns = {"two_factor_required": "Les membres du rôle doivent saisir un code (e-mail ou application) à chaque connexion."}
+    list_title = _l("Double authentification par rôle")
+    edit_title = _l("Double authentification du rôle")
+    label_columns = {"role": _l("Rôle"), "two_factor_required": _l("Double authentification obligatoire")}
+    description_columns = {"two_factor_required": _l("Les membres du rôle doivent saisir un code (e-mail ou application) à chaque connexion.")}
     list_columns = ["role", "two_factor_required"]
     edit_columns = ["two_factor_required"]
 
@@ -96,9 +98,9 @@ class ApiKeyView(ModelView):
     class_permission_name = "ApiKeys"
     route_base = "/api-keys"
     include_route_methods = {"list", "show", "action_post", "issue"}
-    list_title = "Clés d'API"
-    show_title = "Clé d'API"
-    label_columns = {"name": "Nom", "user": "Utilisateur", "key_prefix": "Préfixe", "created_on": "Créée le", "expires_on": "Expire le", "revoked_on": "Révoquée le", "last_used_on": "Dernière utilisation", "active": "Active"}
+    list_title = _l("Clés d'API")
+    show_title = _l("Clé d'API")
+    label_columns = {"name": _l("Nom"), "user": _l("Utilisateur"), "key_prefix": _l("Préfixe"), "created_on": _l("Créée le"), "expires_on": _l("Expire le"), "revoked_on": _l("Révoquée le"), "last_used_on": _l("Dernière utilisation"), "active": _l("Active")}
     list_columns = ["name", "user", "created_on", "expires_on", "last_used_on", "revoked_on"]
     show_columns = list_columns
     base_order = ("created_on", "desc")
@@ -109,7 +111,7 @@ class ApiKeyView(ModelView):
     @has_access
     @permission_name("add")
     def issue(self):
-        from datetime import datetime, time, timezone
+        from datetime import datetime, time
 
         from app.services import audit
         from app.services.auth import find_user_by_email
@@ -118,17 +120,17 @@ class ApiKeyView(ModelView):
         if form.validate_on_submit():
             user = find_user_by_email(form.user_email.data)
             if user is None or not user.active:
-                flash("Aucun utilisateur actif avec cette adresse.", "danger")
+                flash(_("Aucun utilisateur actif avec cette adresse."), "danger")
             else:
                 expires = datetime.combine(form.expires_on.data, time.max) if form.expires_on.data else None
                 created = self.appbuilder.sm.create_api_key(user, form.name.data, expires_on=expires)
                 audit.record(db.session, "api_key.issued", subject_user=user, target=user, details={"name": form.name.data})
                 db.session.commit()
-                flash(f"Clé créée pour {user.email}. Copiez-la maintenant, elle ne sera plus affichée : {created['key']}", "success")
+                flash(_("Clé créée pour %(email)s. Copiez-la maintenant, elle ne sera plus affichée : %(key)s", email=user.email, key=created["key"]), "success")
                 return redirect(url_for(".list"))
         return self.render_template("novadesk/api_key_issue.html", form=form, title="Émettre une clé d'API", appbuilder=self.appbuilder)
 
-    @action("revoke", "Révoquer", "Révoquer les clés sélectionnées ? Les scripts qui les utilisent seront refusés.", "fa-ban")
+    @action("revoke", _l("Révoquer"), _l("Révoquer les clés sélectionnées ? Les scripts qui les utilisent seront refusés."), "fa-ban")
     def revoke(self, items):
         from app.models.types import utcnow
         from app.services import audit
@@ -138,7 +140,7 @@ class ApiKeyView(ModelView):
             key.active = False
             audit.record(db.session, "api_key.revoked", subject_user=key.user, target=key.user, details={"name": key.name})
         db.session.commit()
-        flash("Clé(s) révoquée(s).", "success")
+        flash(_("Clé(s) révoquée(s)."), "success")
         return redirect(self.get_redirect())
 
 

@@ -9,6 +9,7 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
+from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from app.extensions import db
@@ -66,7 +67,7 @@ class NovaAuthView(AuthDBView):
     def verify(self):
         user = self._pending_user()
         if user is None:
-            flash("Votre connexion a expiré : saisissez à nouveau vos identifiants.", "warning")
+            flash(_("Votre connexion a expiré : saisissez à nouveau vos identifiants."), "warning")
             return redirect(url_for(".login"))
         form = CodeForm()
         method = auth.second_factor_method(user)
@@ -93,7 +94,7 @@ class NovaAuthView(AuthDBView):
         if auth.second_factor_method(user) == auth.METHOD_EMAIL:
             auth.send_email_code(user)
             db.session.commit()
-            flash("Un nouveau code vient de vous être envoyé.", "info")
+            flash(_("Un nouveau code vient de vous être envoyé."), "info")
         return redirect(url_for(".verify"))
 
     @expose("/logout/")
@@ -112,11 +113,7 @@ class NovaAuthView(AuthDBView):
         if form.validate_on_submit():
             accounts.request_password_reset(form.email.data)
             db.session.commit()
-            flash(
-                "Si un compte actif correspond à cette adresse, un e-mail vient de lui être envoyé avec un lien pour "
-                "choisir un nouveau mot de passe.",
-                "info",
-            )
+            flash(_("Si un compte actif correspond à cette adresse, un e-mail vient de lui être envoyé avec un lien pour choisir un nouveau mot de passe."), "info")
             return redirect(url_for(".login"))
         return self.render_template("novadesk/forgot_password.html", form=form, title="Mot de passe oublié", appbuilder=self.appbuilder)
 
@@ -136,6 +133,6 @@ class NovaAuthView(AuthDBView):
                 flash(error.message, "danger")
             else:
                 db.session.commit()
-                flash("Votre mot de passe a été changé. Vous pouvez vous connecter.", "success")
+                flash(_("Votre mot de passe a été changé. Vous pouvez vous connecter."), "success")
                 return redirect(url_for(".login"))
         return self.render_template("novadesk/reset_password.html", form=form, title="Nouveau mot de passe", appbuilder=self.appbuilder)

@@ -4,8 +4,10 @@ from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.sqla.models import Role
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from app.extensions import db
@@ -16,20 +18,20 @@ from app.views.formatting import datetime_formatters
 from app.views.scoping import scoped, visible_rows
 
 _ORG_LABELS = {
-    "name": "Nom",
-    "kind": "Type",
-    "kind_label": "Type",
-    "external_id": "Identifiant ERP",
-    "email_domains": "Domaines e-mail",
-    "phone": "Téléphone",
-    "address": "Adresse",
-    "notes": "Notes",
-    "active": "Active",
-    "reseller": "Revendeur",
-    "account_manager": "Responsable de compte (commercial)",
-    "members": "Membres",
-    "created_on": "Créée le",
-    "changed_on": "Modifiée le",
+    "name": _l("Nom"),
+    "kind": _l("Type"),
+    "kind_label": _l("Type"),
+    "external_id": _l("Identifiant ERP"),
+    "email_domains": _l("Domaines e-mail"),
+    "phone": _l("Téléphone"),
+    "address": _l("Adresse"),
+    "notes": _l("Notes"),
+    "active": _l("Active"),
+    "reseller": _l("Revendeur"),
+    "account_manager": _l("Responsable de compte (commercial)"),
+    "members": _l("Membres"),
+    "created_on": _l("Créée le"),
+    "changed_on": _l("Modifiée le"),
 }
 
 
@@ -54,15 +56,15 @@ class OrganisationView(ModelView):
     route_base = "/organisations"
     include_route_methods = {"list", "show", "add", "edit", "action_post"}
     base_filters = scoped("organisations")
-    list_title = "Organisations"
-    show_title = "Fiche organisation"
-    add_title = "Nouvelle organisation"
-    edit_title = "Modifier l'organisation"
+    list_title = _l("Organisations")
+    show_title = _l("Fiche organisation")
+    add_title = _l("Nouvelle organisation")
+    edit_title = _l("Modifier l'organisation")
     label_columns = _ORG_LABELS
     description_columns = {
-        "email_domains": "Séparés par des espaces, ex. « cofina.ci cofina.sn ». Une demande de compte venant de ces domaines est rattachée à cette organisation.",
-        "external_id": "Clé de l'organisation dans l'ERP/CRM, pour la synchronisation.",
-        "reseller": "Pour un client revendu : l'organisation qui le revend.",
+        "email_domains": _l("Séparés par des espaces, ex. « cofina.ci cofina.sn ». Une demande de compte venant de ces domaines est rattachée à cette organisation."),
+        "external_id": _l("Clé de l'organisation dans l'ERP/CRM, pour la synchronisation."),
+        "reseller": _l("Pour un client revendu : l'organisation qui le revend."),
     }
     list_columns = ["name", "kind_label", "external_id", "account_manager", "reseller", "active"]
     search_columns = ["name", "kind", "external_id", "account_manager", "reseller", "active"]
@@ -89,12 +91,12 @@ class OrganisationView(ModelView):
             db.session.rollback()  # FAB already copied the form onto the row: undo it
             raise
 
-    @action("deactivate", "Désactiver", "Désactiver les organisations sélectionnées ?", "fa-ban")
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les organisations sélectionnées ?"), "fa-ban")
     def deactivate(self, items):
         for organisation in visible_rows(db.session, Organisation, "organisations", items):
             organisation.active = False
         db.session.commit()
-        flash("Organisations désactivées.", "success")
+        flash(_("Organisations désactivées."), "success")
         return redirect(self.get_redirect())
 
 
@@ -104,11 +106,11 @@ class ProductView(ModelView):
     route_base = "/products"
     include_route_methods = {"list", "show", "add", "edit"}
     base_filters = scoped("products")
-    list_title = "Produits"
-    show_title = "Fiche produit"
-    add_title = "Nouveau produit"
-    edit_title = "Modifier le produit"
-    label_columns = {"code": "Code", "name": "Nom", "description": "Description", "current_version": "Version actuelle", "active": "Actif", "created_on": "Créé le"}
+    list_title = _l("Produits")
+    show_title = _l("Fiche produit")
+    add_title = _l("Nouveau produit")
+    edit_title = _l("Modifier le produit")
+    label_columns = {"code": _l("Code"), "name": _l("Nom"), "description": _l("Description"), "current_version": _l("Version actuelle"), "active": _l("Actif"), "created_on": _l("Créé le")}
     list_columns = ["name", "code", "current_version", "active"]
     search_columns = ["name", "code", "active"]
     add_columns = ["name", "code", "current_version", "description", "active"]
@@ -127,9 +129,9 @@ class DirectoryView(ModelView):
     route_base = "/directory"
     include_route_methods = {"list", "show"}
     base_filters = scoped("users")
-    list_title = "Annuaire"
-    show_title = "Contact"
-    label_columns = {"full_name": "Nom", "first_name": "Prénom", "last_name": "Nom", "email": "Adresse e-mail", "phone": "Téléphone", "organisation": "Organisation", "active": "Actif", "support_level": "Niveau de support"}
+    list_title = _l("Annuaire")
+    show_title = _l("Contact")
+    label_columns = {"full_name": _l("Nom"), "first_name": _l("Prénom"), "last_name": _l("Nom"), "email": _l("Adresse e-mail"), "phone": _l("Téléphone"), "organisation": _l("Organisation"), "active": _l("Actif"), "support_level": _l("Niveau de support")}
     list_columns = ["first_name", "last_name", "email", "phone", "organisation", "active"]
     show_columns = ["first_name", "last_name", "email", "phone", "organisation", "support_level", "active"]
     search_columns = ["first_name", "last_name", "email", "organisation", "active"]

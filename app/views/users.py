@@ -2,6 +2,8 @@
 from flask import flash, g, redirect, session, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
@@ -12,27 +14,27 @@ from app.views.formatting import datetime_formatters
 from app.views.forms import PreferencesForm
 
 _LABELS = {
-    "first_name": "Prénom",
-    "last_name": "Nom",
-    "email": "Adresse e-mail",
-    "organisation": "Organisation",
-    "phone": "Téléphone",
-    "roles": "Rôles",
-    "active": "Actif",
-    "support_level": "Niveau de support",
-    "locale": "Langue",
-    "timezone": "Fuseau horaire",
-    "last_login": "Dernière connexion",
-    "login_count": "Connexions",
-    "fail_login_count": "Échecs de connexion",
-    "created_on": "Créé le",
-    "changed_on": "Modifié le",
-    "created_by": "Créé par",
-    "changed_by": "Modifié par",
-    "two_factor_email": "Code par e-mail",
-    "totp_enabled": "Application d'authentification",
-    "password": "Mot de passe",
-    "conf_password": "Confirmez le mot de passe",
+    "first_name": _l("Prénom"),
+    "last_name": _l("Nom"),
+    "email": _l("Adresse e-mail"),
+    "organisation": _l("Organisation"),
+    "phone": _l("Téléphone"),
+    "roles": _l("Rôles"),
+    "active": _l("Actif"),
+    "support_level": _l("Niveau de support"),
+    "locale": _l("Langue"),
+    "timezone": _l("Fuseau horaire"),
+    "last_login": _l("Dernière connexion"),
+    "login_count": _l("Connexions"),
+    "fail_login_count": _l("Échecs de connexion"),
+    "created_on": _l("Créé le"),
+    "changed_on": _l("Modifié le"),
+    "created_by": _l("Créé par"),
+    "changed_by": _l("Modifié par"),
+    "two_factor_email": _l("Code par e-mail"),
+    "totp_enabled": _l("Application d'authentification"),
+    "password": _l("Mot de passe"),
+    "conf_password": _l("Confirmez le mot de passe"),
 }
 
 _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "phone", "locale", "timezone", "active"]
@@ -42,15 +44,15 @@ class NovaUserDBModelView(UserDBModelView):
     """Users of every role. No delete: a person who leaves is deactivated and keeps their history."""
 
     include_route_methods = {"list", "show", "add", "edit", "action_post", "userinfo"}
-    list_title = "Utilisateurs"
-    show_title = "Fiche utilisateur"
-    add_title = "Nouvel utilisateur"
-    edit_title = "Modifier l'utilisateur"
+    list_title = _l("Utilisateurs")
+    show_title = _l("Fiche utilisateur")
+    add_title = _l("Nouvel utilisateur")
+    edit_title = _l("Modifier l'utilisateur")
     label_columns = _LABELS
     description_columns = {
-        "active": "Un utilisateur désactivé ne peut plus se connecter ni utiliser l'API ; son historique est conservé.",
-        "support_level": "Pour les agents : 1, 2 ou 3.",
-        "email": "Sert d'identifiant de connexion.",
+        "active": _l("Un utilisateur désactivé ne peut plus se connecter ni utiliser l'API ; son historique est conservé."),
+        "support_level": _l("Pour les agents : 1, 2 ou 3."),
+        "email": _l("Sert d'identifiant de connexion."),
     }
     list_columns = ["first_name", "last_name", "email", "organisation", "roles", "active", "last_login"]
     search_columns = ["first_name", "last_name", "email", "organisation", "roles", "active", "support_level"]
@@ -77,7 +79,7 @@ class NovaUserDBModelView(UserDBModelView):
         item.email = item.email.strip().lower()
         item.username = item.email
         if users.email_taken(item.email):
-            raise ServiceError("Un compte existe déjà avec cette adresse e-mail.")
+            raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
         users.validate_password(item.password)
         item.password = hash_password(item.password)
 
@@ -85,7 +87,7 @@ class NovaUserDBModelView(UserDBModelView):
         item.email = item.email.strip().lower()
         item.username = item.email
         if not item.active and g.user.id == item.id:
-            raise ServiceError("Vous ne pouvez pas désactiver votre propre compte.")
+            raise ServiceError(_("Vous ne pouvez pas désactiver votre propre compte."))
 
     def _set_active(self, items, active):
         changed = 0
@@ -99,14 +101,14 @@ class NovaUserDBModelView(UserDBModelView):
             except ServiceError as error:
                 flash(error.message, "warning")
         db.session.commit()
-        flash(f"{changed} compte(s) mis à jour.", "success")
+        flash(_("%(n)s compte(s) mis à jour.", n=changed), "success")
         return redirect(self.get_redirect())
 
-    @action("deactivate", "Désactiver", "Désactiver les comptes sélectionnés ?", "fa-user-slash")
+    @action("deactivate", _l("Désactiver"), _l("Désactiver les comptes sélectionnés ?"), "fa-user-slash")
     def deactivate(self, items):
         return self._set_active(items, False)
 
-    @action("reactivate", "Réactiver", "Réactiver les comptes sélectionnés ?", "fa-user-check")
+    @action("reactivate", _l("Réactiver"), _l("Réactiver les comptes sélectionnés ?"), "fa-user-check")
     def reactivate(self, items):
         return self._set_active(items, True)
 
@@ -115,8 +117,8 @@ class NovaUserInfoEditView(UserInfoEditView):
     """"Mon profil": name, phone, language and time zone (A5)."""
 
     form = PreferencesForm
-    form_title = "Mon profil"
-    message = "Profil enregistré."
+    form_title = _l("Mon profil")
+    message = _l("Profil enregistré.")
 
     def form_get(self, form):
         user = db.session.get(NovaUser, g.user.id)
@@ -148,11 +150,11 @@ class NovaRoleModelView(RoleModelView):
     """Roles and their permissions: the permission matrix admins edit (U1)."""
 
     include_route_methods = {"list", "show", "add", "edit", "delete", "action_post"}
-    list_title = "Rôles"
-    show_title = "Rôle"
-    add_title = "Nouveau rôle"
-    edit_title = "Modifier le rôle et ses permissions"
-    label_columns = {"name": "Nom", "permissions": "Permissions", "user": "Utilisateurs"}
+    list_title = _l("Rôles")
+    show_title = _l("Rôle")
+    add_title = _l("Nouveau rôle")
+    edit_title = _l("Modifier le rôle et ses permissions")
+    label_columns = {"name": _l("Nom"), "permissions": _l("Permissions"), "user": _l("Utilisateurs")}
 
 
 class UnusedGroupView(UserGroupModelView):

@@ -23,10 +23,9 @@ def live_app():
 
 @pytest.fixture
 def live_server(live_app):
-    from tests.conftest import _empty_data_tables
-
     from app.extensions import db
     from seeds.demo import load_demo
+    from tests.conftest import _empty_data_tables
 
     with live_app.app_context():
         _empty_data_tables(db)
