@@ -93,3 +93,48 @@ def test_migrations_match_the_models(app, db):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_changing_ones_password_needs_the_current_one(app, client, demo):
+    from tests.conftest import DEMO_PASSWORD
+
+    email = "client@credit-solidaire.sn"
+    login(client, demo, email)
+    wrong = client.post("/resetmypassword/form", data={"current_password": "not-it-123", "password": "Tout-nouveau-42", "conf_password": "Tout-nouveau-42"}, follow_redirects=True)
+    assert "Le mot de passe actuel est incorrect" in wrong.get_data(as_text=True)
+    weak = client.post("/resetmypassword/form", data={"current_password": DEMO_PASSWORD, "password": "court", "conf_password": "court"}, follow_redirects=True)
+    assert "au moins" in weak.get_data(as_text=True)
+    client.post("/resetmypassword/form", data={"current_password": DEMO_PASSWORD, "password": "Tout-nouveau-42", "conf_password": "Tout-nouveau-42"})
+    login(app.test_client(), demo, email, password="Tout-nouveau-42")
+    person = demo.session.query(NovaUser).filter_by(email=email).one()
+    entry = demo.session.query(ActivityLog).filter_by(action="user.password_changed", subject_user_id=person.id).one()
+    assert entry.actor_id == person.id
+
+
+def test_admin_sets_a_password_and_edits_a_role_on_the_record(app, client, demo):
+    login(client, demo, "admin@novalead.com")
+    person = demo.session.query(NovaUser).filter_by(email="client@epargneplus.ci").one()
+    client.post(f"/resetpassword/form?pk={person.id}", data={"password": "Pose-par-admin-7", "conf_password": "Pose-par-admin-7"})
+    login(app.test_client(), demo, person.email, password="Pose-par-admin-7")
+    entry = demo.session.query(ActivityLog).filter_by(action="user.password_changed", subject_user_id=person.id).one()
+    assert entry.actor.email == "admin@novalead.com"
+    # The permission matrix: take "list organisations" away from the Client role.
+    role = person.roles[0]
+    kept = [pv.id for pv in role.permissions if not (pv.view_menu.name == "Organisations" and pv.permission.name == "can_list")]
+    client.post(f"/roles/edit/{role.id}", data={"name": role.name, "permissions": kept})
+    change = demo.session.query(ActivityLog).filter_by(action="role.updated", target_id=role.id).one()
+    assert change.actor.email == "admin@novalead.com"
+    assert change.details["permissions"]["removed"] == ["can list on Organisations"]
+    partner = app.test_client()
+    login(partner, demo, person.email, password="Pose-par-admin-7")
+    assert partner.get("/organisations/list/").status_code == 403
+
+
+def test_development_mailbox_closes_when_mail_really_leaves(app, client, demo):
+    login(client, demo, "admin@novalead.com")
+    assert client.get("/dev-mailbox/").status_code == 200
+    app.config["MAIL_SERVER"] = "smtp.example.org"
+    try:
+        assert client.get("/dev-mailbox/").status_code == 404
+    finally:
+        app.config["MAIL_SERVER"] = ""

@@ -12,7 +12,14 @@ class NovaSecurityManager(SecurityManager):
     def __init__(self, appbuilder):
         from app.api.auth import NovaSecurityApi
         from app.views.auth import NovaAuthView
-        from app.views.users import NovaRoleModelView, NovaUserDBModelView, NovaUserInfoEditView, UnusedGroupView
+        from app.views.users import (
+            NovaResetMyPasswordView,
+            NovaResetPasswordView,
+            NovaRoleModelView,
+            NovaUserDBModelView,
+            NovaUserInfoEditView,
+            UnusedGroupView,
+        )
 
         self.authdbview = NovaAuthView
         self.userdbmodelview = NovaUserDBModelView
@@ -20,6 +27,8 @@ class NovaSecurityManager(SecurityManager):
         self.security_api = NovaSecurityApi
         self.rolemodelview = NovaRoleModelView
         self.groupmodelview = UnusedGroupView
+        self.resetmypasswordview = NovaResetMyPasswordView
+        self.resetpasswordview = NovaResetPasswordView
         super().__init__(appbuilder)
         babel = current_app.extensions.get("babel")
         if babel is not None:

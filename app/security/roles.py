@@ -30,14 +30,13 @@ ROLE_LABELS = {
 _EVERYONE = [
     ("NovaUserDBModelView", "can_userinfo"),
     ("NovaUserInfoEditView", "can_this_form_(get|post)"),
-    ("ResetMyPasswordView", "can_this_form_(get|post)"),
+    ("NovaResetMyPasswordView", "can_this_form_(get|post)"),
     ("AccountSecurity", "can_.*"),
     ("Products", "can_(list|show)"),
     ("Directory", "can_(list|show)"),
     ("Organisations", "can_(list|show)"),
     ("(OrganisationApi|ProductApi)", "can_(get|info)"),
-    ("(Products|Directory|Organisations)", "menu_access"),
-    ("(Annuaire|Référentiel)", "menu_access"),
+    ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
 ]
 
 _STAFF = _EVERYONE + [

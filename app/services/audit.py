@@ -75,9 +75,9 @@ def _changes(obj):
             changes[key] = "modifié"
             continue
         if hasattr(attr, "direction"):  # relationship
-            if attr.uselist:
-                old = list(history.unchanged) + list(history.deleted)
-                new = list(history.unchanged) + list(history.added)
+            if attr.uselist:  # collections (a role's permissions…): what came and went
+                changes[key] = {"added": _plain(list(history.added)), "removed": _plain(list(history.deleted))}
+                continue
             else:
                 old = history.deleted[0] if history.deleted else None
                 new = history.added[0] if history.added else None

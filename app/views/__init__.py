@@ -14,15 +14,15 @@ def register_views(appbuilder):
     app = current_app._get_current_object()
     app.register_blueprint(health)
 
-    appbuilder.add_view(OrganisationView, "Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
-    appbuilder.add_view(DirectoryView, "Directory", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
-    appbuilder.add_view(ProductView, "Products", icon="fa-box", label=_l("Produits"), category="Annuaire")
+    appbuilder.add_view(OrganisationView, "List Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
+    appbuilder.add_view(DirectoryView, "List People", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
+    appbuilder.add_view(ProductView, "List Products", icon="fa-box", label=_l("Produits"), category="Annuaire")
 
-    appbuilder.add_view(AccountRequestModelView, "AccountRequests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
-    appbuilder.add_view(RolePolicyView, "RolePolicies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
-    appbuilder.add_view(ApiKeyView, "ApiKeys", icon="fa-key", label=_l("Clés d'API"), category="Security")
-    appbuilder.add_view(ActivityLogView, "ActivityLog", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
-    appbuilder.add_view(DevMailboxView, "DevMailbox", icon="fa-envelope", label=_l("Boîte de développement"), category="Security")
+    appbuilder.add_view(AccountRequestModelView, "List Account Requests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
+    appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
+    appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")
+    appbuilder.add_view(ActivityLogView, "Activity Log", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
+    appbuilder.add_view(DevMailboxView, "Development Mailbox", icon="fa-envelope", label=_l("Boîte de développement"), category="Security")
 
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(AccountRequestView)

@@ -1,5 +1,5 @@
 """Admin screens: activity log, account requests, 2FA per role, API keys, development mailbox."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -155,6 +155,8 @@ class DevMailboxView(BaseView):
     @has_access
     @permission_name("list")
     def inbox(self):
+        if current_app.config.get("MAIL_SERVER"):
+            abort(404)  # mail really leaves: the development mailbox is closed
         recipient = request.args.get("to", "").strip().lower()
         query = db.session.query(OutboxMail).order_by(OutboxMail.id.desc())
         if recipient:
@@ -167,7 +169,7 @@ class DevMailboxView(BaseView):
     @permission_name("show")
     def read(self, mail_id):
         mail = db.session.get(OutboxMail, mail_id)
-        if mail is None:
+        if mail is None or current_app.config.get("MAIL_SERVER"):
             abort(404)
         return self.render_template("novadesk/mail_read.html", mail=mail, local_datetime=local_datetime, title=mail.subject)
 

@@ -67,6 +67,24 @@ def _timezone_choices():
     return [(name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith(("Etc/", "SystemV/"))]
 
 
+class ChangePasswordForm(DynamicForm):
+    current_password = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired(), Length(max=256)],
+                             description=_l("Mêlez lettres et chiffres ou symboles."))
+    conf_password = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))],
+    )
+
+
+class SetPasswordForm(DynamicForm):
+    password = PasswordField(_l("Nouveau mot de passe"), validators=[DataRequired(), Length(max=256)])
+    conf_password = PasswordField(
+        _l("Confirmez le mot de passe"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Les deux mots de passe diffèrent."))],
+    )
+
+
 class PreferencesForm(DynamicForm):  # FAB's form base: its form views call `refresh()`
     first_name = StringField(_l("Prénom"), validators=[DataRequired(), Length(max=64)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=64)])

@@ -1,17 +1,24 @@
 """User administration (admins) and each person's own profile."""
-from flask import flash, g, redirect, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder.actions import action
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView
+from flask_appbuilder.security.views import (
+    ResetMyPasswordView,
+    ResetPasswordView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+    UserInfoEditView,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
 from app.models import NovaUser
-from app.security.passwords import hash_password
+from app.security.passwords import check_password, hash_password
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters
-from app.views.forms import PreferencesForm
+from app.views.forms import ChangePasswordForm, PreferencesForm, SetPasswordForm
 
 _LABELS = {
     "first_name": _l("Prénom"),
@@ -161,3 +168,48 @@ class UnusedGroupView(UserGroupModelView):
     """FAB's user groups are not used: no route, no menu."""
 
     include_route_methods = set()
+
+
+class NovaResetMyPasswordView(ResetMyPasswordView):
+    """Changing one's own password asks for the current one: a borrowed session is not enough."""
+
+    form = ChangePasswordForm
+    form_title = _l("Changer mon mot de passe")
+    message = _l("Votre mot de passe a été changé.")
+
+    def form_post(self, form):
+        user = db.session.get(NovaUser, g.user.id)
+        if not check_password(user.password, form.current_password.data):
+            flash(_("Le mot de passe actuel est incorrect."), "danger")
+            return redirect(url_for(".this_form_get"))
+        try:
+            users.change_password(user, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".this_form_get"))
+        db.session.commit()
+        flash(str(self.message), "success")
+        return redirect(url_for("AccountSecurityView.overview"))
+
+
+class NovaResetPasswordView(ResetPasswordView):
+    """An admin sets another person's password (FAB's "reset password" action on users)."""
+
+    form = SetPasswordForm
+    form_title = _l("Définir le mot de passe")
+    message = _l("Mot de passe changé.")
+
+    def form_post(self, form):
+        user = db.session.get(NovaUser, request.args.get("pk", type=int))
+        if user is None:
+            abort(404)
+        try:
+            users.change_password(user, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".this_form_get", pk=user.id))
+        db.session.commit()
+        flash(str(self.message), "success")
+        return redirect(url_for("NovaUserDBModelView.show", pk=user.id))
