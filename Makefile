@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 # After changing user-facing strings: refresh the English catalogue, translate, commit the .po.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o instance/messages.pot .
-	$(BIN)/pybabel update --no-location -i instance/messages.pot -d app/translations -l en
+	$(BIN)/pybabel update --omit-header -i instance/messages.pot -d app/translations -l en
 
 install: $(VENV)/.installed translations
 

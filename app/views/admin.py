@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import db
 from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
 from app.services import ServiceError, accounts
-from app.views.formatting import datetime_formatters, local_datetime
+from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
 
 
 class ActivityLogView(ModelView):
@@ -82,6 +82,7 @@ class RolePolicyView(ModelView):
     label_columns = {"role": _l("Rôle"), "two_factor_required": _l("Double authentification obligatoire")}
     description_columns = {"two_factor_required": _l("Les membres du rôle doivent saisir un code (e-mail ou application) à chaque connexion.")}
     list_columns = ["role", "two_factor_required"]
+    formatters_columns = yes_no_formatters("two_factor_required")
     edit_columns = ["two_factor_required"]
 
 

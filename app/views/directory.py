@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.security import roles
 from app.services import ServiceError, users
-from app.views.formatting import datetime_formatters
+from app.views.formatting import datetime_formatters, yes_no_formatters
 from app.views.scoping import scoped, visible_rows
 
 _ORG_LABELS = {
@@ -79,7 +79,7 @@ class OrganisationView(ModelView):
     search_form_query_rel_fields = {"account_manager": scoped("users"), "reseller": scoped("organisations")}
     order_columns = ["name", "external_id", "active"]
     base_order = ("name", "asc")
-    formatters_columns = datetime_formatters("created_on", "changed_on")
+    formatters_columns = {**datetime_formatters("created_on", "changed_on"), **yes_no_formatters("active")}
 
     def pre_add(self, item):
         users.check_organisation(item)
@@ -117,7 +117,7 @@ class ProductView(ModelView):
     edit_columns = add_columns
     show_columns = add_columns + ["created_on"]
     base_order = ("name", "asc")
-    formatters_columns = datetime_formatters("created_on")
+    formatters_columns = {**datetime_formatters("created_on"), **yes_no_formatters("active")}
 
 
 class DirectoryView(ModelView):
@@ -136,4 +136,5 @@ class DirectoryView(ModelView):
     show_columns = ["first_name", "last_name", "email", "phone", "organisation", "support_level", "active"]
     search_columns = ["first_name", "last_name", "email", "organisation", "active"]
     search_form_query_rel_fields = {"organisation": scoped("organisations")}
+    formatters_columns = yes_no_formatters("active")
     base_order = ("last_name", "asc")

@@ -61,7 +61,10 @@ class EmailFactorForm(FlaskForm):
     enabled = BooleanField(_l("Recevoir un code par e-mail à chaque nouvelle connexion"))
 
 
-def _timezone_choices():
+LANGUAGE_CHOICES = [("fr", "Français"), ("en", "English")]
+
+
+def timezone_choices():
     from zoneinfo import available_timezones
 
     return [(name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith(("Etc/", "SystemV/"))]
@@ -89,5 +92,5 @@ class PreferencesForm(DynamicForm):  # FAB's form base: its form views call `ref
     first_name = StringField(_l("Prénom"), validators=[DataRequired(), Length(max=64)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=64)])
     phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=50)])
-    locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")])
-    timezone = SelectField(_l("Fuseau horaire"), choices=_timezone_choices())
+    locale = SelectField(_l("Langue"), choices=LANGUAGE_CHOICES)
+    timezone = SelectField(_l("Fuseau horaire"), choices=timezone_choices())

@@ -11,14 +11,15 @@ from flask_appbuilder.security.views import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
 from app.models import NovaUser
 from app.security.passwords import check_password, hash_password
 from app.services import ServiceError, users
-from app.views.formatting import datetime_formatters
-from app.views.forms import ChangePasswordForm, PreferencesForm, SetPasswordForm
+from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
+from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
 
 _LABELS = {
     "first_name": _l("Prénom"),
@@ -42,6 +43,19 @@ _LABELS = {
     "totp_enabled": _l("Application d'authentification"),
     "password": _l("Mot de passe"),
     "conf_password": _l("Confirmez le mot de passe"),
+}
+
+SUPPORT_LEVELS = [("", "—"), ("1", "1"), ("2", "2"), ("3", "3")]
+
+
+def _level(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+_PREFERENCE_FIELDS = {
+    "locale": SelectField(_l("Langue"), choices=LANGUAGE_CHOICES, default="fr"),
+    "timezone": SelectField(_l("Fuseau horaire"), choices=timezone_choices(), default="Europe/Paris"),
+    "support_level": SelectField(_l("Niveau de support"), choices=SUPPORT_LEVELS, coerce=_level, default=None),
 }
 
 _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "phone", "locale", "timezone", "active"]
@@ -76,11 +90,16 @@ class NovaUserDBModelView(UserDBModelView):
         ("Préférences", {"fields": ["locale", "timezone", "roles"]}),
     ]
     show_template = "novadesk/user_show.html"
-    formatters_columns = datetime_formatters("last_login", "created_on", "changed_on")
+    formatters_columns = {
+        **datetime_formatters("last_login", "created_on", "changed_on"),
+        **yes_no_formatters("active", "two_factor_email", "totp_enabled"),
+        "roles": role_labels,
+    }
     order_columns = ["first_name", "last_name", "email", "last_login"]
     base_order = ("last_name", "asc")
     validators_columns = {"email": [DataRequired(), Email()]}
-    edit_form_extra_fields = {}
+    edit_form_extra_fields = _PREFERENCE_FIELDS
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_PREFERENCE_FIELDS}
 
     def pre_add(self, item):
         item.email = item.email.strip().lower()
