@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import NovaUser
 from app.services import ServiceError, auth
 from app.views.forms import DisableTotpForm, EmailFactorForm, EnableTotpForm
+from app.views.outcome import commit_or_refuse
 
 _ENROLMENT = "novadesk_totp_enrolment"
 
@@ -114,12 +115,5 @@ class AccountSecurityView(BaseView):
     def email_factor(self):
         form = EmailFactorForm()
         if form.validate_on_submit():
-            try:
-                auth.set_email_second_factor(self._me(), form.enabled.data)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                db.session.commit()
-                flash(_("Préférence enregistrée."), "success")
+            commit_or_refuse(lambda: auth.set_email_second_factor(self._me(), form.enabled.data), _("Préférence enregistrée."))
         return redirect(url_for(".overview"))

@@ -15,6 +15,7 @@ from flask_login import login_user, logout_user
 from app.extensions import db
 from app.services import ServiceError, accounts, auth
 from app.views.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from app.views.outcome import commit_or_refuse
 
 _PENDING = "novadesk_pending_login"
 
@@ -126,13 +127,7 @@ class NovaAuthView(AuthDBView):
             return redirect(url_for(".forgot_password"))
         form = NewPasswordForm()
         if form.validate_on_submit():
-            try:
-                accounts.reset_password(token, form.password.data)
-            except ServiceError as error:
-                db.session.rollback()
-                flash(error.message, "danger")
-            else:
-                db.session.commit()
-                flash(_("Votre mot de passe a été changé. Vous pouvez vous connecter."), "success")
+            done = _("Votre mot de passe a été changé. Vous pouvez vous connecter.")
+            if commit_or_refuse(lambda: accounts.reset_password(token, form.password.data), done):
                 return redirect(url_for(".login"))
         return self.render_template("novadesk/reset_password.html", form=form, title="Nouveau mot de passe", appbuilder=self.appbuilder)

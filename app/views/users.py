@@ -20,6 +20,7 @@ from app.security.passwords import check_password, hash_password
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
+from app.views.outcome import commit_or_refuse
 
 _LABELS = {
     "first_name": _l("Prénom"),
@@ -153,22 +154,10 @@ class NovaUserInfoEditView(UserInfoEditView):
 
     def form_post(self, form):
         user = db.session.get(NovaUser, g.user.id)
-        try:
-            users.update_preferences(
-                user,
-                locale=form.locale.data,
-                timezone=form.timezone.data,
-                phone=form.phone.data,
-                first_name=form.first_name.data,
-                last_name=form.last_name.data,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+        fields = {key: getattr(form, key).data for key in ("locale", "timezone", "phone", "first_name", "last_name")}
+        if not commit_or_refuse(lambda: users.update_preferences(user, **fields), self.message):
             return None
-        db.session.commit()
         session["locale"] = user.locale
-        flash(self.message, "success")
         return redirect(url_for("NovaUserDBModelView.userinfo"))
 
 
@@ -201,14 +190,8 @@ class NovaResetMyPasswordView(ResetMyPasswordView):
         if not check_password(user.password, form.current_password.data):
             flash(_("Le mot de passe actuel est incorrect."), "danger")
             return redirect(url_for(".this_form_get"))
-        try:
-            users.change_password(user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+        if not commit_or_refuse(lambda: users.change_password(user, form.password.data), self.message):
             return redirect(url_for(".this_form_get"))
-        db.session.commit()
-        flash(str(self.message), "success")
         return redirect(url_for("AccountSecurityView.overview"))
 
 
@@ -223,12 +206,6 @@ class NovaResetPasswordView(ResetPasswordView):
         user = db.session.get(NovaUser, request.args.get("pk", type=int))
         if user is None:
             abort(404)
-        try:
-            users.change_password(user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
+        if not commit_or_refuse(lambda: users.change_password(user, form.password.data), self.message):
             return redirect(url_for(".this_form_get", pk=user.id))
-        db.session.commit()
-        flash(str(self.message), "success")
         return redirect(url_for("NovaUserDBModelView.show", pk=user.id))
