@@ -67,6 +67,10 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # used in links inside e-mails
+    MAX_ATTACHMENT_MB = _int("MAX_ATTACHMENT_MB", 25)
+    MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024
+    # A whole form (several files and the text) may be this large; each file is checked alone.
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_TOTAL_MB", 100) * 1024 * 1024
 
     # Flask-AppBuilder
     FAB_SECURITY_MANAGER_CLASS = "app.security.manager.NovaSecurityManager"

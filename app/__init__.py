@@ -36,6 +36,9 @@ def create_app(overrides=None):
         register_views(appbuilder)
         _exempt_api_from_csrf(appbuilder)
         install_security_headers(app)
+        from app.views.formatting import local_datetime
+
+        app.jinja_env.globals["local_datetime"] = local_datetime
 
     from app import cli, worker
     from app.services import audit, transactions

@@ -8,6 +8,7 @@ from app.extensions import db
 
 def sync_permissions_and_roles(reset_roles=False):
     from app.security.roles import sync_roles
+    from app.services import ticket_config
 
     appbuilder = current_app.appbuilder
     # FAB grants each new permission to the Admin role as it creates it, and stops at the
@@ -17,6 +18,7 @@ def sync_permissions_and_roles(reset_roles=False):
             appbuilder.sm.add_role(name)
     appbuilder.add_permissions(update_perms=True)
     sync_roles(appbuilder.sm, reset=reset_roles)
+    ticket_config.ensure_defaults()
     db.session.commit()
 
 

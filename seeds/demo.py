@@ -56,7 +56,7 @@ PARTNER_USERS = [
 ]
 
 
-def load_demo():
+def load_demo(with_tickets=True):
     password = current_app.config["DEMO_PASSWORD"]
     for code, name, description, version in PRODUCTS:
         make.product(code, name, description=description, current_version=version)
@@ -81,7 +81,10 @@ def load_demo():
     for email, first, last, role, org_name in PARTNER_USERS:
         make.user(email, first, last, role, password, organisation=organisations[org_name])
     db.session.commit()
-    return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations."
+    from seeds.demo_tickets import load_demo_tickets
+
+    tickets_note = load_demo_tickets() if with_tickets else ""
+    return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations. {tickets_note}"
 
 
 def load_demo_if_empty():

@@ -4,3 +4,20 @@ from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, Rec
 from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
 from app.models.people import NovaUser  # noqa: F401
+from app.models.tickets import (  # noqa: F401
+    Attachment,
+    BusinessCalendar,
+    CannedResponse,
+    Channel,
+    Holiday,
+    Priority,
+    Queue,
+    RequestType,
+    Routing,
+    StatusCategory,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketMessage,
+    TicketStatus,
+)

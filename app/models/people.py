@@ -22,6 +22,8 @@ class NovaUser(User):
     totp_enabled = Column(Boolean, nullable=False, default=False)
     totp_last_step = Column(Integer, nullable=True)  # refuses a replayed TOTP code
     locked_until = Column(UTCDateTime, nullable=True)
+    # Agents mark themselves away; automatic assignment skips them (T12).
+    available = Column(Boolean, nullable=False, default=True, server_default="1")
 
     @property
     def full_name(self):

@@ -39,16 +39,25 @@ _EVERYONE = [
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
 ]
 
+# Partners file and follow their organisation's tickets, reply, close and reopen them.
+_PARTNER = _EVERYONE + [
+    ("Tickets", "can_(list|show|add|reply|status)"),
+    ("Ticket Desk", "menu_access"),
+]
+# Commercials also work their clients' tickets (notes, priority, links) but do not assign.
+_COMMERCIAL = _PARTNER + [("Tickets", "can_work")]
 _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),
+    ("Tickets", "can_.*"),
+    ("Ticket Desk", "menu_access"),
 ]
 
 ROLE_DEFAULTS = {
     SUPERVISOR: _STAFF,
     AGENT: _STAFF,
-    COMMERCIAL: _EVERYONE,
-    CLIENT: _EVERYONE,
-    RESELLER: _EVERYONE,
+    COMMERCIAL: _COMMERCIAL,
+    CLIENT: _PARTNER,
+    RESELLER: _PARTNER,
 }
 
 # Second factor required by default (admins change it per role in "Double authentification").

@@ -7,7 +7,7 @@ so that ids cannot be probed.
 """
 from sqlalchemy import false, or_, select, true
 
-from app.models import NovaUser, Organisation, Product
+from app.models import Attachment, NovaUser, Organisation, Product, Ticket, TicketEvent, TicketMessage
 from app.security import roles
 
 
@@ -89,10 +89,33 @@ def products_filter(user):
     return Product.active.is_(true())
 
 
+def tickets_filter(user):
+    """Tickets of the organisations the user may see (staff: all; commercial: their clients;
+    client: their organisation; reseller: theirs and their customers')."""
+    ids = visible_organisation_ids(user)
+    if audience_of(user) == Audience.NOBODY:
+        return false()
+    return true() if ids is None else Ticket.organisation_id.in_(ids)
+
+
+def sees_internal_notes(user):
+    """Internal notes and staff-only history: the vendor's people, never partners (T7)."""
+    return audience_of(user) in (Audience.STAFF, Audience.COMMERCIAL)
+
+
+def messages_filter(user):
+    return true() if sees_internal_notes(user) else TicketMessage.internal.is_(False)
+
+
+def events_filter(user):
+    return true() if sees_internal_notes(user) else TicketEvent.internal.is_(False)
+
+
 FILTERS = {
     "organisations": organisations_filter,
     "users": users_filter,
     "products": products_filter,
+    "tickets": tickets_filter,
 }
 
 
@@ -112,3 +135,24 @@ def access_user(session, user, user_id):
     if person is None:
         raise NotVisible()
     return person
+
+
+def access_ticket(session, user, ticket_id):
+    ticket = session.query(Ticket).filter(Ticket.id == ticket_id, tickets_filter(user)).one_or_none()
+    if ticket is None:
+        raise NotVisible()
+    return ticket
+
+
+def access_attachment(session, user, attachment_id):
+    """An attachment is visible with its ticket and its message (a note's files stay internal)."""
+    attachment = (
+        session.query(Attachment)
+        .join(TicketMessage, Attachment.message_id == TicketMessage.id)
+        .join(Ticket, Attachment.ticket_id == Ticket.id)
+        .filter(Attachment.id == attachment_id, tickets_filter(user), messages_filter(user))
+        .one_or_none()
+    )
+    if attachment is None:
+        raise NotVisible()
+    return attachment

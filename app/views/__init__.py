@@ -10,10 +10,31 @@ def register_views(appbuilder):
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
+    from app.views.ticket_admin import (
+        BusinessCalendarView,
+        CannedResponseView,
+        HolidayView,
+        PriorityView,
+        QueueView,
+        RequestTypeView,
+        TicketStatusView,
+    )
+    from app.views.tickets import TicketDeskView
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
 
+    appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
+    for view, name, label, icon in [
+        (RequestTypeView, "List Request Types", _l("Types de demande"), "fa-tags"),
+        (PriorityView, "List Priorities", _l("Priorités et délais (SLA)"), "fa-gauge-high"),
+        (TicketStatusView, "List Ticket Statuses", _l("Statuts des tickets"), "fa-list-check"),
+        (BusinessCalendarView, "List Business Calendars", _l("Heures ouvrées"), "fa-calendar-days"),
+        (QueueView, "List Queues", _l("Files et niveaux de support"), "fa-people-group"),
+        (CannedResponseView, "List Canned Responses", _l("Réponses prédéfinies"), "fa-comment-dots"),
+    ]:
+        appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
+    appbuilder.add_view_no_menu(HolidayView)
     appbuilder.add_view(OrganisationView, "List Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
     appbuilder.add_view(DirectoryView, "List People", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
     appbuilder.add_view(ProductView, "List Products", icon="fa-box", label=_l("Produits"), category="Annuaire")

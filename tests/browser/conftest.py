@@ -29,7 +29,7 @@ def live_server(live_app):
 
     with live_app.app_context():
         _empty_data_tables(db)
-        load_demo()
+        load_demo(with_tickets=False)
         db.session.remove()
     live_app.config["SERVER_NAME"] = None
     server = make_server("127.0.0.1", 0, live_app, threaded=True)

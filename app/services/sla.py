@@ -1,0 +1,48 @@
+"""SLA deadlines (T4): creation + target + time paused, counted in business minutes of the
+calendar; paused while the ticket waits for the client."""
+from app.extensions import db
+from app.models import BusinessCalendar
+from app.services import business_hours, clock
+
+
+def calendar():
+    """The business-hours calendar deadlines are counted in (the first one defined)."""
+    settings = db.session.query(BusinessCalendar).order_by(BusinessCalendar.id).first()
+    if settings is None:
+        return business_hours.Calendar()
+    return business_hours.Calendar.from_settings(settings.timezone, settings.week, [h.day for h in settings.holidays])
+
+
+def compute_deadlines(ticket, cal=None):
+    cal = cal or calendar()
+    paused = ticket.sla_paused_minutes or 0
+    start = ticket.created_on
+    ticket.first_response_due = business_hours.add_business_minutes(cal, start, ticket.priority.first_response_minutes + paused)
+    ticket.resolution_due = business_hours.add_business_minutes(cal, start, ticket.priority.resolution_minutes + paused)
+
+
+def pause(ticket):
+    if ticket.sla_paused_since is None:
+        ticket.sla_paused_since = clock.now()
+
+
+def resume(ticket, cal=None):
+    """Count the pause in business minutes and push the deadlines back by as much."""
+    if ticket.sla_paused_since is None:
+        return
+    cal = cal or calendar()
+    ticket.sla_paused_minutes = (ticket.sla_paused_minutes or 0) + round(
+        business_hours.business_minutes_between(cal, ticket.sla_paused_since, clock.now())
+    )
+    ticket.sla_paused_since = None
+    compute_deadlines(ticket, cal)
+
+
+def is_late(ticket, at=None):
+    """Past a deadline that still matters: resolution for open work, first response if none yet."""
+    at = at or clock.now()
+    if ticket.sla_paused_since is not None or ticket.status_category in ("resolved", "closed"):
+        return False
+    if ticket.first_responded_on is None and ticket.first_response_due and ticket.first_response_due < at:
+        return True
+    return bool(ticket.resolution_due and ticket.resolution_due < at)

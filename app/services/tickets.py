@@ -1,0 +1,445 @@
+"""The ticket desk's one door (T2–T9, T12, T15): create, reply, note, change status or
+priority, assign, escalate. Each function checks the actor's rights through scopes.py,
+records history and the activity log, and flushes; the caller commits."""
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func
+
+from app.extensions import db
+from app.models import (
+    Attachment,
+    CannedResponse,
+    Channel,
+    NovaUser,
+    Priority,
+    Product,
+    Queue,
+    RequestType,
+    StatusCategory,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+from app.security import roles, scopes
+from app.services import ServiceError, audit, clock, routing, sla, uploads
+
+TITLE_MAX = 200
+BODY_MAX = 20000
+
+
+class TicketNotFound(ServiceError):
+    def __init__(self):
+        super().__init__(_("Ce ticket n'existe pas ou ne vous est pas accessible."))
+
+
+# --- who may do what ------------------------------------------------------------------
+
+
+def can_work(user):
+    """Staff and commercials work tickets: notes, priority, channel, organisation choice."""
+    return scopes.audience_of(user) in (scopes.Audience.STAFF, scopes.Audience.COMMERCIAL)
+
+
+def can_assign(user):
+    return scopes.is_staff(user)
+
+
+def can_assign_at_creation(user):
+    return bool({roles.ADMIN, roles.SUPERVISOR} & user.role_names)
+
+
+def access_ticket(actor, ticket_id):
+    try:
+        return scopes.access_ticket(db.session, actor, ticket_id)
+    except scopes.NotVisible:
+        raise TicketNotFound()
+
+
+# --- history --------------------------------------------------------------------------
+
+
+def record_event(ticket, actor, action, field=None, old=None, new=None, internal=False):
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=clock.now(),
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        field=field,
+        old_value=None if old is None else str(old)[:300],
+        new_value=None if new is None else str(new)[:300],
+        internal=internal,
+    )
+    db.session.add(event)
+    return event
+
+
+def _touch(ticket, actor):
+    ticket.last_activity_on = clock.now()
+    ticket.last_activity_by_id = getattr(actor, "id", None)
+
+
+# --- lookups with their refusals -------------------------------------------------------
+
+
+def _get_active(model, ident, message):
+    if ident in (None, ""):
+        return None
+    row = db.session.get(model, int(ident))
+    if row is None or getattr(row, "active", True) is False:
+        raise ServiceError(message)
+    return row
+
+
+def default_status(category):
+    status = (
+        db.session.query(TicketStatus)
+        .filter(TicketStatus.category == category, TicketStatus.active.is_(True))
+        .order_by(TicketStatus.position, TicketStatus.id)
+        .first()
+    )
+    if status is None:
+        raise ServiceError(_("Aucun statut actif n'est défini pour l'étape « %(category)s ».", category=category))
+    return status
+
+
+def default_priority():
+    return db.session.query(Priority).filter_by(key="normal").first() or db.session.query(Priority).order_by(Priority.position).first()
+
+
+def _clean_text(value, field, maximum, required=True):
+    value = (value or "").replace("\x00", "").strip()
+    if required and not value:
+        raise ServiceError(_("Ce champ est obligatoire : %(field)s.", field=field), {field: "required"})
+    if len(value) > maximum:
+        raise ServiceError(_("%(field)s : %(n)s caractères au plus.", field=field, n=maximum), {field: "too_long"})
+    return value
+
+
+def _store_files(files):
+    """Validate every file before anything is written; one refusal refuses the submission."""
+    if not files:
+        return []
+    root = current_app.config["UPLOAD_FOLDER"]
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    stored = []
+    try:
+        for filename, stream in files:
+            stored.append(uploads.store_upload(root, filename, stream, max_bytes=limit))
+    except uploads.UploadRefused as refused:
+        for done in stored:  # nothing of a refused submission stays on disk
+            uploads.delete_stored(root, done.storage_key)
+            if done.preview_key:
+                uploads.delete_stored(root, done.preview_key)
+        raise ServiceError(refused.message, {"attachments": refused.reason})
+    return stored
+
+
+def _attach(ticket, message, stored_files):
+    for stored in stored_files:
+        db.session.add(
+            Attachment(
+                ticket_id=ticket.id,
+                message_id=message.id,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                storage_key=stored.storage_key,
+                preview_key=stored.preview_key,
+                is_image=stored.is_image,
+                width=stored.width,
+                height=stored.height,
+                created_on=clock.now(),
+            )
+        )
+
+
+# --- create (T2) ----------------------------------------------------------------------
+
+
+def create_ticket(
+    actor,
+    *,
+    title,
+    body,
+    type_id=None,
+    product_id=None,
+    organisation_id=None,
+    requester_id=None,
+    priority_id=None,
+    channel=Channel.WEB,
+    internal_note=None,
+    assignee_ids=(),
+    queue_id=None,
+    files=(),
+):
+    """Create a ticket with the fields the actor's role allows; others are ignored."""
+    title = _clean_text(title, _("Titre"), TITLE_MAX)
+    body = _clean_text(body, _("Message"), BODY_MAX)
+    request_type = _get_active(RequestType, type_id, _("Type de demande inconnu."))
+    product = _get_active(Product, product_id, _("Produit inconnu."))
+    working = can_work(actor)
+    if working:
+        organisation = _visible_organisation(actor, organisation_id)
+        requester = _requester(organisation, requester_id)
+        priority = _get_active(Priority, priority_id, _("Priorité inconnue.")) or default_priority()
+        if channel not in Channel.ALL:
+            raise ServiceError(_("Canal inconnu."))
+    else:
+        organisation = _visible_organisation(actor, organisation_id or actor.organisation_id)
+        requester, priority, channel, internal_note = actor, default_priority(), Channel.WEB, None
+    if organisation.kind == "vendor" or not organisation.active:
+        raise ServiceError(_("Choisissez l'organisation cliente de la demande."))
+    stored = _store_files(files)
+    now = clock.now()
+    status = default_status(StatusCategory.NEW)
+    ticket = Ticket(
+        title=title,
+        organisation=organisation,
+        requester=requester,
+        type=request_type,
+        product=product,
+        priority=priority,
+        status=status,
+        status_category=status.category,
+        channel=channel,
+        created_by_id=actor.id,
+        created_on=now,
+        last_activity_on=now,
+        last_activity_by_id=actor.id,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.number = f"{current_app.config['TICKET_PREFIX']}-{ticket.id:06d}"
+    sla.compute_deadlines(ticket)
+    message = TicketMessage(ticket_id=ticket.id, author_id=actor.id, body=body, channel=channel, created_on=now)
+    db.session.add(message)
+    db.session.flush()
+    _attach(ticket, message, stored)
+    record_event(ticket, actor, "created", new=ticket.number)
+    if internal_note and internal_note.strip():
+        add_message(actor, ticket, internal_note, internal=True)
+    if can_assign_at_creation(actor) and (assignee_ids or queue_id):
+        assign(actor, ticket, assignee_ids, queue_id)
+    else:
+        routing.route_new_ticket(ticket)
+    audit.record(db.session, "ticket.created", actor=actor, target=ticket, details={"channel": channel})
+    return ticket
+
+
+def _visible_organisation(actor, organisation_id):
+    if organisation_id in (None, ""):
+        raise ServiceError(_("Choisissez l'organisation cliente de la demande."), {"organisation": "required"})
+    try:
+        return scopes.access_organisation(db.session, actor, int(organisation_id))
+    except (scopes.NotVisible, ValueError):
+        raise ServiceError(_("Organisation inconnue."), {"organisation": "unknown"})
+
+
+def _requester(organisation, requester_id):
+    if requester_id in (None, ""):
+        return None  # filed on behalf of the organisation (e.g. a phone call); attached later
+    person = db.session.get(NovaUser, int(requester_id))
+    if person is None or person.organisation_id != organisation.id:
+        raise ServiceError(_("Le demandeur doit appartenir à l'organisation choisie."), {"requester": "mismatch"})
+    return person
+
+
+# --- messages (T7) --------------------------------------------------------------------
+
+
+def add_message(actor, ticket, body, internal=False, files=()):
+    """A public reply, or an internal note (staff and commercials only)."""
+    if internal and not can_work(actor):
+        raise TicketNotFound()  # a partner cannot even learn that notes exist
+    body = _clean_text(body, _("Message"), BODY_MAX)
+    if ticket.merged_into_id:
+        raise ServiceError(_("Ce ticket a été fusionné dans %(number)s : répondez sur celui-ci.", number=ticket.merged_into.number))
+    stored = _store_files(files)
+    message = TicketMessage(ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_on=clock.now())
+    db.session.add(message)
+    db.session.flush()
+    _attach(ticket, message, stored)
+    if internal:
+        record_event(ticket, actor, "note_added", internal=True)
+        return message
+    record_event(ticket, actor, "replied")
+    _touch(ticket, actor)
+    if can_work(actor):
+        if ticket.first_responded_on is None:
+            ticket.first_responded_on = message.created_on
+        if ticket.status_category == StatusCategory.NEW:
+            _set_status(actor, ticket, default_status(StatusCategory.OPEN))
+    elif ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
+        # The client answered: work resumes (and a resolved ticket reopens).
+        _set_status(actor, ticket, default_status(StatusCategory.OPEN))
+    return message
+
+
+def fill_canned_response(canned, ticket, agent):
+    """The canned text with its placeholders filled for this ticket (T8)."""
+    requester = ticket.requester
+    values = {
+        "client": requester.full_name if requester else ticket.organisation.name,
+        "organisation": ticket.organisation.name,
+        "ticket": ticket.number,
+        "title": ticket.title,
+        "agent": agent.full_name,
+    }
+    text = canned.body
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def active_canned_responses():
+    return db.session.query(CannedResponse).filter_by(active=True).order_by(CannedResponse.title).all()
+
+
+# --- status (T5) ------------------------------------------------------------------------
+
+# Which categories a ticket may move to from each category. "new" is only ever the start.
+_TRANSITIONS = {
+    StatusCategory.NEW: {StatusCategory.OPEN, StatusCategory.PENDING, StatusCategory.RESOLVED, StatusCategory.CLOSED},
+    StatusCategory.OPEN: {StatusCategory.OPEN, StatusCategory.PENDING, StatusCategory.RESOLVED, StatusCategory.CLOSED},
+    StatusCategory.PENDING: {StatusCategory.OPEN, StatusCategory.PENDING, StatusCategory.RESOLVED, StatusCategory.CLOSED},
+    StatusCategory.RESOLVED: {StatusCategory.OPEN, StatusCategory.CLOSED},
+    StatusCategory.CLOSED: {StatusCategory.OPEN},
+}
+# What a partner may do to a ticket of their organisation: close it, or reopen it.
+_PARTNER_TARGETS = {StatusCategory.RESOLVED, StatusCategory.CLOSED, StatusCategory.OPEN}
+
+
+def allowed_statuses(actor, ticket):
+    targets = _TRANSITIONS[ticket.status_category]
+    if not can_work(actor):
+        targets = targets & _PARTNER_TARGETS
+        if ticket.status_category in StatusCategory.ACTIVE:
+            targets = targets - {StatusCategory.OPEN}
+    statuses = db.session.query(TicketStatus).filter(TicketStatus.active.is_(True)).order_by(TicketStatus.position).all()
+    return [s for s in statuses if s.category in targets and s.id != ticket.status_id]
+
+
+def change_status(actor, ticket, status_id):
+    status = db.session.get(TicketStatus, int(status_id)) if status_id not in (None, "") else None
+    if status is None or status not in allowed_statuses(actor, ticket):
+        raise ServiceError(_("Ce changement de statut n'est pas possible."))
+    if ticket.merged_into_id and status.category != StatusCategory.CLOSED:
+        raise ServiceError(_("Un ticket fusionné reste fermé."))
+    _set_status(actor, ticket, status)
+    _touch(ticket, actor)
+
+
+def _set_status(actor, ticket, status):
+    old = ticket.status
+    if old is not None and old.id == status.id:
+        return
+    was, now = ticket.status_category, status.category
+    ticket.status = status
+    ticket.status_category = now
+    moment = clock.now()
+    if was == StatusCategory.PENDING and now != StatusCategory.PENDING:
+        sla.resume(ticket)
+    if now == StatusCategory.PENDING:
+        sla.pause(ticket)
+    if now == StatusCategory.RESOLVED:
+        ticket.resolved_on = moment
+    if now == StatusCategory.CLOSED:
+        ticket.closed_on = moment
+        ticket.resolved_on = ticket.resolved_on or moment
+    if now in StatusCategory.ACTIVE and was in StatusCategory.DONE:
+        ticket.resolved_on = ticket.closed_on = None
+        record_event(ticket, actor, "reopened")
+        audit.record(db.session, "ticket.reopened", actor=actor, target=ticket)
+    record_event(ticket, actor, "status", "status", old.name if old else None, status.name)
+    if now in StatusCategory.DONE and was not in StatusCategory.DONE:
+        audit.record(db.session, f"ticket.{now}", actor=actor, target=ticket)
+
+
+# --- priority, assignment, escalation (T4, T12) -------------------------------------------
+
+
+def change_priority(actor, ticket, priority_id):
+    if not can_work(actor):
+        raise TicketNotFound()
+    priority = _get_active(Priority, priority_id, _("Priorité inconnue."))
+    if priority is None or priority.id == ticket.priority_id:
+        return
+    old = ticket.priority.name
+    ticket.priority = priority
+    sla.compute_deadlines(ticket)
+    record_event(ticket, actor, "priority", "priority", old, priority.name)
+    _touch(ticket, actor)
+
+
+def staff_members():
+    staff_roles = [roles.ADMIN, roles.SUPERVISOR, roles.AGENT]
+    return (
+        db.session.query(NovaUser)
+        .filter(NovaUser.active.is_(True), NovaUser.roles.any(_role_name_in(staff_roles)))
+        .order_by(NovaUser.first_name, NovaUser.last_name)
+        .all()
+    )
+
+
+def _role_name_in(names):
+    from flask_appbuilder.security.sqla.models import Role
+
+    return Role.name.in_(names)
+
+
+def assign(actor, ticket, assignee_ids, queue_id=None):
+    """Put the ticket in a queue and/or in the hands of one or more agents (by hand)."""
+    if not can_assign(actor):
+        raise TicketNotFound()
+    wanted = {int(i) for i in assignee_ids or () if str(i).strip()}
+    allowed = {member.id: member for member in staff_members()}
+    if not wanted <= set(allowed):
+        raise ServiceError(_("Seuls des membres actifs du support peuvent recevoir un ticket."))
+    if queue_id not in (None, ""):
+        queue = _get_active(Queue, queue_id, _("File inconnue."))
+        if queue.id != ticket.queue_id:
+            record_event(ticket, actor, "queue", "queue", ticket.queue.name if ticket.queue else None, queue.name, internal=True)
+            ticket.queue = queue
+    before = sorted(member.full_name for member in ticket.assignees)
+    ticket.assignees = [allowed[i] for i in sorted(wanted)]
+    after = sorted(member.full_name for member in ticket.assignees)
+    if before != after:
+        record_event(ticket, actor, "assigned", "assignees", ", ".join(before), ", ".join(after))
+        audit.record(db.session, "ticket.assigned", actor=actor, target=ticket, details={"assignees": after})
+    if ticket.status_category == StatusCategory.NEW and ticket.assignees:
+        _set_status(actor, ticket, default_status(StatusCategory.OPEN))
+    _touch(ticket, actor)
+
+
+def escalate(actor, ticket):
+    """Move the ticket to the queue of the next support level and route it there."""
+    if not can_assign(actor):
+        raise TicketNotFound()
+    level = ticket.queue.support_level if ticket.queue else 0
+    target = (
+        db.session.query(Queue)
+        .filter(Queue.active.is_(True), Queue.support_level > level)
+        .order_by(Queue.support_level, Queue.id)
+        .first()
+    )
+    if target is None:
+        raise ServiceError(_("Il n'y a pas de niveau de support au-dessus."))
+    record_event(ticket, actor, "escalated", "queue", ticket.queue.name if ticket.queue else None, target.name)
+    audit.record(db.session, "ticket.escalated", actor=actor, target=ticket, details={"queue": target.name})
+    ticket.queue = target
+    ticket.assignees = []
+    routing.route_to_queue(ticket, target)
+    _touch(ticket, actor)
+
+
+def count_active_by_assignee(user_ids):
+    rows = (
+        db.session.query(NovaUser.id, func.count(Ticket.id))
+        .join(Ticket, NovaUser.assigned_tickets)
+        .filter(NovaUser.id.in_(user_ids), Ticket.status_category.in_(StatusCategory.ACTIVE))
+        .group_by(NovaUser.id)
+        .all()
+    )
+    return dict(rows)

@@ -1,0 +1,40 @@
+"""Words shown for the desk's codes (channels, routing, history entries), in the person's language."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.models import Channel, Routing
+
+CHANNEL_LABELS = {
+    Channel.WEB: _l("Web"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.CHAT: _l("Chat"),
+    Channel.PHONE: _l("Téléphone"),
+    Channel.API: _l("API"),
+}
+ROUTING_LABELS = {
+    Routing.MANUAL: _l("Manuelle"),
+    Routing.ROUND_ROBIN: _l("Chacun son tour (round-robin)"),
+    Routing.LEAST_LOADED: _l("Au moins chargé"),
+}
+
+
+def event_sentence(event):
+    """One history line, e.g. « Statut : Nouveau → En cours »."""
+    old, new = event.old_value, event.new_value
+    sentences = {
+        "created": lambda: _("Ticket créé (%(number)s)", number=new),
+        "replied": lambda: _("Réponse publiée"),
+        "note_added": lambda: _("Note interne ajoutée"),
+        "status": lambda: _("Statut : %(old)s → %(new)s", old=old or "—", new=new),
+        "reopened": lambda: _("Ticket rouvert"),
+        "priority": lambda: _("Priorité : %(old)s → %(new)s", old=old, new=new),
+        "assigned": lambda: _("Attribué à : %(new)s", new=new or _("personne")),
+        "queue": lambda: _("File : %(old)s → %(new)s", old=old or "—", new=new),
+        "escalated": lambda: _("Escaladé : %(old)s → %(new)s", old=old or "—", new=new),
+        "linked": lambda: _("Lié au ticket %(number)s", number=new),
+        "parent": lambda: _("Devenu sous-demande de %(number)s", number=new),
+        "child_added": lambda: _("Sous-demande ajoutée : %(number)s", number=new),
+        "merged_into": lambda: _("Fusionné dans %(number)s", number=new),
+        "merged_from": lambda: _("A reçu les messages de %(number)s", number=new),
+    }
+    return sentences.get(event.action, lambda: event.action)()

@@ -1,0 +1,277 @@
+"""The ticket desk's pages (T2–T9, T14): list, new ticket, ticket page and its actions,
+attachment downloads. Thin: parse the form, call app/services/tickets.py, commit, render."""
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access, permission_name
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (
+    Channel,
+    NovaUser,
+    Organisation,
+    Priority,
+    Product,
+    Queue,
+    RequestType,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from app.security import scopes
+from app.services import ServiceError, sla, ticket_links, tickets, uploads
+from app.services.ticket_config import CATEGORY_LABELS
+from app.views.labels import CHANNEL_LABELS, event_sentence
+from app.views.outcome import commit_or_refuse
+from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page
+
+
+def _files():
+    return [(f.filename, f.stream) for f in request.files.getlist("attachments") if f and f.filename]
+
+
+class TicketDeskView(BaseView):
+    route_base = "/tickets"
+    class_permission_name = "Tickets"
+    default_view = "index"
+
+    # --- the list ---------------------------------------------------------------------
+
+    def _list_context(self):
+        user = g.user
+        filters = TicketFilters.from_args(request.args)
+        rows, total = ticket_page(user, filters)
+        return {
+            "filters": filters,
+            "rows": rows,
+            "total": total,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "counts": category_counts(user, filters),
+            "category_labels": CATEGORY_LABELS,
+            "is_late": sla.is_late,
+            "working": tickets.can_work(user),
+        }
+
+    @expose("/")
+    @has_access
+    @permission_name("list")
+    def index(self):
+        context = self._list_context()
+        user = g.user
+        choices = {
+            "priorities": db.session.query(Priority).order_by(Priority.position).all(),
+            "types": db.session.query(RequestType).order_by(RequestType.position).all(),
+            "organisations": db.session.query(Organisation).filter(scopes.organisations_filter(user), Organisation.kind != "vendor").order_by(Organisation.name).all(),
+            "queues": db.session.query(Queue).order_by(Queue.support_level).all() if context["working"] else [],
+            "agents": tickets.staff_members() if context["working"] else [],
+        }
+        return self.render_template("tickets/list.html", title=_("Tickets"), **context, **choices)
+
+    @expose("/rows")
+    @has_access
+    @permission_name("list")
+    def rows(self):
+        """The table body and counts alone, for the page's refresh without reload."""
+        return self.render_template("tickets/_rows.html", **self._list_context())
+
+    # --- new ticket (T2) ------------------------------------------------------------------
+
+    @expose("/new", methods=["GET", "POST"])
+    @has_access
+    @permission_name("add")
+    def new(self):
+        user = g.user
+        working = tickets.can_work(user)
+        form = request.form
+        if request.method == "POST":
+            try:
+                ticket = tickets.create_ticket(
+                    user,
+                    title=form.get("title"),
+                    body=form.get("body"),
+                    type_id=form.get("type"),
+                    product_id=form.get("product"),
+                    organisation_id=form.get("organisation"),
+                    requester_id=form.get("requester"),
+                    priority_id=form.get("priority"),
+                    channel=form.get("channel", Channel.WEB),
+                    internal_note=form.get("internal_note"),
+                    assignee_ids=form.getlist("assignees"),
+                    queue_id=form.get("queue"),
+                    files=_files(),
+                )
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
+            else:
+                db.session.commit()
+                flash(_("Ticket %(number)s créé.", number=ticket.number), "success")
+                return redirect(url_for(".show", ticket_id=ticket.id))
+        organisations = db.session.query(Organisation).filter(scopes.organisations_filter(user), Organisation.kind != "vendor", Organisation.active.is_(True)).order_by(Organisation.name).all()
+        requesters = (
+            db.session.query(NovaUser).filter(NovaUser.organisation_id.in_([o.id for o in organisations]), NovaUser.active.is_(True)).order_by(NovaUser.last_name).all()
+            if working else []
+        )
+        return self.render_template(
+            "tickets/new.html",
+            title=_("Nouvelle demande"),
+            form=form,
+            working=working,
+            assigning=tickets.can_assign_at_creation(user),
+            organisations=organisations,
+            requesters=requesters,
+            types=db.session.query(RequestType).filter_by(active=True).order_by(RequestType.position).all(),
+            products=db.session.query(Product).filter_by(active=True).order_by(Product.name).all(),
+            priorities=db.session.query(Priority).order_by(Priority.position).all(),
+            channels=CHANNEL_LABELS,
+            agents=tickets.staff_members() if working else [],
+            queues=db.session.query(Queue).filter_by(active=True).order_by(Queue.support_level).all(),
+            canned=tickets.active_canned_responses() if working else [],
+            max_mb=current_app.config["MAX_ATTACHMENT_MB"],
+        )
+
+    # --- the ticket page ----------------------------------------------------------------
+
+    def _ticket(self, ticket_id):
+        try:
+            return tickets.access_ticket(g.user, ticket_id)
+        except tickets.TicketNotFound:
+            abort(404)
+
+    @expose("/<int:ticket_id>")
+    @has_access
+    @permission_name("show")
+    def show(self, ticket_id):
+        user = g.user
+        ticket = self._ticket(ticket_id)
+        messages = (
+            db.session.query(TicketMessage)
+            .options(selectinload(TicketMessage.attachments), selectinload(TicketMessage.author))
+            .filter(TicketMessage.ticket_id == ticket.id, scopes.messages_filter(user))
+            .order_by(TicketMessage.created_on, TicketMessage.id)
+            .all()
+        )
+        events = (
+            db.session.query(TicketEvent)
+            .filter(TicketEvent.ticket_id == ticket.id, scopes.events_filter(user))
+            .order_by(TicketEvent.at, TicketEvent.id)
+            .all()
+        )
+        timeline = sorted(
+            [("message", m.created_on, m) for m in messages] + [("event", e.at, e) for e in events],
+            key=lambda item: (item[1], 0 if item[0] == "event" else 1),
+        )
+        working = tickets.can_work(user)
+        children = db.session.query(Ticket).filter(Ticket.parent_id == ticket.id, scopes.tickets_filter(user)).all()
+        return self.render_template(
+            "tickets/show.html",
+            title=f"{ticket.number} — {ticket.title}",
+            ticket=ticket,
+            timeline=timeline,
+            event_sentence=event_sentence,
+            working=working,
+            assigning=tickets.can_assign(user),
+            statuses=tickets.allowed_statuses(user, ticket),
+            priorities=db.session.query(Priority).order_by(Priority.position).all(),
+            agents=tickets.staff_members() if tickets.can_assign(user) else [],
+            queues=db.session.query(Queue).filter_by(active=True).order_by(Queue.support_level).all(),
+            canned=[(c, tickets.fill_canned_response(c, ticket, user)) for c in tickets.active_canned_responses()] if working else [],
+            related=[t for t in ticket_links.related_tickets(ticket) if t.organisation_id == ticket.organisation_id],
+            children=children,
+            late=sla.is_late(ticket),
+            channels=CHANNEL_LABELS,
+            category_labels=CATEGORY_LABELS,
+            max_mb=current_app.config["MAX_ATTACHMENT_MB"],
+        )
+
+    def _act(self, ticket_id, action, success):
+        ticket = self._ticket(ticket_id)
+        try:
+            commit_or_refuse(lambda: action(ticket), success)
+        except tickets.TicketNotFound:
+            db.session.rollback()
+            abort(404)
+        return redirect(url_for(".show", ticket_id=ticket_id))
+
+    @expose("/<int:ticket_id>/reply", methods=["POST"])
+    @has_access
+    @permission_name("reply")
+    def reply(self, ticket_id):
+        internal = request.form.get("internal") == "1"
+        done = _("Note interne ajoutée.") if internal else _("Réponse envoyée.")
+        return self._act(ticket_id, lambda t: tickets.add_message(g.user, t, request.form.get("body"), internal=internal, files=_files()), done)
+
+    @expose("/<int:ticket_id>/status", methods=["POST"])
+    @has_access
+    @permission_name("status")
+    def status(self, ticket_id):
+        return self._act(ticket_id, lambda t: tickets.change_status(g.user, t, request.form.get("status")), _("Statut mis à jour."))
+
+    @expose("/<int:ticket_id>/priority", methods=["POST"])
+    @has_access
+    @permission_name("work")
+    def priority(self, ticket_id):
+        return self._act(ticket_id, lambda t: tickets.change_priority(g.user, t, request.form.get("priority")), _("Priorité mise à jour."))
+
+    @expose("/<int:ticket_id>/assign", methods=["POST"])
+    @has_access
+    @permission_name("assign")
+    def assign(self, ticket_id):
+        action = lambda t: tickets.assign(g.user, t, request.form.getlist("assignees"), request.form.get("queue"))  # noqa: E731
+        return self._act(ticket_id, action, _("Attribution mise à jour."))
+
+    @expose("/<int:ticket_id>/escalate", methods=["POST"])
+    @has_access
+    @permission_name("assign")
+    def escalate(self, ticket_id):
+        return self._act(ticket_id, lambda t: tickets.escalate(g.user, t), _("Ticket escaladé au niveau supérieur."))
+
+    @expose("/<int:ticket_id>/link", methods=["POST"])
+    @has_access
+    @permission_name("work")
+    def link(self, ticket_id):
+        kind, other = request.form.get("kind"), request.form.get("other")
+        actions = {
+            "related": (lambda t: ticket_links.link_related(g.user, t, other), _("Tickets liés.")),
+            "parent": (lambda t: ticket_links.set_parent(g.user, t, other), _("Ticket rattaché comme sous-demande.")),
+            "merge": (lambda t: ticket_links.merge(g.user, t, other), _("Ticket fusionné.")),
+        }
+        if kind not in actions:
+            abort(400)
+        return self._act(ticket_id, *actions[kind])
+
+    # --- attachments (T3): only through the ticket's scope and the message's visibility ---
+
+    def _attachment(self, attachment_id):
+        try:
+            return scopes.access_attachment(db.session, g.user, attachment_id)
+        except scopes.NotVisible:
+            abort(404)
+
+    @expose("/attachments/<int:attachment_id>")
+    @has_access
+    @permission_name("show")
+    def attachment(self, attachment_id):
+        item = self._attachment(attachment_id)
+        stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.storage_key)
+        inline = item.is_image and request.args.get("download") != "1"
+        response = send_file(stream, mimetype=item.content_type, as_attachment=not inline, download_name=item.filename, max_age=0)
+        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/attachments/<int:attachment_id>/preview")
+    @has_access
+    @permission_name("show")
+    def preview(self, attachment_id):
+        item = self._attachment(attachment_id)
+        if not item.preview_key:
+            abort(404)
+        stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.preview_key)
+        mimetype = "image/png" if item.preview_key.endswith(".png") else "image/jpeg"
+        response = send_file(stream, mimetype=mimetype, max_age=0)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
