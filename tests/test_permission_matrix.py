@@ -9,7 +9,7 @@ Later issues add their paths to PAGES and API.
 """
 import pytest
 
-from app.models import AccountRequest, ActivityLog, NovaUser, Organisation, OutboxMail, Product, RolePolicy
+from app.models import AccountRequest, ActivityLog, NovaUser, Organisation, OutboxMail, Product, RolePolicy, TicketMessage
 from tests.conftest import api_token, login
 
 ROLES = ["admin", "supervisor", "agent", "commercial", "client", "reseller", "anonymous"]
@@ -238,3 +238,132 @@ def test_admin_actions_work(app, world):
     assert victim.active is False
     entry = world.session.query(ActivityLog).filter_by(action="user.deactivated", subject_user_id=victim.id).one()
     assert entry.actor.email == EMAILS["admin"]
+
+
+# --- the ticket desk -------------------------------------------------------------------
+
+PARTNERS = {"client", "reseller"}
+WORKERS = STAFF | {"commercial"}
+TICKET_PAGES = [
+    ("GET", "/tickets/", expect(SIGNED_IN)),
+    ("GET", "/tickets/rows", expect(SIGNED_IN)),
+    ("GET", "/tickets/new", expect(SIGNED_IN)),
+    ("GET", "/tickets/{own_ticket}", expect(SIGNED_IN)),
+    ("GET", "/tickets/{other_ticket}", OTHER_ORG),
+    ("GET", "/tickets/attachments/{own_file}", expect(SIGNED_IN)),
+    ("GET", "/tickets/attachments/{own_file}/preview", expect(SIGNED_IN)),
+    ("GET", "/tickets/attachments/{other_file}", OTHER_ORG),
+    ("GET", "/tickets/attachments/{note_file}", expect(WORKERS, hidden_for=PARTNERS)),
+    ("POST", "/tickets/{other_ticket}/reply", OTHER_ORG),
+    ("POST", "/tickets/{own_ticket}/reply", expect(SIGNED_IN)),
+    ("POST", "/tickets/{own_ticket}/reply?internal", expect(WORKERS, hidden_for=PARTNERS)),
+    ("POST", "/tickets/{own_ticket}/priority", expect(WORKERS)),
+    ("POST", "/tickets/{own_ticket}/link", expect(WORKERS)),
+    ("POST", "/tickets/{own_ticket}/assign", expect(STAFF)),
+    ("POST", "/tickets/{own_ticket}/escalate", expect(STAFF)),
+    ("POST", "/tickets/{other_ticket}/status", OTHER_ORG),
+    ("POST", "/tickets/{own_ticket}/status", expect(SIGNED_IN)),
+] + [
+    ("GET", f"/config/{name}/list/", expect(ADMIN_ONLY))
+    for name in ("request-types", "priorities", "statuses", "calendars", "queues", "canned-responses")
+] + [("GET", "/config/holidays/list/", expect(ADMIN_ONLY))]
+
+
+def _ticket_world(app, db, role):
+    """A ticket in the role's own organisation (with a public file and a note's file), and one in
+    an organisation partners of this test may not see."""
+    from app.models import Attachment, Ticket, TicketStatus
+    from app.services import tickets
+    from tests.ticket_helpers import file_, png_bytes
+
+    agent = db.session.query(NovaUser).filter_by(email=EMAILS["agent"]).one()
+    own_org = db.session.query(Organisation).filter_by(name=OWN[role][0]).one()
+    other_org = db.session.query(Organisation).filter_by(name=OTHER[0]).one()
+    with app.test_request_context():
+        own = tickets.create_ticket(agent, title="Own", body="b", organisation_id=own_org.id, files=[("own.png", file_("own.png", png_bytes())[0])])
+        sibling = tickets.create_ticket(agent, title="Sibling", body="b", organisation_id=own_org.id)
+        tickets.add_message(agent, own, "note", internal=True, files=[("note.txt", file_("note.txt", b"secret")[0])])
+        other = tickets.create_ticket(agent, title="Other", body="b", organisation_id=other_org.id, files=[("other.png", file_("other.png", png_bytes())[0])])
+        db.session.commit()
+        files = {a.filename: a.id for a in db.session.query(Attachment)}
+        closed = db.session.query(TicketStatus).filter_by(category="closed").first().id
+        return {
+            "own_ticket": own.id, "other_ticket": other.id, "sibling": sibling.number,
+            "own_file": files["own.png"], "other_file": files["other.png"], "note_file": files["note.txt"],
+            "closed": closed, "priority": own.priority_id, "queue": own.queue_id or "", "agent_id": agent.id,
+            "Ticket": Ticket,
+        }
+
+
+def _post_data(path, ids):
+    if path.endswith("/reply?internal"):
+        return path[: -len("?internal")], {"body": "Une note", "internal": "1"}
+    if path.endswith("/reply"):
+        return path, {"body": "Une réponse"}
+    if path.endswith("/status"):
+        return path, {"status": ids["closed"]}
+    if path.endswith("/priority"):
+        return path, {"priority": ids["priority"]}
+    if path.endswith("/assign"):
+        return path, {"assignees": [ids["agent_id"]], "queue": ids["queue"]}
+    if path.endswith("/link"):
+        return path, {"kind": "related", "other": ids["sibling"]}
+    return path, {}
+
+
+def _action_outcome(response):
+    if response.status_code == 302:
+        location = response.headers["Location"]
+        return "denied" if "/login" in location else "ok"
+    if response.status_code == 403:
+        return "denied"
+    if response.status_code == 404:
+        return "hidden"
+    return f"unexpected {response.status_code}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ticket_paths_follow_the_matrix(app, world, role):
+    ids = _ticket_world(app, world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for method, template, expectations in TICKET_PAGES:
+        path = template.format(**ids)
+        if method == "GET":
+            got = _outcome(client.get(path))
+        else:
+            path, data = _post_data(path, ids)
+            got = _action_outcome(client.post(path, data=data))
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    # Whatever was posted, no partner ever wrote a note, nor touched the other organisation.
+    notes = world.session.query(TicketMessage).filter_by(internal=True, body="Une note").count()
+    assert notes == (1 if role in WORKERS else 0)
+    other_messages = world.session.query(TicketMessage).filter_by(ticket_id=ids["other_ticket"]).count()
+    assert other_messages == (2 if role in STAFF else 1)
+
+
+@pytest.mark.parametrize("role", sorted(SIGNED_IN))
+def test_ticket_list_shows_only_tickets_in_scope(app, world, role):
+    from app.services import tickets
+
+    agent = world.session.query(NovaUser).filter_by(email=EMAILS["agent"]).one()
+    with app.test_request_context():
+        for organisation in world.session.query(Organisation).filter(Organisation.kind != "vendor"):
+            tickets.create_ticket(agent, title=f"Ticket de {organisation.name}", body="b", organisation_id=organisation.id)
+        world.session.commit()
+    client = app.test_client()
+    login(client, world, EMAILS[role])
+    import html
+
+    text = html.unescape(client.get("/tickets/?view=all").get_data(as_text=True))
+    shown = {o.name for o in world.session.query(Organisation) if f"Ticket de {o.name}" in text}
+    expected = {
+        "commercial": {"Crédit Solidaire du Sahel", "Fonds Épargne Plus", "MicroFinance Horizon"},
+        "client": {"Crédit Solidaire du Sahel"},
+        "reseller": {"Afrique Logiciels Distribution", "Mutuelle Kaya", "COOPEC Lumière"},
+    }.get(role, {o.name for o in world.session.query(Organisation) if o.kind != "vendor"})
+    assert shown == expected

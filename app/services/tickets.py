@@ -29,6 +29,8 @@ BODY_MAX = 20000
 
 
 class TicketNotFound(ServiceError):
+    not_found = True
+
     def __init__(self):
         super().__init__(_("Ce ticket n'existe pas ou ne vous est pas accessible."))
 

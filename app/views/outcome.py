@@ -12,6 +12,8 @@ def commit_or_refuse(action, success=None):
         action()
     except ServiceError as error:
         db.session.rollback()
+        if error.not_found:  # the adapter answers 404, as for a missing object
+            raise
         flash(error.message, "danger")
         return False
     db.session.commit()

@@ -189,8 +189,7 @@ class TicketDeskView(BaseView):
         ticket = self._ticket(ticket_id)
         try:
             commit_or_refuse(lambda: action(ticket), success)
-        except tickets.TicketNotFound:
-            db.session.rollback()
+        except ServiceError:  # only "not found" refusals come back out
             abort(404)
         return redirect(url_for(".show", ticket_id=ticket_id))
 
