@@ -19,6 +19,7 @@ def create_app(overrides=None):
     logging.getLogger("app").setLevel(logging.INFO)
 
     db.init_app(app)
+    _tune_sqlite(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
     mail.init_app(app)
     csrf.init_app(app)
@@ -57,6 +58,24 @@ def _exempt_api_from_csrf(appbuilder):
     for view in appbuilder.baseviews:
         if isinstance(view, BaseApi) and view.blueprint is not None:
             csrf.exempt(view.blueprint)
+
+
+def _tune_sqlite(app):
+    """WAL lets readers work while one request writes; NORMAL sync is safe with WAL."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 def _schema_ready():

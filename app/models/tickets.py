@@ -153,6 +153,8 @@ class Ticket(Model):
         Index("ix_ticket_activity", "last_activity_on"),
         Index("ix_ticket_category_activity", "status_category", "last_activity_on"),
         Index("ix_ticket_org_activity", "organisation_id", "last_activity_on"),
+        # Covers the list's counts per category (merged duplicates excluded) without the table.
+        Index("ix_ticket_category_merged", "status_category", "merged_into_id"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -93,11 +93,14 @@ def _get_active(model, ident, message):
     return row
 
 
-def default_status(category):
+def default_status(category, last=False):
+    """The first active status of a category (or the last: "Assigné" comes before "En cours",
+    so an assignment takes the first and a reply the last)."""
+    order = (TicketStatus.position.desc(), TicketStatus.id.desc()) if last else (TicketStatus.position, TicketStatus.id)
     status = (
         db.session.query(TicketStatus)
         .filter(TicketStatus.category == category, TicketStatus.active.is_(True))
-        .order_by(TicketStatus.position, TicketStatus.id)
+        .order_by(*order)
         .first()
     )
     if status is None:
@@ -272,10 +275,10 @@ def add_message(actor, ticket, body, internal=False, files=()):
         if ticket.first_responded_on is None:
             ticket.first_responded_on = message.created_on
         if ticket.status_category == StatusCategory.NEW:
-            _set_status(actor, ticket, default_status(StatusCategory.OPEN))
+            _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
     elif ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
         # The client answered: work resumes (and a resolved ticket reopens).
-        _set_status(actor, ticket, default_status(StatusCategory.OPEN))
+        _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
     return message
 
 

@@ -27,8 +27,11 @@ def live_server(live_app):
     from seeds.demo import load_demo
     from tests.conftest import _empty_data_tables
 
+    from app.cli import sync_permissions_and_roles
+
     with live_app.app_context():
         _empty_data_tables(db)
+        sync_permissions_and_roles(reset_roles=True)  # roles and the desk's reference data
         load_demo(with_tickets=False)
         db.session.remove()
     live_app.config["SERVER_NAME"] = None
