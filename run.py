@@ -5,7 +5,9 @@ monkey.patch_all()  # first, before anything opens a socket or a thread
 
 import os  # noqa: E402
 
-from gevent.pywsgi import WSGIServer  # noqa: E402
+import socket  # noqa: E402
+
+from gevent.pywsgi import WSGIHandler, WSGIServer  # noqa: E402
 
 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")):
     from psycogreen.gevent import patch_psycopg  # noqa: E402
@@ -15,12 +17,21 @@ if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql")):
 from app import create_app  # noqa: E402
 
 
+class NoDelayHandler(WSGIHandler):
+    """pywsgi writes a response's headers and body separately; with Nagle's algorithm on,
+    a keep-alive client then waits for its delayed ACK (about 40 ms) on every request."""
+
+    def __init__(self, sock, address, server, rfile=None):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(sock, address, server, rfile)
+
+
 def main():
     app = create_app({"START_WORKER": True})
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"NovaDesk: http://{host}:{port}/", flush=True)
-    WSGIServer((host, port), app, log=None).serve_forever()
+    WSGIServer((host, port), app, log=None, handler_class=NoDelayHandler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -155,6 +155,9 @@ class Ticket(Model):
         Index("ix_ticket_org_activity", "organisation_id", "last_activity_on"),
         # Covers the list's counts per category (merged duplicates excluded) without the table.
         Index("ix_ticket_category_merged", "status_category", "merged_into_id"),
+        # The same counts for a partner's organisation and for the common filters.
+        Index("ix_ticket_org_category", "organisation_id", "status_category", "merged_into_id"),
+        Index("ix_ticket_priority_category", "priority_id", "status_category", "merged_into_id"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -46,6 +46,31 @@ class NovaSecurityManager(SecurityManager):
             if api_blueprint is not None:
                 self.limiter.limit(current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(api_blueprint)
 
+    def _has_view_access(self, user, permission_name, view_name):
+        """FAB asks the database once per menu entry and per check; NovaDesk reads the
+        roles' permissions once per request (a page checks a dozen of them)."""
+        role_ids = tuple(sorted(role.id for role in self.get_user_roles(user) if role is not None))
+        cache = g.setdefault("novadesk_permissions", {})
+        if role_ids not in cache:
+            cache[role_ids] = self._permissions_of_roles(role_ids)
+        return (permission_name, view_name) in cache[role_ids]
+
+    def _permissions_of_roles(self, role_ids):
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+
+        if not role_ids:
+            return frozenset()
+        rows = (
+            self.session.query(self.permission_model.name, self.viewmenu_model.name)
+            .select_from(assoc_permissionview_role)
+            .join(self.permissionview_model, self.permissionview_model.id == assoc_permissionview_role.c.permission_view_id)
+            .join(self.permission_model, self.permission_model.id == self.permissionview_model.permission_id)
+            .join(self.viewmenu_model, self.viewmenu_model.id == self.permissionview_model.view_menu_id)
+            .filter(assoc_permissionview_role.c.role_id.in_(role_ids))
+            .all()
+        )
+        return frozenset(rows)
+
     def load_user(self, pk):
         user = super().load_user(pk)
         if user is not None and session.get("locale") is None:

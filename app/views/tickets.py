@@ -24,7 +24,7 @@ from app.services import ServiceError, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.outcome import commit_or_refuse
-from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page
+from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 
 
 def _files():
@@ -41,16 +41,18 @@ class TicketDeskView(BaseView):
     def _list_context(self):
         user = g.user
         filters = TicketFilters.from_args(request.args)
-        rows, total = ticket_page(user, filters)
+        counts = category_counts(user, filters)
+        total = view_total(filters, counts)
         return {
             "filters": filters,
-            "rows": rows,
+            "rows": ticket_page(user, filters),
             "total": total,
             "pages": max(1, -(-total // PAGE_SIZE)),
-            "counts": category_counts(user, filters),
+            "counts": counts,
             "category_labels": CATEGORY_LABELS,
             "is_late": sla.is_late,
             "working": tickets.can_work(user),
+            "ticket_url": url_for(".index"),
         }
 
     @expose("/")
