@@ -35,7 +35,17 @@ def generate(count, seed=7):
     from app import create_app
     from app.extensions import db
     from app.models import (
-        NovaUser, Organisation, Priority, Product, Queue, RequestType, StatusCategory, Ticket, TicketEvent, TicketMessage, TicketStatus,
+        NovaUser,
+        Organisation,
+        Priority,
+        Product,
+        Queue,
+        RequestType,
+        StatusCategory,
+        Ticket,
+        TicketEvent,
+        TicketMessage,
+        TicketStatus,
     )
     from app.models.tickets import ticket_assignee
     from seeds import factories

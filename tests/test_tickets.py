@@ -336,3 +336,28 @@ def test_list_filters_sort_counts_and_bookmarkable_url(app, demo):
     assert "Aucun ticket" in mine or "Moyen" in mine
     rows = agent.get("/tickets/rows?view=all&q=Moyen").get_data(as_text=True)
     assert rows.strip().startswith("<tbody") and "Moyen" in rows and "Ancien" not in rows
+
+
+def test_admin_configures_the_desk_with_checks(app, demo):
+    from app.models import BusinessCalendar, TicketStatus
+
+    admin = signed_in(app, demo, "admin@novalead.com")
+    calendar = demo.session.query(BusinessCalendar).one()
+    bad = admin.post(f"/config/calendars/edit/{calendar.id}", data={"name": "Heures ouvrées", "timezone": "Europe/Paris", "week": '{"0": [["17:00", "08:00"]]}'}, follow_redirects=True)
+    assert "Horaires invalides" in bad.get_data(as_text=True)
+    admin.post(f"/config/calendars/edit/{calendar.id}", data={"name": "Heures ouvrées", "timezone": "Africa/Abidjan", "week": '{"0": [["07:30", "16:30"]], "5": [["08:00", "12:00"]]}'})
+    demo.session.refresh(calendar)
+    assert calendar.timezone == "Africa/Abidjan" and calendar.week["5"] == [["08:00", "12:00"]]
+    # A status in use cannot be removed; a new one can be added, mapped to a stage.
+    ticket_id = new_ticket(signed_in(app, demo, CLIENT))
+    used = demo.session.get(Ticket, ticket_id).status
+    admin.post(f"/config/statuses/delete/{used.id}")
+    assert demo.session.get(TicketStatus, used.id) is not None
+    admin.post("/config/statuses/add", data={"name": "En test chez le client", "category": "pending", "position": "4", "active": "y"})
+    added = demo.session.query(TicketStatus).filter_by(name="En test chez le client").one()
+    assert added.category == StatusCategory.PENDING
+    agent = signed_in(app, demo, AGENT)
+    agent.post(f"/tickets/{ticket_id}/status", data={"status": added.id})
+    ticket = demo.session.get(Ticket, ticket_id)
+    demo.session.refresh(ticket)
+    assert ticket.status_category == StatusCategory.PENDING and ticket.sla_paused_since is not None

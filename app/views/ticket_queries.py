@@ -99,8 +99,13 @@ def _no_index_sqlite(element, compiler, **kw):
 def _filtered(user, filters, with_category=True, for_page=False):
     """The view's tickets. For a page sorted by activity, the broad filters (category,
     priority, type, queue) are kept off SQLite's indexes so that it walks the activity
-    index and stops after one page instead of sorting thousands of rows."""
-    walk = (lambda column: no_index(column)) if for_page and filters.sort == "activity" else (lambda column: column)
+    index and stops after one page instead of sorting thousands of rows. Without table
+    statistics SQLite cannot tell a broad filter from a narrow one; this tells it."""
+    # An organisation (chosen, or the partner's own) is the most selective filter: let
+    # SQLite lead with its index for the counts too.
+    by_organisation = bool(filters.organisation) or not scopes.is_staff(user)
+    broad = for_page and filters.sort == "activity" or by_organisation
+    walk = (lambda column: no_index(column)) if broad else (lambda column: column)
     query = db.session.query(Ticket).filter(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None))
     if with_category and filters.view != "all":
         categories = StatusCategory.ACTIVE if filters.view == "active" else (filters.view,)

@@ -23,11 +23,10 @@ def live_app():
 
 @pytest.fixture
 def live_server(live_app):
+    from app.cli import sync_permissions_and_roles
     from app.extensions import db
     from seeds.demo import load_demo
     from tests.conftest import _empty_data_tables
-
-    from app.cli import sync_permissions_and_roles
 
     with live_app.app_context():
         _empty_data_tables(db)
