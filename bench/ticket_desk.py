@@ -105,9 +105,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instance", default="/tmp/novadesk-bench")
     parser.add_argument("--requests", type=int, default=320, help="per scenario and concurrency")
+    parser.add_argument("--processes", type=int, default=1, help="WEB_PROCESSES for run.py")
     args = parser.parse_args()
     port = free_port()
-    env = dict(os.environ, NOVADESK_INSTANCE=args.instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0")
+    env = dict(os.environ, NOVADESK_INSTANCE=args.instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
+               WEB_PROCESSES=str(args.processes))
     env.pop("DATABASE_URL", None)
     password = env.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -145,7 +147,7 @@ def main():
             })
             return 200 if status == 302 else 500
 
-        print(f"{total} tickets, {sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, embedded SQLite, run.py (gevent)")
+        print(f"{total} tickets, {sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, embedded SQLite, run.py (gevent, {args.processes} process(es))")
         print(f"{'scenario':<28}{'conc.':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
         for name, scenario in [("list, first page", list_first), ("list, filtered page", list_filtered), ("ticket page", ticket_page), ("ticket creation", create)]:
             for concurrency in (1, 16):
