@@ -73,6 +73,14 @@ def reactivate_user(actor, user):
     return user
 
 
+def deactivate_organisations(actor, organisations):
+    """Organisations are never deleted (their tickets and history stay); they are deactivated."""
+    for organisation in organisations:
+        if organisation.active:
+            organisation.active = False
+            audit.record(db.session, "organisation.deactivated", actor=actor, target=organisation)
+
+
 def change_password(user, new_password):
     validate_password(new_password)
     user.password = hash_password(new_password)

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
 from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
-from app.services import ServiceError, accounts
+from app.services import ServiceError, accounts, api_keys
 from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
 
 
@@ -112,20 +112,14 @@ class ApiKeyView(ModelView):
     @has_access
     @permission_name("add")
     def issue(self):
-        from datetime import datetime, time
-
-        from app.services import audit
-        from app.services.auth import find_user_by_email
-
         form = IssueApiKeyForm()
         if form.validate_on_submit():
-            user = find_user_by_email(form.user_email.data)
-            if user is None or not user.active:
-                flash(_("Aucun utilisateur actif avec cette adresse."), "danger")
+            try:
+                user, created = api_keys.issue_api_key(g.user, form.user_email.data, form.name.data, form.expires_on.data)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(error.message, "danger")
             else:
-                expires = datetime.combine(form.expires_on.data, time.max) if form.expires_on.data else None
-                created = self.appbuilder.sm.create_api_key(user, form.name.data, expires_on=expires)
-                audit.record(db.session, "api_key.issued", subject_user=user, target=user, details={"name": form.name.data})
                 db.session.commit()
                 flash(_("Clé créée pour %(email)s. Copiez-la maintenant, elle ne sera plus affichée : %(key)s", email=user.email, key=created["key"]), "success")
                 return redirect(url_for(".list"))
@@ -133,13 +127,7 @@ class ApiKeyView(ModelView):
 
     @action("revoke", _l("Révoquer"), _l("Révoquer les clés sélectionnées ? Les scripts qui les utilisent seront refusés."), "fa-ban")
     def revoke(self, items):
-        from app.models.types import utcnow
-        from app.services import audit
-
-        for key in items if isinstance(items, list) else [items]:
-            key.revoked_on = utcnow().replace(tzinfo=None)
-            key.active = False
-            audit.record(db.session, "api_key.revoked", subject_user=key.user, target=key.user, details={"name": key.name})
+        api_keys.revoke_api_keys(g.user, items if isinstance(items, list) else [items])
         db.session.commit()
         flash(_("Clé(s) révoquée(s)."), "success")
         return redirect(self.get_redirect())

@@ -1,5 +1,5 @@
 """Organisations, products and the people directory, scoped by app/security/scopes.py."""
-from flask import flash, redirect
+from flask import flash, g, redirect
 from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
@@ -93,8 +93,7 @@ class OrganisationView(ModelView):
 
     @action("deactivate", _l("Désactiver"), _l("Désactiver les organisations sélectionnées ?"), "fa-ban")
     def deactivate(self, items):
-        for organisation in visible_rows(db.session, Organisation, "organisations", items):
-            organisation.active = False
+        users.deactivate_organisations(g.user, visible_rows(db.session, Organisation, "organisations", items))
         db.session.commit()
         flash(_("Organisations désactivées."), "success")
         return redirect(self.get_redirect())

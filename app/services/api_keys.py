@@ -1,0 +1,28 @@
+"""API keys (U3, U7): separate credentials admins issue to a user and revoke."""
+from datetime import datetime, time
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models.types import utcnow
+from app.services import ServiceError, audit
+from app.services.auth import find_user_by_email
+
+
+def issue_api_key(actor, user_email, name, expires_on=None):
+    """A new key for an active user; returns FAB's description with the key (shown once)."""
+    user = find_user_by_email(user_email)
+    if user is None or not user.active:
+        raise ServiceError(_("Aucun utilisateur actif avec cette adresse."))
+    expires = datetime.combine(expires_on, time.max) if expires_on else None
+    created = current_app.appbuilder.sm.create_api_key(user, name, expires_on=expires)
+    audit.record(db.session, "api_key.issued", actor=actor, subject_user=user, target=user, details={"name": name})
+    return user, created
+
+
+def revoke_api_keys(actor, keys):
+    for key in keys:
+        key.revoked_on = utcnow().replace(tzinfo=None)
+        key.active = False
+        audit.record(db.session, "api_key.revoked", actor=actor, subject_user=key.user, target=key.user, details={"name": key.name})
