@@ -37,9 +37,9 @@ def create_app(overrides=None):
         register_views(appbuilder)
         _exempt_api_from_csrf(appbuilder)
         install_security_headers(app)
-        from app.views.formatting import local_datetime
+        from app.views.formatting import file_size, local_datetime
 
-        app.jinja_env.globals["local_datetime"] = local_datetime
+        app.jinja_env.globals.update(local_datetime=local_datetime, file_size=file_size)
 
     from app import cli, worker
     from app.services import audit, transactions

@@ -235,6 +235,8 @@ def test_attachments_large_image_preview_and_permission_checked_download(app, de
     ticket_id = new_ticket(client, attachments=[file_("grande-capture.png", big), file_("journal.txt", "ligne 1\nligne 2\n".encode())])
     items = demo.session.query(Attachment).filter_by(ticket_id=ticket_id).order_by(Attachment.id).all()
     assert [(a.filename, a.content_type, a.is_image) for a in items] == [("grande-capture.png", "image/png", True), ("journal.txt", "text/plain; charset=utf-8", False)]
+    shown = page(client, ticket_id)[1]
+    assert re.search(r"\(\d+,\d Mo\)", shown) and "(1 Ko)" in shown  # sizes written the French way
     image = client.get(f"/tickets/attachments/{items[0].id}")
     assert image.status_code == 200 and image.data == big
     assert client.get(f"/tickets/attachments/{items[0].id}/preview").headers["Content-Type"].startswith("image/")

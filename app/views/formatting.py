@@ -3,7 +3,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import g
-from flask_babel import get_timezone
+from flask_babel import format_decimal, get_timezone
 from flask_babel import gettext as _
 
 
@@ -40,3 +40,10 @@ def role_labels(roles):
 
 def yes_no_formatters(*columns):
     return {column: yes_no for column in columns}
+
+
+def file_size(size):
+    """« 6,2 Mo » / "6.2 MB", « 48 Ko » — in the person's language."""
+    if size >= 1024 * 1024:
+        return _("%(n)s Mo", n=format_decimal(round(size / 1024 / 1024, 1), format="#,##0.0"))
+    return _("%(n)s Ko", n=format_decimal(max(1, round(size / 1024)), format="#,##0"))
