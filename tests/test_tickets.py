@@ -363,3 +363,9 @@ def test_admin_configures_the_desk_with_checks(app, demo):
     ticket = demo.session.get(Ticket, ticket_id)
     demo.session.refresh(ticket)
     assert ticket.status_category == StatusCategory.PENDING and ticket.sla_paused_since is not None
+
+
+def test_sla_targets_read_as_business_time(app, demo):
+    admin = signed_in(app, demo, "admin@novalead.com")
+    text = admin.get("/config/priorities/list/").get_data(as_text=True)
+    assert "1 h" in text and "3 jours ouvrés (24 h)" in text and "10 jours ouvrés (80 h)" in text

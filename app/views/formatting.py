@@ -3,7 +3,7 @@ from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import g
-from flask_babel import format_decimal, get_timezone
+from flask_babel import format_decimal, get_timezone, ngettext
 from flask_babel import gettext as _
 
 
@@ -47,3 +47,14 @@ def file_size(size):
     if size >= 1024 * 1024:
         return _("%(n)s Mo", n=format_decimal(round(size / 1024 / 1024, 1), format="#,##0.0"))
     return _("%(n)s Ko", n=format_decimal(max(1, round(size / 1024)), format="#,##0"))
+
+
+def business_duration(minutes):
+    """480 → « 1 jour ouvré (8 h) », 90 → « 1 h 30 », in business time (8-hour days)."""
+    if minutes and minutes % 480 == 0:
+        days = minutes // 480
+        return ngettext("%(num)s jour ouvré (%(h)s h)", "%(num)s jours ouvrés (%(h)s h)", days, h=days * 8)
+    hours, rest = divmod(minutes or 0, 60)
+    if hours and rest:
+        return _("%(h)s h %(m)02d", h=hours, m=rest)
+    return _("%(h)s h", h=hours) if hours else _("%(m)s min", m=rest)

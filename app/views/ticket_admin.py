@@ -13,7 +13,7 @@ from app.models import BusinessCalendar, CannedResponse, Holiday, Priority, Queu
 from app.models.tickets import StatusCategory
 from app.services import ServiceError, business_hours
 from app.services.ticket_config import CATEGORY_LABELS
-from app.views.formatting import yes_no_formatters
+from app.views.formatting import business_duration, yes_no_formatters
 from app.views.labels import ROUTING_LABELS
 
 
@@ -48,6 +48,7 @@ class PriorityView(_ConfigView):
     label_columns = {"key": _l("Code"), "name": _l("Nom"), "position": _l("Ordre"), "first_response_minutes": _l("Première réponse (minutes ouvrées)"), "resolution_minutes": _l("Résolution (minutes ouvrées)")}
     description_columns = {"resolution_minutes": _l("Un jour ouvré du calendrier par défaut compte 480 minutes (8 h).")}
     list_columns = ["name", "first_response_minutes", "resolution_minutes"]
+    formatters_columns = {"first_response_minutes": business_duration, "resolution_minutes": business_duration}
     edit_columns = show_columns = ["name", "position", "first_response_minutes", "resolution_minutes"]
     base_order = ("position", "asc")
 
