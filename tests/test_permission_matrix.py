@@ -100,6 +100,8 @@ REMOVED = [
     ("GET", "/groups/list/"),
     ("GET", "/permissions/list/"),
     ("GET", "/organisations/api/read"),
+    ("GET", "/api/v1/organisation/_info"),
+    ("GET", "/api/v1/product/_info"),
     ("POST", "/api/v1/organisation/"),
     ("PUT", "/api/v1/organisation/{own_org}"),
     ("DELETE", "/api/v1/organisation/{own_org}"),

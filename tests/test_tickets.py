@@ -369,3 +369,49 @@ def test_sla_targets_read_as_business_time(app, demo):
     admin = signed_in(app, demo, "admin@novalead.com")
     text = admin.get("/config/priorities/list/").get_data(as_text=True)
     assert "1 h" in text and "3 jours ouvrés (24 h)" in text and "10 jours ouvrés (80 h)" in text
+
+
+def test_partners_learn_nothing_of_queues_notes_or_internal_remarks(app, demo):
+    """From a review of every partner path: escalation, merge history, list filters, org notes."""
+    from app.models import Organisation
+
+    client = signed_in(app, demo, CLIENT)
+    first, second = new_ticket(client, title="Premier"), new_ticket(client, title="Doublon")
+    supervisor = signed_in(app, demo, SUPERVISOR)
+    supervisor.post(f"/tickets/{first}/escalate")
+    supervisor.post(f"/tickets/{second}/reply", data={"body": "note A", "internal": "1"})
+    supervisor.post(f"/tickets/{second}/reply", data={"body": "note B", "internal": "1"})
+    supervisor.post(f"/tickets/{second}/link", data={"kind": "merge", "other": str(first)})
+    _, seen = page(client, first)
+    assert "Support niveau" not in seen and "Transmis au support de niveau 2" in seen
+    number = demo.session.get(Ticket, second).number
+    assert f"A reçu les messages de {number}" in seen and f"{number} (" not in seen
+    _, staff_view = page(supervisor, first)
+    assert "Support niveau 1 → Support niveau 2" in staff_view
+    # Queue and assignee filters are ignored for partners: no probing of staff-only fields.
+    level2 = queue(2).id
+    assert 'data-total="1"' in client.get(f"/tickets/rows?view=all&queue={level2 + 1}").get_data(as_text=True)
+    # The vendor's notes about an organisation stay with the vendor.
+    organisation = org("Crédit Solidaire du Sahel")
+    organisation.notes = "Client exigeant, relancer le directeur"
+    demo.session.commit()
+    assert "Client exigeant" not in client.get(f"/organisations/show/{organisation.id}").get_data(as_text=True)
+    assert "Client exigeant" in supervisor.get(f"/organisations/show/{organisation.id}").get_data(as_text=True)
+    # FAB's metadata endpoint (every related row, unscoped) is not served.
+    assert demo.session.query(Organisation).count() > 1
+    assert client.get("/api/v1/organisation/_info").status_code in (404, 405)
+
+
+def test_malformed_ids_are_refused_without_a_server_error(app, demo):
+    client = signed_in(app, demo, CLIENT)
+    ticket_id = new_ticket(client)
+    agent = signed_in(app, demo, AGENT)
+    for path, data in [
+        (f"/tickets/{ticket_id}/status", {"status": "abc"}),
+        (f"/tickets/{ticket_id}/priority", {"priority": "1 OR 1=1"}),
+        (f"/tickets/{ticket_id}/assign", {"assignees": ["x"]}),
+    ]:
+        response = agent.post(path, data=data, follow_redirects=True)
+        assert response.status_code == 200 and "Valeur invalide" in response.get_data(as_text=True)
+    response = client.post("/tickets/new", data={"title": "t", "body": "b", "type": "deux"})
+    assert response.status_code == 200 and "Valeur invalide" in response.get_data(as_text=True)

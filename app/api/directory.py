@@ -11,7 +11,9 @@ class OrganisationApi(ModelRestApi):
     class_permission_name = "OrganisationApi"
     datamodel = SQLAInterface(Organisation)
     base_filters = scoped("organisations")
-    include_route_methods = {"get", "get_list", "info"}  # writes arrive with the integrations work, through services
+    # FAB's `_info` lists every related row (all organisations, all users) whatever the
+    # base filters: not served. Writes arrive with the integrations work, through services.
+    include_route_methods = {"get", "get_list"}
     list_columns = ["id", "name", "kind", "external_id", "active", "reseller.id", "reseller.name"]
     show_columns = ["id", "name", "kind", "external_id", "email_domains", "phone", "address", "active", "reseller.id", "reseller.name", "account_manager.first_name", "account_manager.last_name", "account_manager.email"]
     search_columns = ["name", "kind", "external_id", "active"]
@@ -23,7 +25,9 @@ class ProductApi(ModelRestApi):
     class_permission_name = "ProductApi"
     datamodel = SQLAInterface(Product)
     base_filters = scoped("products")
-    include_route_methods = {"get", "get_list", "info"}  # writes arrive with the integrations work, through services
+    # FAB's `_info` lists every related row (all organisations, all users) whatever the
+    # base filters: not served. Writes arrive with the integrations work, through services.
+    include_route_methods = {"get", "get_list"}
     list_columns = ["id", "code", "name", "current_version", "active"]
     show_columns = ["id", "code", "name", "description", "current_version", "active"]
     order_columns = ["name", "id"]

@@ -35,7 +35,7 @@ _EVERYONE = [
     ("Products", "can_(list|show)"),
     ("Directory", "can_(list|show)"),
     ("Organisations", "can_(list|show)"),
-    ("(OrganisationApi|ProductApi)", "can_(get|info)"),
+    ("(OrganisationApi|ProductApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
 ]
 

@@ -84,7 +84,8 @@ def merge(actor, duplicate, target_ref):
     duplicate.merged_into = target
     _set_status(actor, duplicate, default_status(StatusCategory.CLOSED))
     record_event(duplicate, actor, "merged_into", new=target.number)
-    record_event(target, actor, "merged_from", new=f"{duplicate.number} ({moved})")
+    # The public line names the duplicate only: a count would tell partners how many notes moved.
+    record_event(target, actor, "merged_from", new=duplicate.number)
     _touch(target, actor)
     _touch(duplicate, actor)
     audit.record(db.session, "ticket.merged", actor=actor, target=duplicate, details={"into": target.number, "messages": moved})

@@ -84,10 +84,18 @@ def _touch(ticket, actor):
 # --- lookups with their refusals -------------------------------------------------------
 
 
+def as_id(value):
+    """A form's id, or a refusal a person can read (never a server error)."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ServiceError(_("Valeur invalide : %(value)s", value=str(value)[:40]))
+
+
 def _get_active(model, ident, message):
     if ident in (None, ""):
         return None
-    row = db.session.get(model, int(ident))
+    row = db.session.get(model, as_id(ident))
     if row is None or getattr(row, "active", True) is False:
         raise ServiceError(message)
     return row
@@ -245,7 +253,7 @@ def _visible_organisation(actor, organisation_id):
 def _requester(organisation, requester_id):
     if requester_id in (None, ""):
         return None  # filed on behalf of the organisation (e.g. a phone call); attached later
-    person = db.session.get(NovaUser, int(requester_id))
+    person = db.session.get(NovaUser, as_id(requester_id))
     if person is None or person.organisation_id != organisation.id:
         raise ServiceError(_("Le demandeur doit appartenir à l'organisation choisie."), {"requester": "mismatch"})
     return person
@@ -327,7 +335,7 @@ def allowed_statuses(actor, ticket):
 
 
 def change_status(actor, ticket, status_id):
-    status = db.session.get(TicketStatus, int(status_id)) if status_id not in (None, "") else None
+    status = db.session.get(TicketStatus, as_id(status_id)) if status_id not in (None, "") else None
     if status is None or status not in allowed_statuses(actor, ticket):
         raise ServiceError(_("Ce changement de statut n'est pas possible."))
     if ticket.merged_into_id and status.category != StatusCategory.CLOSED:
@@ -398,7 +406,7 @@ def assign(actor, ticket, assignee_ids, queue_id=None):
     """Put the ticket in a queue and/or in the hands of one or more agents (by hand)."""
     if not can_assign(actor):
         raise TicketNotFound()
-    wanted = {int(i) for i in assignee_ids or () if str(i).strip()}
+    wanted = {as_id(i) for i in assignee_ids or () if str(i).strip()}
     allowed = {member.id: member for member in staff_members()}
     if not wanted <= set(allowed):
         raise ServiceError(_("Seuls des membres actifs du support peuvent recevoir un ticket."))
@@ -415,7 +423,8 @@ def assign(actor, ticket, assignee_ids, queue_id=None):
         audit.record(db.session, "ticket.assigned", actor=actor, target=ticket, details={"assignees": after})
     if ticket.status_category == StatusCategory.NEW and ticket.assignees:
         _set_status(actor, ticket, default_status(StatusCategory.OPEN))
-    _touch(ticket, actor)
+    if before != after:  # a queue move alone is internal: partners see no new activity
+        _touch(ticket, actor)
 
 
 def escalate(actor, ticket):
@@ -431,7 +440,9 @@ def escalate(actor, ticket):
     )
     if target is None:
         raise ServiceError(_("Il n'y a pas de niveau de support au-dessus."))
-    record_event(ticket, actor, "escalated", "queue", ticket.queue.name if ticket.queue else None, target.name)
+    # Queue names are the vendor's business; partners only learn the new support level.
+    record_event(ticket, actor, "escalated", "queue", ticket.queue.name if ticket.queue else None, target.name, internal=True)
+    record_event(ticket, actor, "escalated_level", "support_level", level or None, target.support_level)
     audit.record(db.session, "ticket.escalated", actor=actor, target=ticket, details={"queue": target.name})
     ticket.queue = target
     ticket.assignees = []

@@ -12,7 +12,7 @@ from wtforms import SelectField
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, Product
-from app.security import roles
+from app.security import roles, scopes
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters, yes_no_formatters
 from app.views.scoping import scoped, visible_rows
@@ -90,6 +90,12 @@ class OrganisationView(ModelView):
         except ServiceError:
             db.session.rollback()  # FAB already copied the form onto the row: undo it
             raise
+
+    def _get_show_widget(self, pk, item, **kwargs):
+        # Notes are the vendor's own remarks about a partner: not for the partner's people.
+        if not scopes.sees_internal_notes(g.user):
+            kwargs["show_fieldsets"] = [("", {"fields": [c for c in self.show_columns if c != "notes"]})]
+        return super()._get_show_widget(pk, item, **kwargs)
 
     @action("deactivate", _l("Désactiver"), _l("Désactiver les organisations sélectionnées ?"), "fa-ban")
     def deactivate(self, items):

@@ -31,6 +31,7 @@ def event_sentence(event):
         "assigned": lambda: _("Attribué à : %(new)s", new=new or _("personne")),
         "queue": lambda: _("File : %(old)s → %(new)s", old=old or "—", new=new),
         "escalated": lambda: _("Escaladé : %(old)s → %(new)s", old=old or "—", new=new),
+        "escalated_level": lambda: _("Transmis au support de niveau %(level)s", level=new),
         "linked": lambda: _("Lié au ticket %(number)s", number=new),
         "parent": lambda: _("Devenu sous-demande de %(number)s", number=new),
         "child_added": lambda: _("Sous-demande ajoutée : %(number)s", number=new),

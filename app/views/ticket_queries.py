@@ -12,6 +12,7 @@ from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
 from app.models.tickets import TicketStatus, ticket_assignee
 from app.security import scopes
 from app.services import clock
+from app.services.tickets import can_work
 
 PAGE_SIZE = 50
 SORTS = {
@@ -116,6 +117,8 @@ def _filtered(user, filters, with_category=True, for_page=False):
         query = query.filter(walk(Ticket.type_id) == filters.type)
     if filters.organisation:
         query = query.filter(Ticket.organisation_id == filters.organisation)
+    if not can_work(user):
+        return _search(query, filters)  # queues and assignees are staff matters: no probing
     if filters.queue:
         query = query.filter(walk(Ticket.queue_id) == filters.queue)
     if filters.assignee == "none":
@@ -123,6 +126,10 @@ def _filtered(user, filters, with_category=True, for_page=False):
     elif filters.assignee == "me" or filters.assignee.isdigit():
         who = user.id if filters.assignee == "me" else int(filters.assignee)
         query = query.filter(Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == who)))
+    return _search(query, filters)
+
+
+def _search(query, filters):
     if filters.overdue:
         now = clock.now()
         query = query.filter(
