@@ -69,6 +69,14 @@ def organisations_filter(user):
     return true() if ids is None else Organisation.id.in_(ids)
 
 
+def client_organisations(session, user, active_only=False):
+    """The client and reseller organisations the user may see (a ticket's possible clients)."""
+    query = session.query(Organisation).filter(organisations_filter(user), Organisation.kind != "vendor")
+    if active_only:
+        query = query.filter(Organisation.active.is_(True))
+    return query.order_by(Organisation.name).all()
+
+
 def users_filter(user):
     """People: staff see everyone; others see the people of the organisations they may see,
     and themselves."""

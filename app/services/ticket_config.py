@@ -1,9 +1,13 @@
 """The desk's reference data with sensible defaults (T1, T4, T5, T12): created once, then
 the admins' to change in the admin screens."""
+import json
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import BusinessCalendar, CannedResponse, Priority, Queue, RequestType, Routing, StatusCategory, TicketStatus
+from app.models import BusinessCalendar, CannedResponse, Priority, Queue, RequestType, Routing, StatusCategory, Ticket, TicketStatus
+from app.services import ServiceError, business_hours
 
 HOUR = 60
 DAY = 8 * HOUR  # a business day of the default calendar
@@ -66,3 +70,36 @@ def ensure_defaults():
     if not db.session.query(CannedResponse.id).first():
         db.session.add_all(CannedResponse(title=title, body=body) for title, body in CANNED)
     db.session.flush()
+
+
+# --- rules for the admin screens (whatever screen or import changes the reference data) ---
+
+
+def check_type_removable(request_type):
+    if db.session.query(Ticket.id).filter(Ticket.type_id == request_type.id).first():
+        raise ServiceError(_("Ce type est utilisé par des tickets : désactivez-le plutôt."))
+
+
+def check_status_removable(status):
+    if db.session.query(Ticket.id).filter(Ticket.status_id == status.id).first():
+        raise ServiceError(_("Ce statut est utilisé par des tickets : désactivez-le plutôt."))
+
+
+def apply_status_change(status):
+    """Tickets keep a copy of their status's stage for fast lists: follow a remapping."""
+    db.session.query(Ticket).filter(Ticket.status_id == status.id).update({Ticket.status_category: status.category})
+
+
+def check_priority_targets(priority):
+    if priority.first_response_minutes <= 0 or priority.resolution_minutes < priority.first_response_minutes:
+        raise ServiceError(_("Les délais doivent être positifs, la résolution au moins égale à la première réponse."))
+
+
+def check_calendar(calendar):
+    """Opening hours as typed by an admin (JSON text) become valid settings, or a refusal."""
+    try:
+        week = json.loads(calendar.week) if isinstance(calendar.week, str) else calendar.week
+        business_hours.Calendar.from_settings(calendar.timezone, week, [])
+    except (ValueError, TypeError) as error:
+        raise ServiceError(_("Horaires invalides : %(error)s", error=str(error)))
+    calendar.week = week

@@ -19,13 +19,36 @@ def validate_password(password):
 
 
 def email_taken(email):
-    return db.session.query(NovaUser.id).filter(func.lower(NovaUser.email) == email.strip().lower()).first() is not None
+    return db.session.query(NovaUser.id).filter(func.lower(NovaUser.email) == normalise_email(email)).first() is not None
+
+
+def normalise_email(email):
+    return (email or "").strip().lower()
+
+
+def check_new_account(user):
+    """An account filled in by an admin screen: unique e-mail, password rules, hashed."""
+    user.email = user.username = normalise_email(user.email)
+    if email_taken(user.email):
+        raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
+    validate_password(user.password)
+    user.password = hash_password(user.password)
+
+
+def check_account_change(actor, user):
+    """An account changed by an admin screen: the e-mail stays unique, nobody deactivates themselves."""
+    user.email = user.username = normalise_email(user.email)
+    clash = db.session.query(NovaUser.id).filter(func.lower(NovaUser.email) == user.email, NovaUser.id != user.id).first()
+    if clash is not None:
+        raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
+    if not user.active and actor is not None and actor.id == user.id:
+        raise ServiceError(_("Vous ne pouvez pas désactiver votre propre compte."))
 
 
 def create_user(*, email, first_name, last_name, password, role_names, organisation=None, password_hash=None, **fields):
     """Create an account. `password_hash` lets an approved account request keep the password
     its author chose without ever storing it in clear."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     if email_taken(email):
         raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
     if password_hash is None:

@@ -4,14 +4,13 @@ import json
 
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
-from app.models import BusinessCalendar, CannedResponse, Holiday, Priority, Queue, RequestType, Routing, Ticket, TicketStatus
+from app.models import BusinessCalendar, CannedResponse, Holiday, Priority, Queue, RequestType, Routing, TicketStatus
 from app.models.tickets import StatusCategory
-from app.services import ServiceError, business_hours
+from app.services import ticket_config
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import business_duration, yes_no_formatters
 from app.views.labels import ROUTING_LABELS
@@ -34,8 +33,7 @@ class RequestTypeView(_ConfigView):
     base_order = ("position", "asc")
 
     def pre_delete(self, item):
-        if db.session.query(Ticket.id).filter(Ticket.type_id == item.id).first():
-            raise ServiceError(_("Ce type est utilisé par des tickets : désactivez-le plutôt."))
+        ticket_config.check_type_removable(item)
 
 
 class PriorityView(_ConfigView):
@@ -53,8 +51,7 @@ class PriorityView(_ConfigView):
     base_order = ("position", "asc")
 
     def pre_update(self, item):
-        if item.first_response_minutes <= 0 or item.resolution_minutes < item.first_response_minutes:
-            raise ServiceError(_("Les délais doivent être positifs, la résolution au moins égale à la première réponse."))
+        ticket_config.check_priority_targets(item)
 
 
 class TicketStatusView(_ConfigView):
@@ -74,12 +71,10 @@ class TicketStatusView(_ConfigView):
     base_order = ("position", "asc")
 
     def pre_update(self, item):
-        # Tickets keep a copy of their status's step for fast lists: follow a remapping.
-        db.session.query(Ticket).filter(Ticket.status_id == item.id).update({Ticket.status_category: item.category})
+        ticket_config.apply_status_change(item)
 
     def pre_delete(self, item):
-        if db.session.query(Ticket.id).filter(Ticket.status_id == item.id).first():
-            raise ServiceError(_("Ce statut est utilisé par des tickets : désactivez-le plutôt."))
+        ticket_config.check_status_removable(item)
 
 
 class HolidayView(_ConfigView):
@@ -116,15 +111,10 @@ class BusinessCalendarView(_ConfigView):
         item = db.session.get(BusinessCalendar, pk)
         form.week.data = json.dumps(item.week)
 
-    def _check(self, item):
-        try:
-            week = json.loads(item.week) if isinstance(item.week, str) else item.week
-            business_hours.Calendar.from_settings(item.timezone, week, [])
-        except (ValueError, TypeError) as error:
-            raise ServiceError(_("Horaires invalides : %(error)s", error=str(error)))
-        item.week = week
+    def pre_add(self, item):
+        ticket_config.check_calendar(item)
 
-    pre_add = pre_update = _check
+    pre_update = pre_add
 
 
 class QueueView(_ConfigView):

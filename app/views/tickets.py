@@ -10,7 +10,6 @@ from app.extensions import db
 from app.models import (
     Channel,
     NovaUser,
-    Organisation,
     Priority,
     Product,
     Queue,
@@ -64,7 +63,7 @@ class TicketDeskView(BaseView):
         choices = {
             "priorities": db.session.query(Priority).order_by(Priority.position).all(),
             "types": db.session.query(RequestType).order_by(RequestType.position).all(),
-            "organisations": db.session.query(Organisation).filter(scopes.organisations_filter(user), Organisation.kind != "vendor").order_by(Organisation.name).all(),
+            "organisations": scopes.client_organisations(db.session, user),
             "queues": db.session.query(Queue).order_by(Queue.support_level).all() if context["working"] else [],
             "agents": tickets.staff_members() if context["working"] else [],
         }
@@ -110,7 +109,7 @@ class TicketDeskView(BaseView):
                 db.session.commit()
                 flash(_("Ticket %(number)s créé.", number=ticket.number), "success")
                 return redirect(url_for(".show", ticket_id=ticket.id))
-        organisations = db.session.query(Organisation).filter(scopes.organisations_filter(user), Organisation.kind != "vendor", Organisation.active.is_(True)).order_by(Organisation.name).all()
+        organisations = scopes.client_organisations(db.session, user, active_only=True)
         requesters = (
             db.session.query(NovaUser).filter(NovaUser.organisation_id.in_([o.id for o in organisations]), NovaUser.active.is_(True)).order_by(NovaUser.last_name).all()
             if working else []

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
 from app.models import NovaUser
-from app.security.passwords import check_password, hash_password
+from app.security.passwords import check_password
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
@@ -103,18 +103,10 @@ class NovaUserDBModelView(UserDBModelView):
     add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_PREFERENCE_FIELDS}
 
     def pre_add(self, item):
-        item.email = item.email.strip().lower()
-        item.username = item.email
-        if users.email_taken(item.email):
-            raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
-        users.validate_password(item.password)
-        item.password = hash_password(item.password)
+        users.check_new_account(item)
 
     def pre_update(self, item):
-        item.email = item.email.strip().lower()
-        item.username = item.email
-        if not item.active and g.user.id == item.id:
-            raise ServiceError(_("Vous ne pouvez pas désactiver votre propre compte."))
+        users.check_account_change(g.user, item)
 
     def _set_active(self, items, active):
         changed = 0
