@@ -1,0 +1,101 @@
+"""Who hears about what happens to a ticket, by e-mail (T11, T13).
+
+Called by the ticket services in the same transaction as the change, so a notice exists if
+and only if the change does. Nobody is told about their own action; internal notes are never
+sent to partners; each person may turn off the optional kinds on their profile.
+"""
+from flask_babel import lazy_gettext as _l
+
+from app.models import StatusCategory
+from app.security import scopes
+from app.services.accounts import external_url
+from app.services.mail import queue_mail, queue_mail_to_user
+
+# The kinds a person may turn off, with the label of their checkbox. Account and security
+# mail (codes, password links, account opened) are not optional.
+PARTNER_KINDS = {
+    "ticket_created": _l("Accusé de réception de mes demandes"),
+    "agent_reply": _l("Réponses du support à mes demandes"),
+    "ticket_status": _l("Changements de statut de mes demandes (dont la résolution)"),
+}
+STAFF_KINDS = {
+    "ticket_assigned": _l("Tickets qui me sont attribués"),
+    "client_reply": _l("Réponses des clients sur mes tickets"),
+    "sla_alert": _l("Tickets proches du dépassement ou en dépassement de délai (SLA)"),
+}
+OPTIONAL_KINDS = {**PARTNER_KINDS, **STAFF_KINDS}
+
+
+def kinds_for(user):
+    """The optional kinds that concern this person (staff and commercials also file tickets)."""
+    if scopes.sees_internal_notes(user):
+        return {**STAFF_KINDS, **PARTNER_KINDS}
+    return dict(PARTNER_KINDS)
+
+
+# Mail kinds governed by another kind's checkbox.
+_PREFERENCE_OF = {"ticket_resolved": "ticket_status"}
+
+
+def wants(user, kind):
+    if user is None or not user.active or not user.email:
+        return False
+    return _PREFERENCE_OF.get(kind, kind) not in (user.muted_notifications or [])
+
+
+def set_muted(user, muted_kinds):
+    user.muted_notifications = sorted(set(muted_kinds) & set(OPTIONAL_KINDS))
+
+
+def _same_person(user, actor):
+    return actor is not None and user is not None and user.id == getattr(actor, "id", None)
+
+
+def _ticket_link(ticket):
+    return external_url("TicketDeskView.show", ticket_id=ticket.id)
+
+
+def _to_requester(kind, ticket, actor, in_reply_to=None, auto_submitted=True, **context):
+    """The requester's account, or the bare address a mail came from when there is none."""
+    context.setdefault("link", _ticket_link(ticket))
+    requester = ticket.requester
+    if requester is not None:
+        if not wants(requester, kind) or (_same_person(requester, actor) and kind != "ticket_created"):
+            return None
+        return queue_mail_to_user(kind, requester, ticket=ticket, in_reply_to=in_reply_to, auto_submitted=auto_submitted, **context)
+    if ticket.requester_email:  # no account (yet): the address the mail came from
+        return queue_mail(kind, ticket.requester_email, ticket=ticket, in_reply_to=in_reply_to, auto_submitted=auto_submitted, user=None, **context)
+    return None
+
+
+def ticket_created(ticket, actor, in_reply_to=None):
+    _to_requester("ticket_created", ticket, actor, in_reply_to=in_reply_to, body=_first_message(ticket))
+
+
+def replied(ticket, message, actor, in_reply_to=None):
+    """A public reply: the support's goes to the requester, the client's to the assignees."""
+    if message.internal:
+        return
+    if scopes.sees_internal_notes(actor):
+        _to_requester("agent_reply", ticket, actor, in_reply_to=in_reply_to, auto_submitted=False, message=message, author=actor.full_name)
+        return
+    author = actor.full_name if actor is not None else (message.author_email or "")
+    for assignee in ticket.assignees:
+        if not _same_person(assignee, actor) and wants(assignee, "client_reply"):
+            queue_mail_to_user("client_reply", assignee, ticket=ticket, message=message, author=author, link=_ticket_link(ticket))
+
+
+def status_changed(ticket, old_status_name, actor):
+    kind = "ticket_resolved" if ticket.status_category == StatusCategory.RESOLVED else "ticket_status"
+    _to_requester(kind, ticket, actor, old_status=old_status_name, status=ticket.status.name)
+
+
+def assigned(ticket, new_assignees, actor):
+    for assignee in new_assignees:
+        if not _same_person(assignee, actor) and wants(assignee, "ticket_assigned"):
+            queue_mail_to_user("ticket_assigned", assignee, ticket=ticket, body=_first_message(ticket), link=_ticket_link(ticket))
+
+
+def _first_message(ticket):
+    first = next((m for m in sorted(ticket.messages, key=lambda m: m.id) if not m.internal), None)
+    return first.body if first is not None else ""
