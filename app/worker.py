@@ -1,13 +1,16 @@
-"""Background work: today the outbox sender; later mail fetch, SLA watch, directory sync.
+"""Background work: incoming mail (IMAP polling, processing what was recorded), the outbox
+sender; later SLA watch and directory sync.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
 """
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 _wake = threading.Event()
+_last_poll = {"at": 0.0}
 
 
 def wake():
@@ -16,17 +19,28 @@ def wake():
 
 
 def run_once(app):
+    """One pass: read mailboxes when due, process recorded mail, send the outbox. Each step
+    is guarded alone: a failing mailbox never holds up the outbox."""
+    from app.channels import mail_in
     from app.channels.mail_out import deliver_due_mail
 
     with app.app_context():
-        try:
-            return deliver_due_mail()
-        except Exception:
-            log.exception("worker pass failed")
-            from app.extensions import db
+        if time.monotonic() - _last_poll["at"] >= app.config["MAIL_POLL_SECONDS"]:
+            _last_poll["at"] = time.monotonic()
+            _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
+        _guarded(mail_in.process_pending)
+        return _guarded(deliver_due_mail) or (0, 0)
 
-            db.session.rollback()
-            return (0, 0)
+
+def _guarded(step, *args):
+    from app.extensions import db
+
+    try:
+        return step(*args)
+    except Exception:
+        log.exception("worker step %s failed", step.__name__)
+        db.session.rollback()
+        return None
 
 
 def run_forever(app, stop=None):
