@@ -8,7 +8,6 @@ from datetime import timedelta
 from email.utils import make_msgid
 from smtplib import SMTPRecipientsRefused
 
-from flask import current_app
 from flask_mail import Message
 
 from app.extensions import db, mail

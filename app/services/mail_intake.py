@@ -12,7 +12,17 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app.extensions import db
-from app.models import InboundMail, InboundStatus, NovaUser, Organisation, OrganisationKind, OutboxMail, StatusCategory, Ticket, TicketMessage
+from app.models import (
+    InboundMail,
+    InboundStatus,
+    NovaUser,
+    Organisation,
+    OrganisationKind,
+    OutboxMail,
+    StatusCategory,
+    Ticket,
+    TicketMessage,
+)
 from app.security import scopes
 from app.services import clock, ticket_links, tickets
 from app.services.accounts import external_url, organisation_for_email

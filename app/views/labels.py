@@ -37,5 +37,8 @@ def event_sentence(event):
         "child_added": lambda: _("Sous-demande ajoutée : %(number)s", number=new),
         "merged_into": lambda: _("Fusionné dans %(number)s", number=new),
         "merged_from": lambda: _("A reçu les messages de %(number)s", number=new),
+        "identified": lambda: _("Expéditeur rattaché à %(new)s", new=new),
+        "attachment_refused": lambda: _("Pièce jointe du message refusée : %(file)s", file=new),
+        "mail_bounced": lambda: _("E-mail non remis : %(detail)s", detail=new),
     }
     return sentences.get(event.action, lambda: event.action)()
