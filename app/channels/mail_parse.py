@@ -191,6 +191,9 @@ def _walk(message, out, depth=0):
         content_type = message.get_content_type()
     except Exception:
         content_type = "text/plain"
+    if content_type in ("message/delivery-status", "message/disposition-notification"):
+        out["report"].append(_report_text(message))
+        return
     if message.is_multipart():
         try:
             parts = message.get_payload()
@@ -208,7 +211,7 @@ def _walk(message, out, depth=0):
     if content_type in ("text/plain", "text/html") and disposition != "attachment" and not has_name:
         out["html" if content_type == "text/html" else "plain"].append(_decode_payload(message))
         return
-    if content_type in ("message/delivery-status", "text/rfc822-headers", "message/disposition-notification"):
+    if content_type == "text/rfc822-headers":
         out["report"].append(_decode_payload(message))
         return
     try:
@@ -218,6 +221,17 @@ def _walk(message, out, depth=0):
     index = len(out["files"]) + 1
     inline = disposition == "inline" or bool(message.get("Content-ID"))
     out["files"].append(MailFile(_attachment_name(message, index), content_type, data, inline))
+
+
+def _report_text(message):
+    """A delivery report's fields (the parser reads each block as a headers-only message)."""
+    try:
+        payload = message.get_payload()
+        if isinstance(payload, list):
+            return "\n".join(clean_text(block.as_string(policy=policy.compat32)) for block in payload)
+    except Exception:
+        pass
+    return _decode_payload(message)
 
 
 def _addresses(value):

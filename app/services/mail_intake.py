@@ -200,7 +200,7 @@ def _flooding(inbound):
 def _tell_sender_refused(parsed, reason):
     user = _account(parsed.sender)
     locale = user.locale if user is not None else "fr"
-    queue_mail("mail_refused", parsed.sender, locale=locale, user=user, subject=parsed.subject or "—", reason=reason, link=external_url("TicketDeskView.new"))
+    queue_mail("mail_refused", parsed.sender, locale=locale, user=user, mail_subject=parsed.subject or "—", reason=reason, link=external_url("TicketDeskView.new"))
 
 
 def _bounce(parsed):

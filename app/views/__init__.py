@@ -45,9 +45,9 @@ def register_views(appbuilder):
     appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")
     appbuilder.add_view(ActivityLogView, "Activity Log", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
     for view, name, label, icon in [
-        (InboundMailView, "Received Mail", _l("Messages reçus"), "fa-inbox"),
-        (OutboxView, "Outbox", _l("File d'envoi"), "fa-paper-plane"),
-        (MailboxView, "Mailboxes", _l("Boîtes de réception (IMAP)"), "fa-server"),
+        (InboundMailView, "List Received Mail", _l("Messages reçus"), "fa-inbox"),
+        (OutboxView, "List Outbox", _l("File d'envoi"), "fa-paper-plane"),
+        (MailboxView, "List Mailboxes", _l("Boîtes de réception (IMAP)"), "fa-server"),
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Mail", category_label=_l("Messagerie"), category_icon="fa-envelope")
     appbuilder.add_view(DevMailboxView, "Development Mailbox", icon="fa-envelope", label=_l("Boîte de développement"), category="Security")
