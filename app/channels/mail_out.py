@@ -112,14 +112,13 @@ def _build(outbox_mail):
         "X-Auto-Response-Suppress": "All",
         "X-Loop": f"novadesk@{sender_domain()}",
         "X-NovaDesk-Outbox": str(outbox_mail.id),
-        "Message-ID": outbox_mail.message_id or make_msgid(idstring=f"outbox-{outbox_mail.id}", domain=sender_domain()),
     }
     if outbox_mail.auto_submitted:
         headers["Auto-Submitted"] = "auto-generated"
     if outbox_mail.references_header:
         headers["References"] = outbox_mail.references_header
         headers["In-Reply-To"] = outbox_mail.references_header.split()[-1]
-    return Message(
+    message = Message(
         subject=outbox_mail.subject,
         recipients=[outbox_mail.recipient],
         body=outbox_mail.body_text,
@@ -127,3 +126,6 @@ def _build(outbox_mail):
         reply_to=outbox_mail.reply_to,
         extra_headers=headers,
     )
+    # Fixed when queued: a retry resends the same message, and replies quote this id.
+    message.msgId = outbox_mail.message_id or make_msgid(idstring=f"outbox-{outbox_mail.id}", domain=sender_domain())
+    return message
