@@ -101,6 +101,10 @@ def _attempt(relay, message):
     message.sent_on = utcnow()
     message.attempts += 1
     message.last_error = None
+    if message.carries_secret:  # delivered: the code or link has no business staying here
+        message.subject = message.screen_subject
+        message.body_text = message.screen_body
+        message.body_html = None
     return True
 
 

@@ -15,6 +15,8 @@ class OutboxStatus:
 
 class OutboxMail(Model):
     __tablename__ = "outbox_mail"
+    # Mail that carries a secret (a code, a one-time link): wiped once delivered, masked on screens.
+    SECRET_KINDS = frozenset({"two_factor_code", "password_reset", "account_request_confirm"})
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(50), nullable=False)  # e.g. two_factor_code, account_created
@@ -38,6 +40,20 @@ class OutboxMail(Model):
     auto_submitted = Column(Boolean, nullable=False, default=True, server_default="1")
     bounced_on = Column(UTCDateTime, nullable=True)
     bounce_reason = Column(String(500), nullable=True)
+
+    @property
+    def carries_secret(self):
+        return self.kind in self.SECRET_KINDS
+
+    @property
+    def screen_subject(self):
+        import re
+
+        return re.sub(r"\b\d{6}\b", "••••••", self.subject) if self.carries_secret else self.subject
+
+    @property
+    def screen_body(self):
+        return "(contenu confidentiel : code ou lien à usage unique)" if self.carries_secret else self.body_text
 
     @property
     def status_label(self):

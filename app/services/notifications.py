@@ -4,6 +4,9 @@ Called by the ticket services in the same transaction as the change, so a notice
 and only if the change does. Nobody is told about their own action; internal notes are never
 sent to partners; each person may turn off the optional kinds on their profile.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask_babel import lazy_gettext as _l
 
 from app.models import StatusCategory
@@ -26,6 +29,19 @@ STAFF_KINDS = {
 OPTIONAL_KINDS = {**PARTNER_KINDS, **STAFF_KINDS}
 
 
+_silenced = ContextVar("notifications_silenced", default=False)
+
+
+@contextmanager
+def silenced():
+    """Replaying history (demo data, imports): the changes are real, nobody is told."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
 def kinds_for(user):
     """The optional kinds that concern this person (staff and commercials also file tickets)."""
     if scopes.sees_internal_notes(user):
@@ -38,7 +54,7 @@ _PREFERENCE_OF = {"ticket_resolved": "ticket_status"}
 
 
 def wants(user, kind):
-    if user is None or not user.active or not user.email:
+    if _silenced.get() or user is None or not user.active or not user.email:
         return False
     return _PREFERENCE_OF.get(kind, kind) not in (user.muted_notifications or [])
 
@@ -58,6 +74,8 @@ def _ticket_link(ticket):
 def _to_requester(kind, ticket, actor, in_reply_to=None, auto_submitted=True, **context):
     """The requester's account, or the bare address a mail came from when there is none."""
     context.setdefault("link", _ticket_link(ticket))
+    if _silenced.get():
+        return None
     requester = ticket.requester
     if requester is not None:
         if not wants(requester, kind) or (_same_person(requester, actor) and kind != "ticket_created"):
@@ -68,8 +86,8 @@ def _to_requester(kind, ticket, actor, in_reply_to=None, auto_submitted=True, **
     return None
 
 
-def ticket_created(ticket, actor, in_reply_to=None):
-    _to_requester("ticket_created", ticket, actor, in_reply_to=in_reply_to, body=_first_message(ticket))
+def ticket_created(ticket, actor, in_reply_to=None, body=None):
+    _to_requester("ticket_created", ticket, actor, in_reply_to=in_reply_to, body=body if body is not None else _first_message(ticket))
 
 
 def replied(ticket, message, actor, in_reply_to=None):
@@ -97,5 +115,14 @@ def assigned(ticket, new_assignees, actor):
 
 
 def _first_message(ticket):
-    first = next((m for m in sorted(ticket.messages, key=lambda m: m.id) if not m.internal), None)
-    return first.body if first is not None else ""
+    from app.extensions import db
+    from app.models import TicketMessage
+
+    body = (
+        db.session.query(TicketMessage.body)
+        .filter(TicketMessage.ticket_id == ticket.id, TicketMessage.internal.is_(False))
+        .order_by(TicketMessage.id)
+        .limit(1)
+        .scalar()
+    )
+    return body or ""

@@ -213,7 +213,7 @@ def create_ticket(
     else:
         routing.route_new_ticket(ticket)
     audit.record(db.session, "ticket.created", actor=actor, target=ticket, details={"channel": channel})
-    notifications.ticket_created(ticket, actor)
+    notifications.ticket_created(ticket, actor, body=body)
     return ticket
 
 
@@ -228,7 +228,7 @@ def create_ticket_from_mail(sender, organisation, sender_email, title, body, fil
     routing.route_new_ticket(ticket)
     _record_refused_files(ticket, refused)
     audit.record(db.session, "ticket.created", actor=sender, target=ticket, details={"channel": Channel.EMAIL, "from": sender_email})
-    notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to)
+    notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to, body=body)
     return ticket
 
 

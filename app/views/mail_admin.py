@@ -1,6 +1,7 @@
 """Admin screens of the e-mail channel: IMAP mailboxes, messages received (with those kept
 aside or unprocessable, and the raw original), and the outbox with its failures."""
-from flask import Response, abort, flash, g, redirect
+from flask import Response, abort, flash, g, redirect, url_for
+from markupsafe import Markup
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -17,6 +18,16 @@ from app.views.formatting import datetime_formatters, file_size, yes_no_formatte
 
 def _as_list(items):
     return items if isinstance(items, list) else [items]
+
+
+def _ticket_link(ticket):
+    if ticket is None:
+        return "—"
+    return Markup('<a href="{}">{}</a>').format(url_for("TicketDeskView.show", ticket_id=ticket.id), ticket.number)
+
+
+def _or_dash(value):
+    return value if value else "—"
 
 
 class MailboxView(ModelView):
@@ -106,7 +117,7 @@ class InboundMailView(ModelView):
     search_columns = ["status", "sender", "subject", "received_on", "reason"]
     base_order = ("received_on", "desc")
     page_size = 50
-    formatters_columns = {**datetime_formatters("received_on", "processed_on"), "size": file_size}
+    formatters_columns = {**datetime_formatters("received_on", "processed_on"), "size": file_size, "ticket": _ticket_link, "error": _or_dash}
     show_template = "novadesk/inbound_mail_show.html"
 
     @action("retry", _l("Traiter à nouveau"), _l("Remettre les messages sélectionnés en traitement ?"), "fa-rotate-right")
@@ -151,14 +162,15 @@ class OutboxView(ModelView):
         "bounced_on": _l("Non remis le"),
         "bounce_reason": _l("Motif de non-remise"),
         "message_id": _l("Message-ID"),
-        "body_text": _l("Texte"),
+        "screen_subject": _l("Objet"),
+        "screen_body": _l("Texte"),
     }
-    list_columns = ["created_on", "recipient", "subject", "status_label", "attempts", "last_error", "sent_on", "bounced_on"]
-    show_columns = ["created_on", "recipient", "subject", "kind", "status_label", "attempts", "next_attempt_on", "last_error", "sent_on", "bounced_on", "bounce_reason", "message_id", "body_text"]
+    list_columns = ["created_on", "recipient", "screen_subject", "status_label", "attempts", "last_error", "sent_on", "bounced_on"]
+    show_columns = ["created_on", "recipient", "screen_subject", "kind", "status_label", "attempts", "next_attempt_on", "last_error", "sent_on", "bounced_on", "bounce_reason", "message_id", "screen_body"]
     search_columns = ["status", "recipient", "kind", "subject", "created_on"]
     base_order = ("created_on", "desc")
     page_size = 50
-    formatters_columns = datetime_formatters("created_on", "next_attempt_on", "sent_on", "bounced_on")
+    formatters_columns = {**datetime_formatters("created_on", "next_attempt_on", "sent_on", "bounced_on"), "last_error": _or_dash, "bounce_reason": _or_dash}
 
     @action("retry", _l("Renvoyer"), _l("Renvoyer les messages sélectionnés (en échec ou en attente) ?"), "fa-paper-plane")
     def retry(self, items):
