@@ -1,13 +1,13 @@
 """Admin screens of the e-mail channel: IMAP mailboxes, messages received (with those kept
 aside or unprocessable, and the raw original), and the outbox with its failures."""
 from flask import Response, abort, flash, g, redirect, url_for
-from markupsafe import Markup
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 
 from app.extensions import db
