@@ -80,8 +80,7 @@ def queue_mail(kind, recipient, locale="fr", ticket=None, in_reply_to=None, auto
         ticket_id=getattr(ticket, "id", None),
         auto_submitted=auto_submitted,
     )
-    db.session.add(message)
-    db.session.flush()
+    db.session.add(message)  # flushed with the caller's change, like everything else
     if kept:
         on_commit(lambda: log.info("Development mailbox — to %s: %s\n%s", recipient, subject, text))
     else:

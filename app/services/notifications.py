@@ -118,11 +118,12 @@ def _first_message(ticket):
     from app.extensions import db
     from app.models import TicketMessage
 
-    body = (
-        db.session.query(TicketMessage.body)
-        .filter(TicketMessage.ticket_id == ticket.id, TicketMessage.internal.is_(False))
-        .order_by(TicketMessage.id)
-        .limit(1)
-        .scalar()
-    )
+    with db.session.no_autoflush:  # the first message is already written; spare a flush
+        body = (
+            db.session.query(TicketMessage.body)
+            .filter(TicketMessage.ticket_id == ticket.id, TicketMessage.internal.is_(False))
+            .order_by(TicketMessage.id)
+            .limit(1)
+            .scalar()
+        )
     return body or ""

@@ -1,16 +1,39 @@
 """SLA deadlines (T4): creation + target + time paused, counted in business minutes of the
 calendar; paused while the ticket waits for the client."""
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from app.extensions import db
-from app.models import BusinessCalendar
+from app.models import BusinessCalendar, Holiday
 from app.services import business_hours, clock
+
+_CACHE_KEY = "sla_calendar"
 
 
 def calendar():
-    """The business-hours calendar deadlines are counted in (the first one defined)."""
+    """The business-hours calendar deadlines are counted in (the first one defined).
+    Read once per session (a request, a worker pass), and again after any change to it."""
+    cached = db.session.info.get(_CACHE_KEY)
+    if cached is not None:
+        return cached
     settings = db.session.query(BusinessCalendar).order_by(BusinessCalendar.id).first()
     if settings is None:
-        return business_hours.Calendar()
-    return business_hours.Calendar.from_settings(settings.timezone, settings.week, [h.day for h in settings.holidays])
+        built = business_hours.Calendar()
+    else:
+        built = business_hours.Calendar.from_settings(settings.timezone, settings.week, [h.day for h in settings.holidays])
+    db.session.info[_CACHE_KEY] = built
+    return built
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_changed_calendar(session, _context):
+    if any(isinstance(obj, (BusinessCalendar, Holiday)) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_CACHE_KEY, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_CACHE_KEY, None)
 
 
 def compute_deadlines(ticket, cal=None):

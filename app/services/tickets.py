@@ -153,7 +153,7 @@ def _attach(ticket, message, stored_files):
         db.session.add(
             Attachment(
                 ticket_id=ticket.id,
-                message_id=message.id,
+                message=message,
                 filename=stored.filename,
                 content_type=stored.content_type,
                 size=stored.size,
@@ -266,7 +266,6 @@ def _open_ticket(actor, organisation, requester, title, body, request_type, prod
         created_on=now,
     )
     db.session.add(message)
-    db.session.flush()
     _attach(ticket, message, stored)
     record_event(ticket, actor, "created", new=ticket.number)
     return ticket
