@@ -193,6 +193,14 @@ def test_disguised_attachment_is_refused_and_the_ticket_still_made(first_ticket,
     assert "facture.pdf" in event.new_value
 
 
+def test_a_forged_sender_neither_speaks_for_the_account_nor_enters_its_ticket(first_ticket, demo):
+    row, line = ingest("19-dmarc-fail-forged-sender.eml")
+    assert row.reason == "forged" and "DMARC" in line
+    assert row.ticket_id != first_ticket.id and len(first_ticket.messages) == 1
+    assert row.ticket.organisation.holds_unidentified and row.ticket.requester is None
+    assert [m.kind for m in mails_to(demo, CLIENT)] == ["ticket_created"]  # only the real one's
+
+
 def test_mail_without_sender_is_kept_as_unprocessable(first_ticket, demo):
     row, line = ingest("18-no-sender.eml")
     assert (row.status, row.reason) == (InboundStatus.FAILED, "no_sender")
@@ -251,6 +259,13 @@ def test_a_stranger_quoting_a_reference_opens_a_ticket_of_their_own(first_ticket
     assert row.ticket_id != first_ticket.id
     assert row.ticket.organisation.name == "Fonds Épargne Plus"
     assert len(first_ticket.messages) == 1
+
+
+def test_a_colleague_without_an_account_at_the_clients_domain_adds_to_the_ticket(first_ticket, demo):
+    row, _ = ingest(reply_mail("tresorier@credit-solidaire.sn", "Re: [NL-000001]", "Même souci à la trésorerie.", "<x7@credit-solidaire.sn>"))
+    assert row.ticket_id == first_ticket.id
+    reply = demo.session.query(TicketMessage).filter_by(source_mail_id=row.id).one()
+    assert reply.author is None and reply.author_email == "tresorier@credit-solidaire.sn"
 
 
 def test_reply_by_the_message_id_of_a_notification(first_ticket, demo):

@@ -161,6 +161,7 @@ def fetch_mailbox(mailbox, max_bytes):
         validity = int(connection.response("UIDVALIDITY")[1][0])
         if mailbox.uid_validity != validity:  # the folder was rebuilt: UIDs start over
             mailbox.uid_validity, mailbox.last_uid = validity, 0
+            db.session.commit()
         typ, data = connection.uid("SEARCH", None, f"UID {mailbox.last_uid + 1}:*")
         uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > mailbox.last_uid)[:FETCH_BATCH]
         for uid in uids:

@@ -52,6 +52,7 @@ class ParsedMail:
     reply: str = ""  # the new part only: quoted history and signature trimmed
     files: list = field(default_factory=list)
     noise: str | None = None  # own_mail, bounce, auto_reply, list, receipt
+    forged: bool = False  # the receiving server found the sender's domain authentication failing
     bounce_recipients: list = field(default_factory=list)
     bounce_message_ids: list = field(default_factory=list)
     bounce_reason: str = ""
@@ -255,7 +256,7 @@ def parse(raw, own_addresses=(), own_domain=""):
     except Exception:  # beyond repair: the raw bytes are still kept by the caller
         message = email.message_from_string(raw.decode("utf-8", "replace"), policy=policy.compat32)
     headers = {}
-    for name in ("message-id", "from", "reply-to", "sender", "subject", "in-reply-to", "references", "auto-submitted", "x-autoreply", "x-autorespond", "x-loop", "precedence", "list-id", "list-unsubscribe", "return-path", "x-novadesk-outbox", "content-type", "x-auto-response-suppress"):
+    for name in ("message-id", "from", "reply-to", "sender", "subject", "in-reply-to", "references", "auto-submitted", "x-autoreply", "x-autorespond", "x-loop", "precedence", "list-id", "list-unsubscribe", "return-path", "x-novadesk-outbox", "content-type", "x-auto-response-suppress", "authentication-results"):
         headers[name] = _header(message, name)
     ids = _ids(headers["message-id"])
     message_id = ids[0] if ids else (headers["message-id"][:900] or None)
@@ -292,6 +293,8 @@ def parse(raw, own_addresses=(), own_domain=""):
         parsed.files.extend(forwarded.files)
     parsed.files = out["files"] + parsed.files
     parsed.noise = _noise(parsed, headers, own_addresses, own_domain)
+    # Our own mail server's verdict (RFC 8601): a failing DMARC means the From is not to be believed.
+    parsed.forged = bool(re.search(r"\bdmarc=fail\b", headers["authentication-results"], re.IGNORECASE))
     if parsed.noise == "bounce":
         _read_bounce(parsed, "\n".join(out["report"]) + "\n" + plain, out["forwarded"])
     return parsed

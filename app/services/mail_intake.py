@@ -70,6 +70,11 @@ def apply(inbound, parsed):
     if inbound.size > limit:
         _tell_sender_refused(parsed, _("le message dépasse %(n)s Mo.", n=current_app.config["MAIL_MAX_MESSAGE_MB"]))
         return Outcome(InboundStatus.IGNORED, f"Écarté : message de {inbound.size // (1024 * 1024)} Mo, au-delà de la limite.", "too_large")
+    if parsed.forged:  # never an account's nor a client's, never answered: held for a person to judge
+        ticket = tickets.create_ticket_from_mail(
+            None, unidentified_organisation(), parsed.sender, parsed.subject, parsed.reply or parsed.text, _files(parsed), inbound, acknowledge=False
+        )
+        return Outcome(InboundStatus.PROCESSED, f"Ticket {ticket.number} créé pour expéditeur non identifié ({parsed.sender}) : authentification DMARC en échec.", "forged", ticket)
     user = _account(parsed.sender)
     ticket = _thread(parsed)
     if ticket is not None and _may_reply(ticket, user, parsed.sender):
@@ -144,6 +149,9 @@ def _may_reply(ticket, user, address):
             pass
     if address == (ticket.requester_email or "").lower():
         return True
+    domain_organisation = organisation_for_email(address)
+    if domain_organisation is not None and domain_organisation.id == ticket.organisation_id:
+        return True  # someone at the client's declared domain: of its organisation
     return (
         db.session.query(TicketMessage.id)
         .filter(TicketMessage.ticket_id == ticket.id, func.lower(TicketMessage.author_email) == address)

@@ -217,7 +217,7 @@ def create_ticket(
     return ticket
 
 
-def create_ticket_from_mail(sender, organisation, sender_email, title, body, files, source_mail, in_reply_to=None):
+def create_ticket_from_mail(sender, organisation, sender_email, title, body, files, source_mail, in_reply_to=None, acknowledge=True):
     """A ticket opened by an e-mail (T10): the sender's account when one matched, else only
     their address; the type is left for an agent to set. Files are (name, stream) pairs that
     passed no check yet: those refused are listed back and the rest kept."""
@@ -228,7 +228,8 @@ def create_ticket_from_mail(sender, organisation, sender_email, title, body, fil
     routing.route_new_ticket(ticket)
     _record_refused_files(ticket, refused)
     audit.record(db.session, "ticket.created", actor=sender, target=ticket, details={"channel": Channel.EMAIL, "from": sender_email})
-    notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to, body=body)
+    if acknowledge:
+        notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to, body=body)
     return ticket
 
 
