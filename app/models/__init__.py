@@ -21,3 +21,14 @@ from app.models.tickets import (  # noqa: F401
     TicketMessage,
     TicketStatus,
 )
+from app.models.kb import (  # noqa: F401
+    ArticleKind,
+    ArticleStatus,
+    KbArticle,
+    KbArticleVersion,
+    KbCategory,
+    KbFile,
+    KbSuggestion,
+    KbVote,
+    Visibility,
+)
