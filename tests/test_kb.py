@@ -105,9 +105,10 @@ def test_each_role_reads_only_what_it_may_through_every_way_in(app, demo, role):
             problems.append(f"{marker} search: {'missing' if may else 'shown'}")
         if not may and re.search(r"\d+ articles? trouvés?", found):
             problems.append(f"{marker} search reveals a count")
-        suggested = client.get("/help/suggest", query_string={"q": f"{marker} caisse"}).get_json()
-        if any(a["id"] == article_id for a in suggested["articles"]) != may:
-            problems.append(f"{marker} suggest: {'missing' if may else 'shown'}")
+        for channel in ("ticket_form", "chat"):  # the new-ticket form and the chat widget
+            suggested = client.get("/help/suggest", query_string={"q": f"{marker} caisse", "channel": channel}).get_json()
+            if any(a["id"] == article_id for a in suggested["articles"]) != may:
+                problems.append(f"{marker} suggest ({channel}): {'missing' if may else 'shown'}")
     # The home page and categories never list what the role may not read.
     home = html.unescape(client.get("/help/").get_data(as_text=True))
     if ("Interne test" in home) != (role in STAFF | {"commercial"}):

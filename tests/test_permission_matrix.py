@@ -35,6 +35,8 @@ OTHER = ("Baobab Microcrédit", "client@baobab-mc.tg")  # outside every partner-
 
 STAFF = {"admin", "supervisor", "agent"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
+EVERYONE = set(ROLES)
+PARTNER_SIDE = {"client", "reseller"}
 ADMIN_ONLY = {"admin"}
 
 
@@ -83,6 +85,25 @@ PAGES = [
     ("GET", "/dev-mailbox/{mail}", expect(ADMIN_ONLY)),
     ("GET", "/account/security/", expect(SIGNED_IN)),
     ("GET", "/swagger/v1", expect(ADMIN_ONLY)),
+    # The help centre (K1–K5): open to visitors, each article and wiki to its readers only.
+    ("GET", "/help/", expect(EVERYONE)),
+    ("GET", "/help/search?q=remboursement", expect(EVERYONE)),
+    ("GET", "/help/suggest?q=remboursement", expect(EVERYONE)),
+    ("GET", "/help/articles/{public_article}", expect(EVERYONE)),
+    ("GET", "/help/articles/{partners_article}", expect(SIGNED_IN, hidden_for={"anonymous"})),
+    ("GET", "/help/articles/{internal_article}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/articles/{draft_article}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+    ("GET", "/help/categories/{internal_category}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/wiki/{own_org}", expect(SIGNED_IN, hidden_for={"anonymous"})),
+    ("GET", "/help/wiki/{other_org}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+    # Its staff screens.
+    ("GET", "/kb/", expect(STAFF)),
+    ("GET", "/kb/new", expect(STAFF)),
+    ("GET", "/kb/{draft_article}", expect(STAFF)),
+    ("GET", "/kb/{draft_article}/history", expect(STAFF)),
+    ("GET", "/kb/categories/list/", expect(STAFF)),
+    ("GET", "/kb/categories/add", expect(STAFF)),
+    ("GET", "/kb/categories/edit/{internal_category}", expect(STAFF)),
 ]
 
 API = [
@@ -123,6 +144,21 @@ def _ids(db, role):
         "activity": db.session.query(ActivityLog).first().id,
         "account_request": db.session.query(AccountRequest).first().id,
         "mail": db.session.query(OutboxMail).first().id,
+        **_kb_ids(db),
+    }
+
+
+def _kb_ids(db):
+    """Articles and a category of the demo knowledge base, one per visibility that matters."""
+    from app.models import KbArticle, KbCategory
+
+    article = lambda **kw: db.session.query(KbArticle).filter_by(wiki_organisation_id=None, **kw).order_by(KbArticle.id).first().id  # noqa: E731
+    return {
+        "public_article": article(visibility="public", status="published"),
+        "partners_article": article(visibility="partners", status="published"),
+        "internal_article": article(visibility="internal", status="published"),
+        "draft_article": db.session.query(KbArticle).filter(KbArticle.status != "published").first().id,
+        "internal_category": db.session.query(KbCategory).filter_by(visibility="internal").first().id,
     }
 
 

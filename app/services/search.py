@@ -68,12 +68,14 @@ def document(value):
     return " ".join(terms(value))
 
 
-_MARKDOWN_NOISE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)|[#>*_`~|\[\]]+|<[^>]+>")
+_MARKDOWN_LINKS = re.compile(r"!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)|<[^>]+>|^\s*(#+|>|[-*+]|\d+\.)\s", re.MULTILINE)
+_MARKDOWN_MARKS = re.compile(r"[*_`~|\[\]]+")
 
 
 def plain_text(markdown):
     """An article's Markdown as readable text (for snippets and the search document)."""
-    return re.sub(r"\s+", " ", _MARKDOWN_NOISE.sub(" ", markdown or "")).strip()
+    text = _MARKDOWN_MARKS.sub("", _MARKDOWN_LINKS.sub(" ", markdown or ""))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def prepare(article):

@@ -69,6 +69,12 @@ def home():
     counts = dict(
         _articles().filter(KbArticle.category_id.isnot(None)).with_entities(KbArticle.category_id, db.func.count(KbArticle.id)).group_by(KbArticle.category_id).all()
     )
+    parents = {c.id: c.parent_id for c in categories}
+    for category_id, n in list(counts.items()):  # a theme counts the articles of its sub-themes
+        parent, depth = parents.get(category_id), 0
+        while parent is not None and depth < 20:
+            counts[parent] = counts.get(parent, 0) + n
+            parent, depth = parents.get(parent), depth + 1
     popular = _articles().filter(KbArticle.wiki_organisation_id.is_(None)).order_by(KbArticle.view_count.desc(), KbArticle.id).limit(6).all()
     releases = _articles().filter(KbArticle.kind == ArticleKind.RELEASE_NOTE).order_by(KbArticle.published_on.desc()).limit(3).all()
     return render_template(
