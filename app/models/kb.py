@@ -78,7 +78,6 @@ class KbArticle(Model):
     title = Column(String(200), nullable=False)
     slug = Column(String(200), nullable=False)
     summary = Column(String(300))
-    body = Column(Text, nullable=False, default="")  # Markdown, rendered then sanitised
     kind = Column(String(20), nullable=False, default=ArticleKind.FAQ)
     category_id = Column(Integer, ForeignKey("kb_category.id"), nullable=True, index=True)
     category = relationship("KbCategory", backref="articles")
@@ -107,6 +106,9 @@ class KbArticle(Model):
     created_on = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_on = Column(UTCDateTime, nullable=False, default=utcnow)
     published_on = Column(UTCDateTime, nullable=True)
+    # The long columns last: SQLite then reads status and visibility without the text's
+    # overflow pages when it filters search matches.
+    body = Column(Text, nullable=False, default="")  # Markdown, rendered then sanitised
     # The search documents: words without accents, lower-case, reduced to their stems
     # (app/services/search.py); SQLite's FTS5 index and PostgreSQL's GIN index read these.
     search_title = Column(Text, nullable=False, default="")

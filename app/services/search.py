@@ -12,9 +12,11 @@ counted, so a hidden article never shows, not even as a number.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 from sqlalchemy import Column, Integer, MetaData, Table, Text, func, literal_column
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import KbArticle, KbCategory
@@ -47,6 +49,7 @@ def normalise(value):
     return "".join(c for c in value if not unicodedata.combining(c)).lower()
 
 
+@lru_cache(maxsize=65536)
 def stem(word):
     """A light French stemmer: enough for plurals, feminines and the common word forms."""
     if len(word) <= 3 or word.isdigit():
@@ -108,6 +111,7 @@ class Results:
     hits: list = field(default_factory=list)
     stems: list = field(default_factory=list)
     any_word: bool = False  # no article had every word: these have some of them
+    capped: bool = False  # more matches than COUNT_CAP
 
 
 def _query_stems(query):
@@ -136,8 +140,11 @@ def _match_filter(stems, any_word):
     return match, rank, _fts
 
 
+COUNT_CAP = 1000  # beyond this, "more than 1,000 articles": counting every match costs a search
+
+
 def _base(user, category_id=None, kind=None, product_id=None):
-    query = db.session.query(KbArticle).filter(scopes.articles_filter(user))
+    query = db.session.query(KbArticle.id).filter(scopes.articles_filter(user))
     if category_id:
         query = query.filter(KbArticle.category_id.in_(category_and_descendants(category_id)))
     if kind:
@@ -155,9 +162,19 @@ def _matching(user, stems, any_word, filters):
     return query.filter(match), rank
 
 
+def _load(ids):
+    """The page's articles with their category and product, in rank order, in one query."""
+    if not ids:
+        return []
+    rows = db.session.query(KbArticle).options(joinedload(KbArticle.category), joinedload(KbArticle.product)).filter(KbArticle.id.in_(ids)).all()
+    by_id = {a.id: a for a in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def search(user, query, *, category_id=None, kind=None, product_id=None, limit=10, offset=0, count=True):
     """Ranked articles the user may read that match `query`, with highlighted snippets.
-    Every word must match; when no article has them all, articles with some of them."""
+    Every word must match; when no article has them all, articles with some of them.
+    Visibility narrows the matches before they are ranked, counted or shown."""
     results = Results(query=query or "")
     stems = _query_stems(query)
     results.stems = stems
@@ -166,11 +183,17 @@ def search(user, query, *, category_id=None, kind=None, product_id=None, limit=1
     filters = {"category_id": category_id, "kind": kind, "product_id": product_id}
     for any_word in (False, True) if len(stems) > 1 else (False,):
         matching, rank = _matching(user, stems, any_word, filters)
-        articles = matching.order_by(rank, KbArticle.id).limit(limit).offset(offset).all()
-        if articles or offset:
+        ids = [row[0] for row in matching.order_by(rank, KbArticle.id).limit(limit).offset(offset)]
+        if ids or offset:
             results.any_word = any_word
-            results.total = matching.order_by(None).count() if count else len(articles)
-            results.hits = [Hit(a, snippet(a, stems)) for a in articles]
+            if count:
+                capped = matching.order_by(None).limit(COUNT_CAP + 1).subquery()
+                results.total = db.session.query(func.count()).select_from(capped).scalar()
+                results.capped = results.total > COUNT_CAP
+                results.total = min(results.total, COUNT_CAP)
+            else:
+                results.total = len(ids)
+            results.hits = [Hit(a, snippet(a, stems)) for a in _load(ids)]
             break
     return results
 
@@ -200,13 +223,24 @@ def category_and_descendants(category_id):
 # --- snippets ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
+def _word_stem(word):
+    """A word as found in a text → its stem, or None for a common word (cached: texts repeat)."""
+    word = normalise(word)
+    return None if word in STOPWORDS else stem(word)
+
+
+def _is_searched(word, wanted):
+    word_stem = _word_stem(word)
+    return word_stem is not None and any(word_stem.startswith(s) for s in wanted)
+
+
 def highlight(value, stems):
     """`value` escaped, with the words whose stem was searched for in <mark>."""
-    wanted = set(stems)
+    wanted = tuple(stems)
     out, last = [], 0
     for m in _WORD_ORIGINAL.finditer(value):
-        word = normalise(m.group())
-        if any(stem(word).startswith(s) for s in wanted) and word not in STOPWORDS:
+        if _is_searched(m.group(), wanted):
             out.append(escape(value[last : m.start()]))
             out.append(Markup("<mark>%s</mark>") % m.group())
             last = m.end()
@@ -219,10 +253,9 @@ def snippet(article, stems, width=220):
     body = plain_text(article.body)
     source = body or article.summary or ""
     start = 0
-    wanted = set(stems)
+    wanted = tuple(stems)
     for m in _WORD_ORIGINAL.finditer(source):
-        word = normalise(m.group())
-        if word not in STOPWORDS and any(stem(word).startswith(s) for s in wanted):
+        if _is_searched(m.group(), wanted):
             start = max(0, m.start() - 60)
             break
     if start:
