@@ -323,6 +323,13 @@ def change_status(actor, article, target):
     return article
 
 
+def next_statuses(actor, article):
+    """The states the actor may move the article to, in a sensible order for buttons."""
+    publisher = scopes.publishes_articles(actor)
+    return [to for to in (ArticleStatus.REVIEW, ArticleStatus.PUBLISHED, ArticleStatus.DRAFT, ArticleStatus.ARCHIVED)
+            if TRANSITIONS.get((article.status, to)) in (("write", "publish") if publisher else ("write",))]
+
+
 def versions(article):
     return db.session.query(KbArticleVersion).filter_by(article_id=article.id).order_by(KbArticleVersion.number.desc()).all()
 

@@ -6,6 +6,7 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import or_
+from sqlalchemy.orm import defer, joinedload
 
 from app.extensions import db
 from app.models import ArticleKind, KbArticle, KbCategory, Product
@@ -38,7 +39,12 @@ def _visible_categories():
 
 
 def _articles():
-    return db.session.query(KbArticle).filter(scopes.articles_filter(_user()))
+    """Articles the reader may read, for lists: without their long texts, with their product."""
+    return (
+        db.session.query(KbArticle)
+        .filter(scopes.articles_filter(_user()))
+        .options(defer(KbArticle.body), defer(KbArticle.search_title), defer(KbArticle.search_body), defer(KbArticle.search_tags), joinedload(KbArticle.product))
+    )
 
 
 def _breadcrumbs(category):
@@ -75,8 +81,8 @@ def home():
         while parent is not None and depth < 20:
             counts[parent] = counts.get(parent, 0) + n
             parent, depth = parents.get(parent), depth + 1
-    popular = _articles().filter(KbArticle.wiki_organisation_id.is_(None)).order_by(KbArticle.view_count.desc(), KbArticle.id).limit(6).all()
-    releases = _articles().filter(KbArticle.kind == ArticleKind.RELEASE_NOTE).order_by(KbArticle.published_on.desc()).limit(3).all()
+    popular = _articles().filter(KbArticle.wiki_organisation_id.is_(None)).order_by(KbArticle.view_count.desc(), KbArticle.id.desc()).limit(6).all()
+    releases = _articles().filter(KbArticle.kind == ArticleKind.RELEASE_NOTE).order_by(KbArticle.published_on.desc(), KbArticle.id.desc()).limit(3).all()
     return render_template(
         "help/home.html",
         top_categories=[c for c in categories if c.parent_id is None or c.parent_id not in {x.id for x in categories}],
@@ -137,7 +143,7 @@ def _related(article, limit=5):
         conditions.append(KbArticle.wiki_organisation_id == article.wiki_organisation_id)
     if not conditions:
         return []
-    return _articles().filter(KbArticle.id != article.id, or_(*conditions)).order_by(KbArticle.view_count.desc(), KbArticle.id).limit(limit).all()
+    return _articles().filter(KbArticle.id != article.id, or_(*conditions)).order_by(KbArticle.view_count.desc(), KbArticle.id.desc()).limit(limit).all()
 
 
 @help_centre.route("/articles/<int:article_id>")
@@ -148,18 +154,10 @@ def article(article_id, slug=None):
         item = scopes.access_article(db.session, user, article_id)
     except scopes.NotVisible:
         abort(404)
-    if item.status == "published":
-        kb.record_view(item)
-        token = request.args.get("s")
-        if token:
-            kb.suggestion_opened(user, token, item)
-        db.session.commit()
-    translations = []
-    if item.translation_of_id or item.translations:
-        root = item.translation_of_id or item.id
-        translations = _articles().filter(or_(KbArticle.id == root, KbArticle.translation_of_id == root), KbArticle.id != item.id).all()
+    root = item.translation_of_id or item.id
+    translations = _articles().filter(or_(KbArticle.id == root, KbArticle.translation_of_id == root), KbArticle.id != item.id).all()
     voted = session.get("kb_votes", {}).get(str(item.id))
-    return render_template(
+    page = render_template(
         "help/article.html",
         article=item,
         html=render_markdown(item.body),
@@ -169,6 +167,13 @@ def article(article_id, slug=None):
         voted=voted,
         status_label=kb.STATUS_LABELS.get(item.status),
     )
+    if item.status == "published":  # counted once the page is ready: the commit expires nothing it needs
+        kb.record_view(item)
+        token = request.args.get("s")
+        if token:
+            kb.suggestion_opened(user, token, item)
+        db.session.commit()
+    return page
 
 
 def _voter_key():

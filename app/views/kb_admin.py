@@ -101,7 +101,7 @@ class KnowledgeBaseView(BaseView):
                 return redirect(url_for(".edit", article_id=article.id))
         return self.render_template(
             "kb/edit.html", title=article.title, article=article, form=form, preview=render_markdown(article.body),
-            can_publish=scopes.publishes_articles(g.user), transitions=[to for (frm, to) in kb.TRANSITIONS if frm == article.status],
+            can_publish=scopes.publishes_articles(g.user), transitions=kb.next_statuses(g.user, article),
             file_markdown=kb.file_markdown, **self._choices(),
         )
 

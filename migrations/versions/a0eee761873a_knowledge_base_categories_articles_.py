@@ -84,7 +84,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_kb_article_product_id'), ['product_id'], unique=False)
         batch_op.create_index('ix_kb_article_status_visibility', ['status', 'visibility'], unique=False)
         batch_op.create_index(batch_op.f('ix_kb_article_translation_of_id'), ['translation_of_id'], unique=False)
-        batch_op.create_index('ix_kb_article_wiki', ['wiki_organisation_id', 'status'], unique=False)
+        batch_op.create_index('ix_kb_article_wiki', ['wiki_organisation_id', 'status'], unique=False, sqlite_where=sa.text('wiki_organisation_id IS NOT NULL'), postgresql_where=sa.text('wiki_organisation_id IS NOT NULL'))
+        batch_op.create_index('ix_kb_article_kind_published', ['kind', 'published_on'], unique=False)
 
     op.create_table('kb_article_organisation',
     sa.Column('article_id', sa.Integer(), nullable=False),
@@ -188,6 +189,7 @@ def downgrade():
     op.drop_table('kb_article_organisation')
     with op.batch_alter_table('kb_article', schema=None) as batch_op:
         batch_op.drop_index('ix_kb_article_wiki')
+        batch_op.drop_index('ix_kb_article_kind_published')
         batch_op.drop_index(batch_op.f('ix_kb_article_translation_of_id'))
         batch_op.drop_index('ix_kb_article_status_visibility')
         batch_op.drop_index(batch_op.f('ix_kb_article_product_id'))

@@ -70,3 +70,36 @@ def test_visitor_finds_an_answer_and_wikis_stay_with_their_client(browser, live_
     assert other.get_by_text("Contacts et horaires").count() == 0
     other.goto(f"{base}/help/search?q=contacts+horaires+astreinte")
     assert other.get_by_text("Contacts et horaires de l'équipe informatique").count() == 0
+
+
+def test_agent_writes_a_draft_and_a_supervisor_publishes_it(browser, live_server, live_app):
+    base = live_server
+    agent = browser.new_context(locale="fr-FR", bypass_csp=True).new_page()
+    sign_in(agent, base, live_app, "agent1@novalead.com")
+    agent.goto(f"{base}/kb/")
+    check_accessibility(agent, "knowledge-base list (agent)")
+    agent.get_by_role("link", name="Nouvel article").click()
+    agent.get_by_label("Titre").fill("Exporter la balance au format tableur")
+    agent.get_by_label("Contenu (Markdown)").fill("## Étapes\n\n1. Ouvrez **États › Balance**.\n2. Choisissez *Exporter*.")
+    agent.get_by_label("Visibilité").select_option(label="Public (sans connexion)")
+    agent.get_by_role("button", name="Enregistrer").click()
+    expect(agent.get_by_text("Brouillon enregistré.")).to_be_visible()
+    check_accessibility(agent, "article editor (agent)")
+    screenshot(agent, "kb-editor")
+    agent.get_by_role("button", name="Proposer à la relecture").click()
+    expect(agent.get_by_text("Statut changé : En relecture.")).to_be_visible()
+    assert agent.get_by_role("button", name="Approuver et publier").count() == 0  # agents do not publish
+    editor_url = agent.url
+
+    supervisor = browser.new_context(locale="fr-FR", bypass_csp=True).new_page()
+    sign_in(supervisor, base, live_app, "superviseur@novalead.com")
+    supervisor.goto(editor_url)
+    supervisor.get_by_role("button", name="Approuver et publier").click()
+    expect(supervisor.get_by_text("Statut changé : Publié.")).to_be_visible()
+    supervisor.get_by_role("link", name="Historique des versions").click()
+    check_accessibility(supervisor, "version history")
+    expect(supervisor.locator("tbody tr")).to_have_count(3)
+
+    visitor = browser.new_context(locale="fr-FR", bypass_csp=True).new_page()
+    visitor.goto(f"{base}/help/search?q=exporter+balance+tableur")
+    expect(visitor.locator(".hc-results li").first).to_contain_text("Exporter la balance au format tableur")
