@@ -274,6 +274,10 @@ def test_views_votes_and_related_articles(app, demo):
     client.post(f"/help/articles/{article.id}/vote", data={"helpful": "yes"})
     client.post(f"/help/articles/{article.id}/vote", data={"helpful": "yes"})  # once per reader
     app.test_client().post(f"/help/articles/{article.id}/vote", data={"helpful": "no"})
+    from app.services import kb
+
+    kb.flush_views(force=True)  # views are written every few seconds, not on every page
+    demo.session.commit()
     demo.session.expire_all()
     assert (article.view_count, article.helpful_yes, article.helpful_no) == (before + 1, 1, 1)
     assert "Merci pour votre avis" in client.get(f"/help/articles/{article.id}").get_data(as_text=True)

@@ -4,6 +4,9 @@ ticket or a chat. Each function checks the actor's rights through scopes.py and 
 caller commits."""
 import re
 import secrets
+import threading
+import time
+from collections import Counter
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -433,8 +436,31 @@ def draft_from_ticket(actor, ticket):
 # --- readers: views, votes, suggestions -----------------------------------------------
 
 
+# Views are counted in memory and written in one transaction every few seconds per process:
+# reading an article then costs no write (a crash loses at most those seconds of counts).
+_pending_views = Counter()
+_views_lock = threading.Lock()
+_last_views_flush = [0.0]
+VIEW_FLUSH_SECONDS = 10
+
+
 def record_view(article):
-    db.session.execute(update(KbArticle).where(KbArticle.id == article.id).values(view_count=KbArticle.view_count + 1))
+    with _views_lock:
+        _pending_views[article.id] += 1
+
+
+def flush_views(force=False):
+    """Write the counted views when the interval has passed (or when forced); returns whether
+    anything was written, so that the caller knows to commit."""
+    with _views_lock:
+        if not _pending_views or (not force and time.monotonic() - _last_views_flush[0] < VIEW_FLUSH_SECONDS):
+            return False
+        pending = dict(_pending_views)
+        _pending_views.clear()
+        _last_views_flush[0] = time.monotonic()
+    for article_id, count in sorted(pending.items()):
+        db.session.execute(update(KbArticle).where(KbArticle.id == article_id).values(view_count=KbArticle.view_count + count))
+    return True
 
 
 def vote(actor, article, voter_key, helpful):

@@ -140,7 +140,7 @@ def _match_filter(stems, any_word):
     return match, rank, _fts
 
 
-COUNT_CAP = 1000  # beyond this, "more than 1,000 articles": counting every match costs a search
+COUNT_CAP = 100  # beyond this, "more than 100 articles": counting every match would cost a search
 
 
 def _base(user, category_id=None, kind=None, product_id=None):

@@ -154,8 +154,11 @@ def article(article_id, slug=None):
         item = scopes.access_article(db.session, user, article_id)
     except scopes.NotVisible:
         abort(404)
+    # The other languages of this article: found by their link (an index), then filtered.
     root = item.translation_of_id or item.id
-    translations = _articles().filter(or_(KbArticle.id == root, KbArticle.translation_of_id == root), KbArticle.id != item.id).all()
+    linked = [i for (i,) in db.session.query(KbArticle.id).filter(KbArticle.translation_of_id == root)] + [root]
+    linked = [i for i in linked if i != item.id]
+    translations = _articles().filter(KbArticle.id.in_(linked)).all() if linked else []
     voted = session.get("kb_votes", {}).get(str(item.id))
     page = render_template(
         "help/article.html",
@@ -167,12 +170,13 @@ def article(article_id, slug=None):
         voted=voted,
         status_label=kb.STATUS_LABELS.get(item.status),
     )
-    if item.status == "published":  # counted once the page is ready: the commit expires nothing it needs
+    if item.status == "published":  # counted once the page is ready: a commit expires nothing it needs
         kb.record_view(item)
         token = request.args.get("s")
         if token:
             kb.suggestion_opened(user, token, item)
-        db.session.commit()
+        if kb.flush_views() or token:
+            db.session.commit()
     return page
 
 
