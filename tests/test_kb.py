@@ -337,3 +337,20 @@ def test_script_in_markdown_and_html_is_inert(app, demo):
     suggested = client.get("/help/suggest?q=astuce").get_json()
     assert suggested["articles"][0]["title"].startswith("<script>")  # JSON data; the page writes it as text
     assert client.get(f"/help/articles/{article.id}").headers["Content-Security-Policy"].find("script-src 'self'") >= 0
+
+
+def test_themes_through_the_admin_screen_follow_the_service_rules(app, demo):
+    from app.models import KbCategory
+
+    client = _client_for(app, demo, "agent")
+    refused = client.post("/kb/categories/add", data={"name": "Pour quelques clients", "visibility": "organisations", "position": "1"}, follow_redirects=True)
+    assert "Choisissez au moins une organisation." in html.unescape(refused.get_data(as_text=True))
+    assert demo.session.query(KbCategory).filter_by(name="Pour quelques clients").count() == 0
+    cs = _org(demo, "Crédit Solidaire du Sahel")
+    client.post("/kb/categories/add", data={"name": "Pour quelques clients", "visibility": "organisations", "organisations": [str(cs.id)], "position": "1"})
+    theme = demo.session.query(KbCategory).filter_by(name="Pour quelques clients").one()
+    assert [o.name for o in theme.organisations] == ["Crédit Solidaire du Sahel"]
+    used = demo.session.query(KbCategory).filter_by(name="Crédit et remboursements").one()
+    client.post(f"/kb/categories/delete/{used.id}", follow_redirects=True)
+    demo.session.expire_all()
+    assert demo.session.get(KbCategory, used.id) is not None  # it holds articles

@@ -248,9 +248,12 @@ def highlight(value, stems):
     return Markup("").join(out)
 
 
+SNIPPET_SOURCE_CHARS = 4000  # the snippet comes from the article's beginning: long texts cost no more
+
+
 def snippet(article, stems, width=220):
     """The part of the article around the first searched word, highlighted."""
-    body = plain_text(article.body)
+    body = plain_text((article.body or "")[:SNIPPET_SOURCE_CHARS])
     source = body or article.summary or ""
     start = 0
     wanted = tuple(stems)
