@@ -354,3 +354,12 @@ def test_themes_through_the_admin_screen_follow_the_service_rules(app, demo):
     client.post(f"/kb/categories/delete/{used.id}", follow_redirects=True)
     demo.session.expire_all()
     assert demo.session.get(KbCategory, used.id) is not None  # it holds articles
+
+
+def test_suggestions_and_votes_are_rate_limited(app, demo):
+    client = app.test_client()
+    article = demo.session.query(KbArticle).filter_by(title="Calcul des intérêts dégressifs").one()
+    votes = [client.post(f"/help/articles/{article.id}/vote", data={"helpful": "yes"}).status_code for _ in range(12)]
+    assert votes[0] == 302 and votes[-1] == 429
+    asked = [client.get("/help/suggest?q=intérêts").status_code for _ in range(125)]
+    assert asked[0] == 200 and asked[-1] == 429

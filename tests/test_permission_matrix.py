@@ -405,3 +405,73 @@ def test_ticket_list_shows_only_tickets_in_scope(app, world, role):
         "reseller": {"Afrique Logiciels Distribution", "Mutuelle Kaya", "COOPEC Lumière"},
     }.get(role, {o.name for o in world.session.query(Organisation) if o.kind != "vendor"})
     assert shown == expected
+
+
+# --- the knowledge base's actions and files --------------------------------------------
+
+KB_ACTIONS = [
+    ("POST", "/kb/new", expect(STAFF)),
+    ("POST", "/kb/{draft_article}", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/status", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/restore/1", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/files", expect(STAFF)),
+    ("POST", "/kb/from-ticket/{resolved_ticket}", expect(STAFF)),
+    ("POST", "/help/articles/{public_article}/vote", expect(EVERYONE)),
+    ("POST", "/help/articles/{internal_article}/vote", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/files/{public_file}", expect(EVERYONE)),
+    ("GET", "/help/files/{internal_file}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/files/{draft_file}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+]
+
+
+def _kb_world(app, db):
+    import io
+
+    from app.models import KbArticle
+    from app.services import kb, tickets
+    from tests.ticket_helpers import png_bytes, status
+
+    ids = _kb_ids(db)
+    agent = db.session.query(NovaUser).filter_by(email=EMAILS["agent"]).one()
+    organisation = db.session.query(Organisation).filter_by(name=OTHER[0]).one()
+    with app.test_request_context():
+        files = {}
+        for key in ("public", "internal", "draft"):
+            article = db.session.get(KbArticle, ids[f"{key}_article"])
+            files[f"{key}_file"] = kb.add_file(agent, article, f"{key}.png", io.BytesIO(png_bytes())).id
+        ticket = tickets.create_ticket(agent, title="Résolu", body="Question", organisation_id=organisation.id)
+        tickets.change_status(agent, ticket, status("resolved").id)
+        db.session.commit()
+    return {**ids, **files, "resolved_ticket": ticket.id}
+
+
+def _kb_post_data(path):
+    if path == "/kb/new" or path.count("/") == 2:  # the editor's form
+        return {"title": "Article du test", "body": "Texte", "visibility": "internal"}
+    if path.endswith("/status"):
+        return {"status": "review"}
+    if path.endswith("/vote"):
+        return {"helpful": "yes"}
+    return {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_knowledge_base_actions_and_files_follow_the_matrix(app, world, role):
+    ids = _kb_world(app, world)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for method, template, expectations in KB_ACTIONS:
+        path = template.format(**ids)
+        if method == "GET":
+            got = _outcome(client.get(path))
+        else:
+            got = _action_outcome(client.post(path, data=_kb_post_data(path)))
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    from app.models import KbArticle
+
+    written = world.session.query(KbArticle).filter_by(title="Article du test").count()
+    assert written == (1 if role in STAFF else 0)

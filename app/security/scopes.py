@@ -112,6 +112,12 @@ def products_filter(user):
     return Product.active.is_(true())
 
 
+def help_centre_products_filter():
+    """Products named in the help centre's filters: the active ones, for every visitor (their
+    names are on public articles anyway)."""
+    return Product.active.is_(true())
+
+
 def tickets_filter(user):
     """Tickets of the organisations the user may see (staff: all; commercial: their clients;
     client: their organisation; reseller: theirs and their customers')."""

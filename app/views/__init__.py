@@ -10,7 +10,7 @@ def register_views(appbuilder):
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
-    from app.views.help import help_centre
+    from app.views.help import help_centre, limit_help_centre
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.ticket_admin import (
         BusinessCalendarView,
@@ -56,3 +56,4 @@ def register_views(appbuilder):
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
     limit_account_requests(appbuilder, app)
+    limit_help_centre(appbuilder, app)

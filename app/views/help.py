@@ -115,7 +115,7 @@ def search_page():
         category_id=category_id,
         product_id=product_id,
         categories=_visible_categories(),
-        products=db.session.query(Product).filter(scopes.products_filter(_user()) if _user() and _user().is_authenticated else Product.active.is_(True)).order_by(Product.name).all(),
+        products=db.session.query(Product).filter(scopes.help_centre_products_filter()).order_by(Product.name).all(),
         title_highlight=search.title_highlight,
     )
 
@@ -280,3 +280,13 @@ def suggest():
         }
     )
 
+
+
+def limit_help_centre(appbuilder, app):
+    """Suggestions are asked at every pause in typing and each answer is recorded; votes are
+    posted by visitors: both are rate-limited per address."""
+    if app.config.get("RATELIMIT_ENABLED"):
+        limiter = appbuilder.sm.limiter
+        # Flask-Limiter checks in the decorated function: the registered views are replaced.
+        for endpoint, limit in (("help.suggest", app.config.get("HELP_SUGGEST_RATE_LIMIT", "120 per minute")), ("help.vote", app.config["SENSITIVE_RATE_LIMIT"])):
+            app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
