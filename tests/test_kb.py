@@ -363,3 +363,14 @@ def test_suggestions_and_votes_are_rate_limited(app, demo):
     assert votes[0] == 302 and votes[-1] == 429
     asked = [client.get("/help/suggest?q=intérêts").status_code for _ in range(125)]
     assert asked[0] == 200 and asked[-1] == 429
+
+
+def test_the_help_centre_speaks_english_on_choice(app, demo):
+    client = app.test_client()
+    assert "Comment pouvons-nous vous aider ?" in html.unescape(client.get("/help/").get_data(as_text=True))
+    client.get("/lang/en")
+    page = client.get("/help/").get_data(as_text=True)
+    assert "How can we help you?" in page and '<html lang="en">' in page
+    english = demo.session.query(KbArticle).filter_by(title="Resetting a forgotten password").one()
+    french = html.unescape(client.get(f"/help/articles/{english.translation_of_id}").get_data(as_text=True))
+    assert "Read in English" in french  # the versions of one article point to each other

@@ -4,6 +4,7 @@ chat. Open to anonymous visitors; everything read goes through app/security/scop
 import secrets
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
 from sqlalchemy.orm import defer, joinedload
@@ -66,6 +67,7 @@ def _portal_context():
         "is_staff": scopes.is_staff(user),
         "wiki_count": len(scopes.wiki_organisations(db.session, user)) if signed_in and not scopes.is_staff(user) else 0,
         "vendor_name": current_app.config.get("VENDOR_NAME", "NOVA LEAD"),
+        "current_locale": lambda: str(get_locale() or "fr"),
     }
 
 
