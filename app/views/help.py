@@ -65,7 +65,7 @@ def _portal_context():
         "signed_in": signed_in,
         "portal_user": user if signed_in else None,
         "is_staff": scopes.is_staff(user),
-        "wiki_count": len(scopes.wiki_organisations(db.session, user)) if signed_in and not scopes.is_staff(user) else 0,
+        "wiki_count": len(scopes.wiki_organisations(db.session, user)) if signed_in else 0,
         "vendor_name": current_app.config.get("VENDOR_NAME", "NOVA LEAD"),
         "current_locale": lambda: str(get_locale() or "fr"),
     }
