@@ -20,7 +20,12 @@ def create_app(overrides=None):
 
     db.init_app(app)
     _tune_sqlite(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
+    from app.models.kb import include_in_schema_comparison
+
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True,
+        include_object=include_in_schema_comparison,
+    )
     mail.init_app(app)
     csrf.init_app(app)
 

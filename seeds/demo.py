@@ -81,10 +81,13 @@ def load_demo(with_tickets=True):
     for email, first, last, role, org_name in PARTNER_USERS:
         make.user(email, first, last, role, password, organisation=organisations[org_name])
     db.session.commit()
+    from seeds.demo_kb import load_demo_kb
     from seeds.demo_tickets import load_demo_tickets
 
+    kb_note = load_demo_kb()
+
     tickets_note = load_demo_tickets() if with_tickets else ""
-    return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations. {tickets_note}"
+    return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations, {kb_note}. {tickets_note}"
 
 
 def load_demo_if_empty():

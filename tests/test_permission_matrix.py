@@ -35,6 +35,8 @@ OTHER = ("Baobab Microcrédit", "client@baobab-mc.tg")  # outside every partner-
 
 STAFF = {"admin", "supervisor", "agent"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
+EVERYONE = set(ROLES)
+PARTNER_SIDE = {"client", "reseller"}
 ADMIN_ONLY = {"admin"}
 
 
@@ -83,6 +85,25 @@ PAGES = [
     ("GET", "/dev-mailbox/{mail}", expect(ADMIN_ONLY)),
     ("GET", "/account/security/", expect(SIGNED_IN)),
     ("GET", "/swagger/v1", expect(ADMIN_ONLY)),
+    # The help centre (K1–K5): open to visitors, each article and wiki to its readers only.
+    ("GET", "/help/", expect(EVERYONE)),
+    ("GET", "/help/search?q=remboursement", expect(EVERYONE)),
+    ("GET", "/help/suggest?q=remboursement", expect(EVERYONE)),
+    ("GET", "/help/articles/{public_article}", expect(EVERYONE)),
+    ("GET", "/help/articles/{partners_article}", expect(SIGNED_IN, hidden_for={"anonymous"})),
+    ("GET", "/help/articles/{internal_article}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/articles/{draft_article}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+    ("GET", "/help/categories/{internal_category}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/wiki/{own_org}", expect(SIGNED_IN, hidden_for={"anonymous"})),
+    ("GET", "/help/wiki/{other_org}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+    # Its staff screens.
+    ("GET", "/kb/", expect(STAFF)),
+    ("GET", "/kb/new", expect(STAFF)),
+    ("GET", "/kb/{draft_article}", expect(STAFF)),
+    ("GET", "/kb/{draft_article}/history", expect(STAFF)),
+    ("GET", "/kb/categories/list/", expect(STAFF)),
+    ("GET", "/kb/categories/add", expect(STAFF)),
+    ("GET", "/kb/categories/edit/{internal_category}", expect(STAFF)),
 ]
 
 API = [
@@ -123,6 +144,21 @@ def _ids(db, role):
         "activity": db.session.query(ActivityLog).first().id,
         "account_request": db.session.query(AccountRequest).first().id,
         "mail": db.session.query(OutboxMail).first().id,
+        **_kb_ids(db),
+    }
+
+
+def _kb_ids(db):
+    """Articles and a category of the demo knowledge base, one per visibility that matters."""
+    from app.models import KbArticle, KbCategory
+
+    article = lambda **kw: db.session.query(KbArticle).filter_by(wiki_organisation_id=None, **kw).order_by(KbArticle.id).first().id  # noqa: E731
+    return {
+        "public_article": article(visibility="public", status="published"),
+        "partners_article": article(visibility="partners", status="published"),
+        "internal_article": article(visibility="internal", status="published"),
+        "draft_article": db.session.query(KbArticle).filter(KbArticle.status != "published").first().id,
+        "internal_category": db.session.query(KbCategory).filter_by(visibility="internal").first().id,
     }
 
 
@@ -441,3 +477,71 @@ def test_mail_paths_follow_the_matrix(app, world, role):
     assert (world.session.get(OutboxMail, ids["mail"]).status == "queued") == (role == "admin")
     identified = not world.session.get(Ticket, ids["unidentified"]).organisation.holds_unidentified
     assert identified == (role in WORKERS)
+# --- the knowledge base's actions and files --------------------------------------------
+
+KB_ACTIONS = [
+    ("POST", "/kb/new", expect(STAFF)),
+    ("POST", "/kb/{draft_article}", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/status", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/restore/1", expect(STAFF)),
+    ("POST", "/kb/{draft_article}/files", expect(STAFF)),
+    ("POST", "/kb/from-ticket/{resolved_ticket}", expect(STAFF)),
+    ("POST", "/help/articles/{public_article}/vote", expect(EVERYONE)),
+    ("POST", "/help/articles/{internal_article}/vote", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/files/{public_file}", expect(EVERYONE)),
+    ("GET", "/help/files/{internal_file}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE | {"anonymous"})),
+    ("GET", "/help/files/{draft_file}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial", "anonymous"})),
+]
+
+
+def _kb_world(app, db):
+    import io
+
+    from app.models import KbArticle
+    from app.services import kb, tickets
+    from tests.ticket_helpers import png_bytes, status
+
+    ids = _kb_ids(db)
+    agent = db.session.query(NovaUser).filter_by(email=EMAILS["agent"]).one()
+    organisation = db.session.query(Organisation).filter_by(name=OTHER[0]).one()
+    with app.test_request_context():
+        files = {}
+        for key in ("public", "internal", "draft"):
+            article = db.session.get(KbArticle, ids[f"{key}_article"])
+            files[f"{key}_file"] = kb.add_file(agent, article, f"{key}.png", io.BytesIO(png_bytes())).id
+        ticket = tickets.create_ticket(agent, title="Résolu", body="Question", organisation_id=organisation.id)
+        tickets.change_status(agent, ticket, status("resolved").id)
+        db.session.commit()
+    return {**ids, **files, "resolved_ticket": ticket.id}
+
+
+def _kb_post_data(path):
+    if path == "/kb/new" or path.count("/") == 2:  # the editor's form
+        return {"title": "Article du test", "body": "Texte", "visibility": "internal"}
+    if path.endswith("/status"):
+        return {"status": "review"}
+    if path.endswith("/vote"):
+        return {"helpful": "yes"}
+    return {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_knowledge_base_actions_and_files_follow_the_matrix(app, world, role):
+    ids = _kb_world(app, world)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for method, template, expectations in KB_ACTIONS:
+        path = template.format(**ids)
+        if method == "GET":
+            got = _outcome(client.get(path))
+        else:
+            got = _action_outcome(client.post(path, data=_kb_post_data(path)))
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    from app.models import KbArticle
+
+    written = world.session.query(KbArticle).filter_by(title="Article du test").count()
+    assert written == (1 if role in STAFF else 0)

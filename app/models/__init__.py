@@ -2,6 +2,17 @@
 from app.models.audit import ActivityLog  # noqa: F401
 from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, RecoveryCode, RolePolicy  # noqa: F401
 from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
+from app.models.kb import (  # noqa: F401
+    ArticleKind,
+    ArticleStatus,
+    KbArticle,
+    KbArticleVersion,
+    KbCategory,
+    KbFile,
+    KbSuggestion,
+    KbVote,
+    Visibility,
+)
 from app.models.mail_in import InboundMail, InboundStatus, Mailbox, MailboxSecurity  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
 from app.models.people import NovaUser  # noqa: F401

@@ -37,6 +37,7 @@ _EVERYONE = [
     ("Organisations", "can_(list|show)"),
     ("(OrganisationApi|ProductApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
+    ("(Knowledge Base|Help Centre)", "menu_access"),
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
@@ -50,6 +51,9 @@ _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
     ("Ticket Desk", "menu_access"),
+    # The knowledge base: staff write; who publishes is decided in scopes.publishes_articles.
+    ("(KnowledgeBase|KbCategories)", "can_.*"),
+    ("(Knowledge Base Articles|List Kb Categories)", "menu_access"),
 ]
 
 ROLE_DEFAULTS = {

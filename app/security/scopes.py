@@ -5,9 +5,24 @@ A function per kind of object returns a filter expression for `query.filter(...)
 `access_*` helpers load one object and raise `NotVisible` whether it is missing or forbidden,
 so that ids cannot be probed.
 """
-from sqlalchemy import false, or_, select, true
+from flask import g, has_request_context
+from sqlalchemy import and_, exists, false, or_, select, true
 
-from app.models import Attachment, NovaUser, Organisation, Product, Ticket, TicketEvent, TicketMessage
+from app.models import (
+    ArticleStatus,
+    Attachment,
+    KbArticle,
+    KbCategory,
+    KbFile,
+    NovaUser,
+    Organisation,
+    Product,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    Visibility,
+)
+from app.models.kb import kb_article_organisation, kb_category_organisation
 from app.security import roles
 
 
@@ -98,6 +113,12 @@ def products_filter(user):
     return Product.active.is_(true())
 
 
+def help_centre_products_filter():
+    """Products named in the help centre's filters: the active ones, for every visitor (their
+    names are on public articles anyway)."""
+    return Product.active.is_(true())
+
+
 def tickets_filter(user):
     """Tickets of the organisations the user may see (staff: all; commercial: their clients;
     client: their organisation; reseller: theirs and their customers')."""
@@ -184,3 +205,133 @@ def access_attachment(session, user, attachment_id):
     if attachment is None:
         raise NotVisible()
     return attachment
+
+
+# --- the knowledge base (K2, K5) ---------------------------------------------------------
+
+
+def sees_internal_articles(user):
+    """Internal articles are for the vendor's people: staff and commercials."""
+    return audience_of(user) in (Audience.STAFF, Audience.COMMERCIAL)
+
+
+def writes_articles(user):
+    """Staff write and edit articles and wiki pages; only supervisors and admins publish."""
+    return is_staff(user)
+
+
+def publishes_articles(user):
+    names = {role.name for role in user.roles} if audience_of(user) == Audience.STAFF else set()
+    return bool(names & {roles.ADMIN, roles.SUPERVISOR})
+
+
+def _allowed(user, visibility_column, linked_to_organisations):
+    """The visibility rule shared by articles and categories, as a filter."""
+    audience = audience_of(user)
+    if audience == Audience.STAFF:
+        return true()
+    allowed = [visibility_column == Visibility.PUBLIC]
+    if audience != Audience.NOBODY:
+        allowed.append(visibility_column == Visibility.PARTNERS)
+        allowed.append(and_(visibility_column == Visibility.ORGANISATIONS, linked_to_organisations(visible_organisation_ids(user))))
+    if sees_internal_articles(user):
+        allowed.append(visibility_column == Visibility.INTERNAL)
+    return or_(*allowed)
+
+
+def categories_filter(user):
+    """Categories whose own rule lets the user in (the parents' rules: visible_category_ids)."""
+    return _allowed(
+        user,
+        KbCategory.visibility,
+        lambda ids: exists().where(kb_category_organisation.c.category_id == KbCategory.id, kb_category_organisation.c.organisation_id.in_(ids)),
+    )
+
+
+def visible_category_ids(session, user):
+    """Ids of the categories the user may open: its own rule and every parent's (None = all).
+    Categories are few; the answer is kept for the request."""
+    if is_staff(user):
+        return None
+    cache_key = ("kb_categories", getattr(user, "id", None))
+    cache = g.setdefault("_scopes_cache", {}) if has_request_context() else {}
+    if cache_key in cache:
+        return cache[cache_key]
+    own = {cid for (cid,) in session.query(KbCategory.id).filter(categories_filter(user))}
+    parents = dict(session.query(KbCategory.id, KbCategory.parent_id).all())
+
+    def open_all_the_way(cid, depth=0):
+        while cid is not None and depth < 50:
+            if cid not in own:
+                return False
+            cid, depth = parents.get(cid), depth + 1
+        return True
+
+    visible = [cid for cid in parents if open_all_the_way(cid)]
+    cache[cache_key] = visible
+    return visible
+
+
+def articles_filter(user, published_only=True):
+    """Articles the user may read. Partners and visitors read published articles only, of
+    their audience, in categories they may open; a client wiki page (K2) is read by that
+    client's people, its reseller, its commercial and staff."""
+    audience = audience_of(user)
+    conditions = [KbArticle.status == ArticleStatus.PUBLISHED] if published_only or audience != Audience.STAFF else []
+    if audience != Audience.STAFF:
+        general = and_(
+            KbArticle.wiki_organisation_id.is_(None),
+            _allowed(
+                user,
+                KbArticle.visibility,
+                lambda ids: exists().where(kb_article_organisation.c.article_id == KbArticle.id, kb_article_organisation.c.organisation_id.in_(ids)),
+            ),
+        )
+        if audience == Audience.NOBODY:
+            conditions.append(general)
+        else:
+            conditions.append(or_(general, KbArticle.wiki_organisation_id.in_(visible_organisation_ids(user))))
+        from app.extensions import db
+
+        category_ids = visible_category_ids(db.session, user)
+        conditions.append(or_(KbArticle.category_id.is_(None), KbArticle.category_id.in_(category_ids)))
+    return and_(*conditions) if conditions else true()
+
+
+def wiki_organisations(session, user):
+    """The client organisations whose wiki the user may read (K2)."""
+    if audience_of(user) == Audience.NOBODY:
+        return []
+    return client_organisations(session, user)
+
+
+def access_article(session, user, article_id, published_only=False):
+    """One article: staff read every state (to review a draft), others what articles_filter allows."""
+    article = session.query(KbArticle).filter(KbArticle.id == article_id, articles_filter(user, published_only=published_only)).one_or_none()
+    if article is None:
+        raise NotVisible()
+    return article
+
+
+def access_category(session, user, category_id):
+    ids = visible_category_ids(session, user)
+    query = session.query(KbCategory).filter(KbCategory.id == category_id)
+    if ids is not None:
+        query = query.filter(KbCategory.id.in_(ids))
+    category = query.one_or_none()
+    if category is None:
+        raise NotVisible()
+    return category
+
+
+def access_kb_file(session, user, file_id):
+    """An article's image or file: readable exactly when the article is."""
+    item = (
+        session.query(KbFile)
+        .join(KbArticle, KbFile.article_id == KbArticle.id)
+        .filter(KbFile.id == file_id, articles_filter(user, published_only=False))
+        .one_or_none()
+    )
+    if item is None:
+        raise NotVisible()
+    return item

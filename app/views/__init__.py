@@ -10,6 +10,8 @@ def register_views(appbuilder):
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
+    from app.views.help import help_centre, limit_help_centre
+    from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
     from app.views.ticket_admin import (
         BusinessCalendarView,
@@ -24,6 +26,7 @@ def register_views(appbuilder):
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
+    app.register_blueprint(help_centre)
 
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
     for view, name, label, icon in [
@@ -36,6 +39,9 @@ def register_views(appbuilder):
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
     appbuilder.add_view_no_menu(HolidayView)
+    appbuilder.add_link("Help Centre", href="/help/", icon="fa-circle-question", label=_l("Centre d'aide"), category="Knowledge Base", category_label=_l("Base de connaissances"), category_icon="fa-book")
+    appbuilder.add_view(KnowledgeBaseView, "Knowledge Base Articles", href="/kb/", icon="fa-file-lines", label=_l("Articles"), category="Knowledge Base")
+    appbuilder.add_view(KbCategoryView, "List Kb Categories", icon="fa-folder-tree", label=_l("Thèmes"), category="Knowledge Base")
     appbuilder.add_view(OrganisationView, "List Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
     appbuilder.add_view(DirectoryView, "List People", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
     appbuilder.add_view(ProductView, "List Products", icon="fa-box", label=_l("Produits"), category="Annuaire")
@@ -57,3 +63,4 @@ def register_views(appbuilder):
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
     limit_account_requests(appbuilder, app)
+    limit_help_centre(appbuilder, app)

@@ -14,12 +14,13 @@ from app.models import (
     Product,
     Queue,
     RequestType,
+    StatusCategory,
     Ticket,
     TicketEvent,
     TicketMessage,
 )
 from app.security import scopes
-from app.services import ServiceError, sla, ticket_links, tickets, uploads
+from app.services import ServiceError, kb, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.outcome import commit_or_refuse
@@ -106,6 +107,7 @@ class TicketDeskView(BaseView):
                 db.session.rollback()
                 flash(error.message, "danger")
             else:
+                kb.ticket_filed_after_suggestions(user, form.get("suggestion_token"), ticket)
                 db.session.commit()
                 flash(_("Ticket %(number)s créé.", number=ticket.number), "success")
                 return redirect(url_for(".show", ticket_id=ticket.id))
@@ -173,6 +175,7 @@ class TicketDeskView(BaseView):
             event_sentence=event_sentence,
             working=working,
             assigning=tickets.can_assign(user),
+            drafting=scopes.writes_articles(user) and ticket.status_category in StatusCategory.DONE,
             statuses=tickets.allowed_statuses(user, ticket),
             priorities=db.session.query(Priority).order_by(Priority.position).all(),
             agents=tickets.staff_members() if tickets.can_assign(user) else [],
