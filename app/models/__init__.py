@@ -4,6 +4,14 @@ from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, Rec
 from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
 from app.models.people import NovaUser  # noqa: F401
+from app.models.performance import (  # noqa: F401
+    EscalationRule,
+    SatisfactionInvite,
+    SatisfactionRating,
+    SlaAlert,
+    SlaDeadline,
+    SlaStage,
+)
 from app.models.tickets import (  # noqa: F401
     Attachment,
     BusinessCalendar,

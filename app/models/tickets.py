@@ -190,10 +190,15 @@ class Ticket(Model):
     first_response_due = Column(UTCDateTime, nullable=True)
     resolution_due = Column(UTCDateTime, nullable=True, index=True)
     first_responded_on = Column(UTCDateTime, nullable=True)
-    resolved_on = Column(UTCDateTime, nullable=True)
+    resolved_on = Column(UTCDateTime, nullable=True, index=True)
     closed_on = Column(UTCDateTime, nullable=True)
     sla_paused_since = Column(UTCDateTime, nullable=True)
     sla_paused_minutes = Column(Integer, nullable=False, default=0)
+    # Business minutes it took, kept when it happens so that reports add them up in SQL (P1):
+    # creation to first public answer by the support; creation to the last resolution, less
+    # the time spent waiting for the client.
+    first_response_minutes = Column(Integer, nullable=True)
+    resolution_minutes = Column(Integer, nullable=True)
     parent_id = Column(Integer, ForeignKey("ticket.id"), nullable=True, index=True)
     parent = relationship("Ticket", remote_side=[id], foreign_keys=[parent_id], backref="children")
     merged_into_id = Column(Integer, ForeignKey("ticket.id"), nullable=True)

@@ -111,6 +111,11 @@ def sees_internal_notes(user):
     return audience_of(user) in (Audience.STAFF, Audience.COMMERCIAL)
 
 
+def sees_team_figures(user):
+    """Who handles what in the support (queues, levels, agents' figures): the vendor's people."""
+    return audience_of(user) in (Audience.STAFF, Audience.COMMERCIAL)
+
+
 def messages_filter(user):
     return true() if sees_internal_notes(user) else TicketMessage.internal.is_(False)
 

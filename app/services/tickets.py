@@ -22,7 +22,7 @@ from app.models import (
     TicketStatus,
 )
 from app.security import roles, scopes
-from app.services import ServiceError, audit, clock, routing, sla, uploads
+from app.services import ServiceError, audit, clock, routing, satisfaction, sla, uploads
 
 TITLE_MAX = 200
 BODY_MAX = 20000
@@ -282,6 +282,7 @@ def add_message(actor, ticket, body, internal=False, files=()):
     if can_work(actor):
         if ticket.first_responded_on is None:
             ticket.first_responded_on = message.created_on
+            ticket.first_response_minutes = sla.business_minutes(ticket.created_on, message.created_on)
         if ticket.status_category == StatusCategory.NEW:
             _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
     elif ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
@@ -361,8 +362,13 @@ def _set_status(actor, ticket, status):
     if now == StatusCategory.CLOSED:
         ticket.closed_on = moment
         ticket.resolved_on = ticket.resolved_on or moment
+    if now in StatusCategory.DONE and was not in StatusCategory.DONE:
+        ticket.resolution_minutes = sla.resolution_minutes(ticket)
+        if ticket.merged_into is None and (actor is None or can_work(actor)):
+            satisfaction.invite_to_rate(ticket)
     if now in StatusCategory.ACTIVE and was in StatusCategory.DONE:
         ticket.resolved_on = ticket.closed_on = None
+        ticket.resolution_minutes = None
         record_event(ticket, actor, "reopened")
         audit.record(db.session, "ticket.reopened", actor=actor, target=ticket)
     record_event(ticket, actor, "status", "status", old.name if old else None, status.name)
@@ -431,6 +437,11 @@ def escalate(actor, ticket):
     """Move the ticket to the queue of the next support level and route it there."""
     if not can_assign(actor):
         raise TicketNotFound()
+    move_to_next_level(actor, ticket)
+
+
+def move_to_next_level(actor, ticket):
+    """Escalation itself, for a person who may assign or for the SLA watch (actor None)."""
     level = ticket.queue.support_level if ticket.queue else 0
     target = (
         db.session.query(Queue)
@@ -459,3 +470,33 @@ def count_active_by_assignee(user_ids):
         .all()
     )
     return dict(rows)
+
+
+# --- the SLA watch's actions (T13): the system acts, with no person behind it -----------------
+
+
+def raise_priority_one_step(ticket):
+    """The next more urgent priority, deadlines recomputed; False when already the most urgent."""
+    higher = (
+        db.session.query(Priority)
+        .filter(Priority.position < ticket.priority.position)
+        .order_by(Priority.position.desc())
+        .first()
+    )
+    if higher is None:
+        return False
+    old = ticket.priority.name
+    ticket.priority = higher
+    sla.compute_deadlines(ticket)
+    record_event(ticket, None, "priority", "priority", old, higher.name)
+    return True
+
+
+def hand_over(ticket, agent):
+    """Give the ticket to one active support member (SLA escalation rule)."""
+    if agent is None or agent not in staff_members() or ticket.assignees == [agent]:
+        return False
+    before = ", ".join(sorted(member.full_name for member in ticket.assignees))
+    ticket.assignees = [agent]
+    record_event(ticket, None, "assigned", "assignees", before, agent.full_name)
+    return True

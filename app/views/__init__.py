@@ -19,6 +19,7 @@ def register_views(appbuilder):
         RequestTypeView,
         TicketStatusView,
     )
+    from app.views.satisfaction import SatisfactionView
     from app.views.tickets import TicketDeskView
 
     app = current_app._get_current_object()
@@ -47,6 +48,7 @@ def register_views(appbuilder):
 
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(AccountRequestView)
+    appbuilder.add_view_no_menu(SatisfactionView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
     limit_account_requests(appbuilder, app)
