@@ -40,6 +40,7 @@ def create_app(overrides=None):
         from app.views.formatting import file_size, local_datetime
 
         app.jinja_env.globals.update(local_datetime=local_datetime, file_size=file_size)
+        app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, worker
     from app.services import audit, transactions

@@ -37,20 +37,22 @@ _EVERYONE = [
     ("Organisations", "can_(list|show)"),
     ("(OrganisationApi|ProductApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
+    ("Dashboard", "can_show|menu_access"),
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
 _PARTNER = _EVERYONE + [
-    ("Tickets", "can_(list|show|add|reply|status)"),
+    ("Tickets", "can_(list|show|add|reply|status|rate)"),
     ("Ticket Desk", "menu_access"),
 ]
 # Commercials also work their clients' tickets (notes, priority, links) but do not assign.
-_COMMERCIAL = _PARTNER + [("Tickets", "can_work")]
+_REPORTS = [("Reports", "can_(show|export)|menu_access")]
+_COMMERCIAL = _PARTNER + [("Tickets", "can_work")] + _REPORTS
 _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
     ("Ticket Desk", "menu_access"),
-]
+] + _REPORTS
 
 ROLE_DEFAULTS = {
     SUPERVISOR: _STAFF,

@@ -8,7 +8,9 @@ def register_views(appbuilder):
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
+    from app.views.dashboard import DashboardView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
+    from app.views.reports import ReportsView
     from app.views.health import health
     from app.views.ticket_admin import (
         BusinessCalendarView,
@@ -25,7 +27,9 @@ def register_views(appbuilder):
     app = current_app._get_current_object()
     app.register_blueprint(health)
 
+    appbuilder.add_view(DashboardView, "Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
+    appbuilder.add_view(ReportsView, "Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))
     for view, name, label, icon in [
         (RequestTypeView, "List Request Types", _l("Types de demande"), "fa-tags"),
         (PriorityView, "List Priorities", _l("Priorités et délais (SLA)"), "fa-gauge-high"),

@@ -36,6 +36,8 @@ class TicketFilters:
     assignee: str = ""  # "me", "none" or a user id
     queue: int | None = None
     overdue: bool = False
+    created_since: str = ""  # YYYY-MM-DD, in the person's time zone (links from the dashboards)
+    resolved_since: str = ""
     q: str = ""
     sort: str = "activity"
     direction: str = "desc"
@@ -58,6 +60,8 @@ class TicketFilters:
             assignee=args.get("assignee", "").strip()[:20],
             queue=number("queue"),
             overdue=args.get("overdue") == "1",
+            created_since=_iso_day(args.get("created_since", "")),
+            resolved_since=_iso_day(args.get("resolved_since", "")),
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "activity",
             direction="asc" if args.get("dir") == "asc" else "desc",
@@ -69,6 +73,7 @@ class TicketFilters:
         values = {
             "view": self.view, "priority": self.priority, "type": self.type, "organisation": self.organisation,
             "assignee": self.assignee, "queue": self.queue, "overdue": "1" if self.overdue else None, "q": self.q,
+            "created_since": self.created_since, "resolved_since": self.resolved_since,
             "sort": self.sort, "dir": self.direction, "page": self.page,
         }
         values.update(changes)
@@ -129,7 +134,28 @@ def _filtered(user, filters, with_category=True, for_page=False):
     return _search(query, filters)
 
 
+def _iso_day(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()[:10]).isoformat()
+    except ValueError:
+        return ""
+
+
+def _local_midnight(day):
+    from datetime import date, datetime, time
+
+    from app.views.formatting import _user_zone
+
+    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=_user_zone())
+
+
 def _search(query, filters):
+    if filters.created_since:
+        query = query.filter(Ticket.created_on >= _local_midnight(filters.created_since))
+    if filters.resolved_since:
+        query = query.filter(Ticket.resolved_on >= _local_midnight(filters.resolved_since))
     if filters.overdue:
         now = clock.now()
         query = query.filter(
