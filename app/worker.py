@@ -1,4 +1,4 @@
-"""Background work: today the outbox sender; later mail fetch, SLA watch, directory sync.
+"""Background work: the SLA watch and the outbox sender; later mail fetch, directory sync.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -16,15 +16,23 @@ def wake():
 
 
 def run_once(app):
+    """One pass: SLA deadlines first (their mails then leave in the same pass), then the outbox.
+    Each job commits on its own; one failing does not stop the other."""
     from app.channels.mail_out import deliver_due_mail
+    from app.extensions import db
+    from app.services.sla_watch import check_deadlines
 
     with app.app_context():
+        try:
+            check_deadlines()
+            db.session.commit()
+        except Exception:
+            log.exception("SLA watch pass failed")
+            db.session.rollback()
         try:
             return deliver_due_mail()
         except Exception:
             log.exception("worker pass failed")
-            from app.extensions import db
-
             db.session.rollback()
             return (0, 0)
 

@@ -15,6 +15,7 @@ def register_views(appbuilder):
     from app.views.ticket_admin import (
         BusinessCalendarView,
         CannedResponseView,
+        EscalationRuleView,
         HolidayView,
         PriorityView,
         QueueView,
@@ -37,6 +38,7 @@ def register_views(appbuilder):
         (BusinessCalendarView, "List Business Calendars", _l("Heures ouvrées"), "fa-calendar-days"),
         (QueueView, "List Queues", _l("Files et niveaux de support"), "fa-people-group"),
         (CannedResponseView, "List Canned Responses", _l("Réponses prédéfinies"), "fa-comment-dots"),
+        (EscalationRuleView, "List Escalation Rules", _l("Règles d'escalade (SLA)"), "fa-bell"),
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
     appbuilder.add_view_no_menu(HolidayView)

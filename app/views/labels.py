@@ -17,6 +17,15 @@ ROUTING_LABELS = {
     Routing.LEAST_LOADED: _l("Au moins chargé"),
 }
 
+SLA_STAGE_LABELS = {
+    "warning": _l("Peu avant l'échéance"),
+    "breach": _l("À l'échéance dépassée"),
+}
+
+
+def _deadline(key):
+    return _("première réponse") if key == "first_response" else _("résolution")
+
 
 def event_sentence(event):
     """One history line, e.g. « Statut : Nouveau → En cours »."""
@@ -37,5 +46,8 @@ def event_sentence(event):
         "child_added": lambda: _("Sous-demande ajoutée : %(number)s", number=new),
         "merged_into": lambda: _("Fusionné dans %(number)s", number=new),
         "merged_from": lambda: _("A reçu les messages de %(number)s", number=new),
+        "sla_warning": lambda: _("Délai de %(deadline)s bientôt atteint", deadline=_deadline(new)),
+        "sla_breach": lambda: _("Délai de %(deadline)s dépassé", deadline=_deadline(new)),
+        "rated": lambda: _("Satisfaction : %(score)s", score=new),
     }
     return sentences.get(event.action, lambda: event.action)()

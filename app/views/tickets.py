@@ -19,10 +19,11 @@ from app.models import (
     TicketMessage,
 )
 from app.security import scopes
-from app.services import ServiceError, sla, ticket_links, tickets, uploads
+from app.services import ServiceError, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.outcome import commit_or_refuse
+from app.views.satisfaction import score_labels
 from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 
 
@@ -181,6 +182,9 @@ class TicketDeskView(BaseView):
             related=[t for t in ticket_links.related_tickets(ticket) if t.organisation_id == ticket.organisation_id],
             children=children,
             late=sla.is_late(ticket),
+            rating=satisfaction.rating_of(ticket),
+            can_rate=satisfaction.can_rate(user, ticket),
+            scores=score_labels(),
             channels=CHANNEL_LABELS,
             category_labels=CATEGORY_LABELS,
             max_mb=current_app.config["MAX_ATTACHMENT_MB"],
@@ -207,6 +211,13 @@ class TicketDeskView(BaseView):
     @permission_name("status")
     def status(self, ticket_id):
         return self._act(ticket_id, lambda t: tickets.change_status(g.user, t, request.form.get("status")), _("Statut mis à jour."))
+
+    @expose("/<int:ticket_id>/rate", methods=["POST"])
+    @has_access
+    @permission_name("rate")
+    def rate(self, ticket_id):
+        action = lambda t: satisfaction.rate_ticket(g.user, t, request.form.get("score"), request.form.get("comment"))  # noqa: E731
+        return self._act(ticket_id, action, _("Merci pour votre avis."))
 
     @expose("/<int:ticket_id>/priority", methods=["POST"])
     @has_access
