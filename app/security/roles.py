@@ -37,7 +37,8 @@ _EVERYONE = [
     ("Organisations", "can_(list|show)"),
     ("(OrganisationApi|ProductApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
-    ("Dashboard", "can_show|menu_access"),
+    ("Dashboard", "can_show"),
+    ("Live Dashboard", "menu_access"),
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
@@ -46,7 +47,7 @@ _PARTNER = _EVERYONE + [
     ("Ticket Desk", "menu_access"),
 ]
 # Commercials also work their clients' tickets (notes, priority, links) but do not assign.
-_REPORTS = [("Reports", "can_(show|export)|menu_access")]
+_REPORTS = [("Reports", "can_(show|export)"), ("Support Reports", "menu_access")]
 _COMMERCIAL = _PARTNER + [("Tickets", "can_work")] + _REPORTS
 _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),

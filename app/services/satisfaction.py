@@ -41,9 +41,9 @@ def invite_to_rate(ticket):
     db.session.add(
         SatisfactionInvite(ticket_id=ticket.id, user_id=person.id, token_hash=_hash(token), created_on=now, expires_on=now + timedelta(days=days))
     )
-    from app.services.accounts import external_url
+    from app.services.sla_watch import link_for_mail
 
-    link = external_url("SatisfactionView.rate", ticket_id=ticket.id, token=token)
+    link = link_for_mail("SatisfactionView.rate", ticket_id=ticket.id, token=token)
     mail.queue_mail_to_user("satisfaction_request", person, ticket=ticket, link=link, days=days)
     return token
 

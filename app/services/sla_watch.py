@@ -118,13 +118,22 @@ def _recipients(ticket, actions):
     return list(people.values())
 
 
-def _ticket_link(ticket):
+def link_for_mail(endpoint, **values):
+    """An absolute link for an e-mail; outside a request with neither PUBLIC_URL nor
+    SERVER_NAME set (worker, command line), the path alone rather than no mail at all."""
+    from flask import url_for
+
     from app.services.accounts import external_url
 
     try:
-        return external_url("TicketDeskView.show", ticket_id=ticket.id)
-    except RuntimeError:  # no request and no SERVER_NAME: a path is better than nothing
-        return f"/tickets/{ticket.id}"
+        return external_url(endpoint, **values)
+    except RuntimeError:
+        with current_app.test_request_context():
+            return url_for(endpoint, **values)
+
+
+def _ticket_link(ticket):
+    return link_for_mail("TicketDeskView.show", ticket_id=ticket.id)
 
 
 def _action_words(actions):

@@ -28,9 +28,9 @@ def register_views(appbuilder):
     app = current_app._get_current_object()
     app.register_blueprint(health)
 
-    appbuilder.add_view(DashboardView, "Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
+    appbuilder.add_view(DashboardView, "Live Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
-    appbuilder.add_view(ReportsView, "Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))
+    appbuilder.add_view(ReportsView, "Support Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))
     for view, name, label, icon in [
         (RequestTypeView, "List Request Types", _l("Types de demande"), "fa-tags"),
         (PriorityView, "List Priorities", _l("Priorités et délais (SLA)"), "fa-gauge-high"),
