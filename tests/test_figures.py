@@ -172,3 +172,17 @@ def test_partners_get_no_team_figures(app, demo, week):
         with pytest.raises(ValueError):
             figures.breakdown(client, PERIOD, "agent")
     assert demo.session.query(Ticket).count() == 9
+
+
+def test_the_report_in_one_pass_matches_each_breakdown(app, week):
+    """figures.report (one temporary table) and figures.breakdown (one query each) agree."""
+    for email in ("superviseur@novalead.com", "client@baobab-mc.tg", "commercial2@novalead.com"):
+        person = user(email)
+        with clock.frozen(NOW):
+            whole = figures.report(person, PERIOD)
+            assert whole["summary"].as_dict() == figures.summary(person, PERIOD).as_dict()
+            assert whole["previous"].tickets == figures.summary(person, PERIOD.previous()).tickets
+            assert set(whole["breakdowns"]) == set(figures.dimensions_for(person))
+            for dimension, (rows, before) in whole["breakdowns"].items():
+                assert [r.as_dict() for r in rows] == [r.as_dict() for r in figures.breakdown(person, PERIOD, dimension)], dimension
+                assert before == {r.key: r.tickets for r in figures.breakdown(person, PERIOD.previous(), dimension)}, dimension

@@ -158,6 +158,11 @@ class Ticket(Model):
         # The same counts for a partner's organisation and for the common filters.
         Index("ix_ticket_org_category", "organisation_id", "status_category", "merged_into_id"),
         Index("ix_ticket_priority_category", "priority_id", "status_category", "merged_into_id"),
+        # The dashboards' "late or about to be late": walked from the nearest deadline.
+        Index("ix_ticket_first_response_due", "first_response_due"),
+        # Created and resolved per day, counted from the index alone (dashboards, reports).
+        Index("ix_ticket_created_merged_org", "created_on", "merged_into_id", "organisation_id"),
+        Index("ix_ticket_resolved_merged_org", "resolved_on", "merged_into_id", "organisation_id"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -190,7 +195,7 @@ class Ticket(Model):
     first_response_due = Column(UTCDateTime, nullable=True)
     resolution_due = Column(UTCDateTime, nullable=True, index=True)
     first_responded_on = Column(UTCDateTime, nullable=True)
-    resolved_on = Column(UTCDateTime, nullable=True, index=True)
+    resolved_on = Column(UTCDateTime, nullable=True)
     closed_on = Column(UTCDateTime, nullable=True)
     sla_paused_since = Column(UTCDateTime, nullable=True)
     sla_paused_minutes = Column(Integer, nullable=False, default=0)
@@ -256,6 +261,7 @@ class TicketEvent(Model):
     """One line of a ticket's history (T6): an action or a field change, with who and when."""
 
     __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_at", "at"),)  # the dashboards' latest actions
     id = Column(Integer, primary_key=True)
     ticket_id = Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False, index=True)
     at = Column(UTCDateTime, nullable=False, default=utcnow)

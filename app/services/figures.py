@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, insert, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -32,6 +32,7 @@ from app.models import (
     TicketEvent,
 )
 from app.models.tickets import ticket_assignee
+from app.models.types import no_index
 from app.security import scopes
 from app.services import clock
 
@@ -83,8 +84,9 @@ def last_days(days, zone):
 # --- the scoped base ------------------------------------------------------------------------
 
 
-def _tickets(user):
-    return db.session.query(Ticket).filter(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None))
+def _tickets(user, walking_dates=False):
+    visible = scopes.tickets_filter_walking_dates(user) if walking_dates else scopes.tickets_filter(user)
+    return db.session.query(Ticket).filter(visible, Ticket.merged_into_id.is_(None))
 
 
 def _in(column, period):
@@ -257,23 +259,34 @@ def _as_date(value):
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def daily_flow(user, period):
+def daily_flow(user, period, open_now=None):
     """Per day of the period (UTC days): tickets created, tickets resolved, and the backlog
     (tickets not resolved) at the end of the day. A reopened ticket counts as not resolved
-    from its creation until its last resolution."""
+    from its creation until its last resolution.
+
+    The backlog is counted back from today's open tickets (an index-only count): at any
+    moment t, open(t) = open now − created after t + resolved after t, so no query ever
+    reads the tickets older than the period."""
     base = _tickets(user)
-    created = dict(
-        (_as_date(d), n) for d, n in base.filter(_in(Ticket.created_on, period)).with_entities(_day(Ticket.created_on), func.count(Ticket.id)).group_by(_day(Ticket.created_on))
-    )
-    resolved = dict(
-        (_as_date(d), n) for d, n in base.filter(_in(Ticket.resolved_on, period)).with_entities(_day(Ticket.resolved_on), func.count(Ticket.id)).group_by(_day(Ticket.resolved_on))
-    )
-    backlog = base.filter(Ticket.created_on < period.start, or_(Ticket.resolved_on.is_(None), Ticket.resolved_on >= period.start)).with_entities(func.count(Ticket.id)).scalar()
-    days, day = [], period.first_day
-    while day <= period.last_day:
-        backlog += created.get(day, 0) - resolved.get(day, 0)
+    dated = _tickets(user, walking_dates=True)
+
+    def per_day(column):
+        rows = (dated if period.days <= 92 else base).filter(_in(column, period)).with_entities(_day(column), func.count(Ticket.id)).group_by(_day(column))
+        return {_as_date(d): n for d, n in rows}
+
+    def after(column):
+        return dated.filter(column >= period.end).with_entities(func.count(Ticket.id)).scalar()
+
+    created, resolved = per_day(Ticket.created_on), per_day(Ticket.resolved_on)
+    if open_now is None:
+        open_now = base.filter(Ticket.status_category.in_(StatusCategory.ACTIVE)).with_entities(func.count(Ticket.id)).scalar()
+    backlog = open_now - after(Ticket.created_on) + after(Ticket.resolved_on)  # at the end of the last day
+    days, day = [], period.last_day
+    while day >= period.first_day:
         days.append({"day": day.isoformat(), "created": created.get(day, 0), "resolved": resolved.get(day, 0), "backlog": backlog})
-        day += timedelta(days=1)
+        backlog += resolved.get(day, 0) - created.get(day, 0)  # the end of the day before
+        day -= timedelta(days=1)
+    days.reverse()
     return days
 
 
@@ -292,7 +305,7 @@ def new_and_resolved(user, zone):
     today = local_today(zone)
     day = Period(today, today, zone)
     week = Period(today - timedelta(days=today.weekday()), today, zone)
-    base = _tickets(user)
+    base = _tickets(user, walking_dates=True)
 
     def count(column, period):
         return base.filter(_in(column, period)).with_entities(func.count(Ticket.id)).scalar()
@@ -322,48 +335,41 @@ class WatchedTicket:
 
 
 def tickets_needing_help(user, limit=20):
-    """Open tickets past a deadline or within WARNING_MINUTES of one, soonest first."""
+    """Open tickets past a deadline or within WARNING_MINUTES of one: those about to be
+    late, then the most recently late (two index walks, one per deadline)."""
     now = clock.now()
     soon = now + timedelta(minutes=WARNING_MINUTES)
-    first_pending = and_(Ticket.first_responded_on.is_(None), Ticket.first_response_due < soon)
-    rows = (
-        _tickets(user)
-        .join(Organisation, Organisation.id == Ticket.organisation_id)
-        .join(Priority, Priority.id == Ticket.priority_id)
-        .filter(
-            Ticket.status_category.in_(StatusCategory.ACTIVE),
-            Ticket.sla_paused_since.is_(None),
-            or_(first_pending, Ticket.resolution_due < soon),
-        )
-        .with_entities(
-            Ticket.id, Ticket.number, Ticket.title, Organisation.name, Priority.name, Priority.key,
-            Ticket.first_responded_on, Ticket.first_response_due, Ticket.resolution_due,
-        )
-        .order_by(case((Ticket.first_responded_on.is_(None), Ticket.first_response_due), else_=Ticket.resolution_due))
-        .limit(limit)
-        .all()
-    )
-    watched = []
-    for r in rows:
-        if r[6] is None and r[7] is not None and r[7] < soon:
-            due, deadline = r[7], "first_response"
-        else:
-            due, deadline = r[8], "resolution"
-        watched.append(WatchedTicket(r[0], r[1], r[2], r[3], r[4], r[5], due, deadline, due < now))
-    watched.sort(key=lambda w: w.due)
-    watched = watched[:limit]
+
+    def walk(due_column, deadline, *conditions):
+        return [
+            WatchedTicket(r[0], r[1], r[2], r[3], r[4], r[5], r[6], deadline, r[6] < now)
+            for r in (
+                _tickets(user)
+                .join(Organisation, Organisation.id == Ticket.organisation_id)
+                .join(Priority, Priority.id == Ticket.priority_id)
+                .filter(no_index(Ticket.status_category).in_(StatusCategory.ACTIVE), Ticket.sla_paused_since.is_(None), due_column < soon, *conditions)
+                .with_entities(Ticket.id, Ticket.number, Ticket.title, Organisation.name, Priority.name, Priority.key, due_column)
+                .order_by(due_column.desc())
+                .limit(limit)
+            )
+        ]
+
+    unanswered = walk(Ticket.first_response_due, "first_response", Ticket.first_responded_on.is_(None))
+    first = {w.id for w in unanswered}
+    unresolved = [w for w in walk(Ticket.resolution_due, "resolution") if w.id not in first]
+    watched = sorted(unanswered + unresolved, key=lambda w: w.due, reverse=True)[:limit]
     _add_assignees(user, watched)
     return watched
 
 
 def urgent_tickets(user, limit=10):
     """Open tickets of the most urgent priority, oldest first."""
-    top = db.session.query(func.min(Priority.position)).scalar()
+    top = db.session.query(Priority.id).order_by(Priority.position).limit(1).scalar()
     rows = (
         _tickets(user)
         .join(Organisation, Organisation.id == Ticket.organisation_id)
         .join(Priority, Priority.id == Ticket.priority_id)
-        .filter(Ticket.status_category.in_(StatusCategory.ACTIVE), Priority.position == top)
+        .filter(no_index(Ticket.priority_id) == top, no_index(Ticket.status_category).in_(StatusCategory.ACTIVE))  # oldest first: walk creation dates
         .with_entities(Ticket.id, Ticket.number, Ticket.title, Organisation.name, Priority.name, Priority.key, Ticket.resolution_due, Ticket.sla_paused_since)
         .order_by(Ticket.created_on)
         .limit(limit)
@@ -452,17 +458,85 @@ def recent_ratings(user, limit=10):
     )
 
 
-def my_work(user, period):
-    """An agent's own figures beside the team's."""
+def my_work(user, period, team=None):
+    """An agent's own figures beside the team's (their row of `agents`, or zeros)."""
     if not scopes.is_staff(user):
         return None
-    mine = _cohort(user, period).filter(Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == user.id)))
-    figures = _figures(mine.with_entities(*_aggregates(clock.now())).one(), key=user.id, label=user.full_name)
-    active = (
-        _tickets(user)
-        .filter(Ticket.status_category.in_(StatusCategory.ACTIVE), Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == user.id)))
-        .with_entities(func.count(Ticket.id))
-        .scalar()
-    )
-    return {**figures.as_dict(), "active": active}
+    for row in team if team is not None else agents(user, period):
+        if row["key"] == user.id:
+            return row
+    return {**Figures(key=user.id, label=user.full_name).as_dict(), "active": 0}
 
+
+# --- a whole report in a few passes (P1) ------------------------------------------------------
+
+
+def _cohort_table():
+    return Table(
+        "report_cohort", MetaData(),
+        Column("id", Integer), Column("cur", Integer), Column("organisation", Integer), Column("requester", Integer),
+        Column("product", Integer), Column("type", Integer), Column("priority", Integer), Column("channel", String(10)),
+        Column("queue", Integer), Column("level", Integer), Column("frm", Integer), Column("res", Integer),
+        Column("late", Integer), Column("score", Integer),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _labels(dimension, keys):
+    keys = [k for k in keys if k is not None]
+    if not keys or dimension in ("channel", "level"):
+        return {}
+    if dimension in ("requester", "agent"):
+        return {i: _person_label(f, l) for i, f, l in db.session.query(NovaUser.id, NovaUser.first_name, NovaUser.last_name).filter(NovaUser.id.in_(keys))}
+    model = {"organisation": Organisation, "product": Product, "type": RequestType, "priority": Priority, "queue": Queue}[dimension]
+    return dict(db.session.query(model.id, model.name).filter(model.id.in_(keys)))
+
+
+def report(user, period):
+    """The period's summary and every breakdown of `dimensions_for(user)`, each with the
+    previous period's ticket counts: the tickets of both periods are read once into a
+    temporary table of plain numbers (per connection, dropped at the end), then grouped
+    there — a year of tickets in one pass instead of one pass per breakdown."""
+    previous = period.previous()
+    late = _late_expression(clock.now())
+    cohort = _cohort_table()
+    connection = db.session.connection()
+    cohort.drop(connection, checkfirst=True)  # SQLite: a rolled-back DROP may have left it behind
+    cohort.create(connection)
+    try:
+        source = (
+            select(
+                Ticket.id, case((Ticket.created_on >= period.start, 1), else_=0), Ticket.organisation_id, Ticket.requester_id,
+                Ticket.product_id, Ticket.type_id, Ticket.priority_id, Ticket.channel, Ticket.queue_id, Queue.support_level,
+                Ticket.first_response_minutes, Ticket.resolution_minutes, case((late, 1), else_=0), SatisfactionRating.score,
+            )
+            .outerjoin(Queue, Queue.id == Ticket.queue_id)
+            .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
+            .where(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None), Ticket.created_on >= previous.start, Ticket.created_on < period.end)
+        )
+        connection.execute(insert(cohort).from_select([c.name for c in cohort.columns], source))
+        c = cohort.c
+        measures = [
+            func.count(c.id), func.count(c.frm), func.avg(c.frm), func.count(c.res), func.avg(c.res), func.coalesce(func.sum(c.late), 0),
+            func.count(c.score), func.avg(c.score), func.coalesce(func.sum(case((c.score >= SATISFIED_FROM, 1), else_=0)), 0),
+        ]
+        summaries = {row[0]: _figures(row[1:]) for row in connection.execute(select(c.cur, *measures).group_by(c.cur))}
+        out = {"summary": summaries.get(1, Figures()), "previous": summaries.get(0, Figures()), "breakdowns": {}}
+        for dimension in dimensions_for(user):
+            if dimension == "agent":
+                key = ticket_assignee.c.user_id
+                statement = select(key, c.cur, *measures).select_from(cohort.outerjoin(ticket_assignee, ticket_assignee.c.ticket_id == c.id))
+            else:
+                key = c[dimension]
+                statement = select(key, c.cur, *measures)
+            rows = connection.execute(statement.group_by(key, c.cur)).all()
+            labels = _labels(dimension, {row[0] for row in rows})
+            current = [
+                _figures(row[2:], key=row[0], label=str(row[0]) if dimension in ("channel", "level") and row[0] is not None else labels.get(row[0], ""))
+                for row in rows if row[1] == 1
+            ]
+            current.sort(key=lambda f: (-f.tickets, f.label))
+            out["breakdowns"][dimension] = (current, {row[0]: row[2] for row in rows if row[1] == 0})
+        return out
+    finally:
+        cohort.drop(connection)

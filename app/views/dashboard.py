@@ -93,7 +93,7 @@ def dashboard_data(user):
             {"key": "resolved_week", "label": _("Résolus ou fermés cette semaine"), "value": flow["resolved_week"], "url": _list_url(view="all", resolved_since=flow["week_start"])},
         ],
         "summary": _summary(figures.summary(user, period)),
-        "history": figures.daily_flow(user, period),
+        "history": figures.daily_flow(user, period, open_now=sum(counts[key] for key in StatusCategory.ACTIVE)),
         "late": _watched(figures.tickets_needing_help(user), team),
         "late_url": _list_url(view="active", overdue="1"),
         "events": [
@@ -120,12 +120,13 @@ def dashboard_data(user):
             }
             for alert, number, title in figures.recent_alerts(user)
         ]
+        team_rows = figures.agents(user, period)
         data["agents"] = [
             {**row, "first_response_label": duration_label(row["first_response_minutes"]), "resolution_label": duration_label(row["resolution_minutes"]),
              "sla_label": percent_label(row["sla_rate"]), "url": _list_url(view="active", assignee=row["key"])}
-            for row in figures.agents(user, period)
+            for row in team_rows
         ]
-        mine = figures.my_work(user, period)
+        mine = figures.my_work(user, period, team_rows)
         if mine is not None:
             data["mine"] = {**mine, "first_response_label": duration_label(mine["first_response_minutes"]), "resolution_label": duration_label(mine["resolution_minutes"]), "url": _list_url(view="active", assignee="me")}
     return data

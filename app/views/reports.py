@@ -84,19 +84,17 @@ def _delta(current, previous):
 
 
 def build_report(user, period):
-    current = figures.summary(user, period)
+    figures_of = figures.report(user, period)
+    current, previous = figures_of["summary"], figures_of["previous"]
     previous_period = period.previous()
-    previous = figures.summary(user, previous_period)
     tables = []
-    for dimension in figures.dimensions_for(user):
-        rows = figures.breakdown(user, period, dimension)
-        before = {row.key: row for row in figures.breakdown(user, previous_period, dimension)}
+    for dimension, (rows, before) in figures_of["breakdowns"].items():
         tables.append({
             "key": dimension,
             "title": str(DIMENSION_TITLES[dimension]),
             "rows": [
                 {
-                    "label": _label(dimension, row), "figures": row, "previous": before.get(row.key).tickets if row.key in before else 0,
+                    "label": _label(dimension, row), "figures": row, "previous": before.get(row.key, 0),
                     "first_response": duration_label(row.first_response_minutes), "resolution": duration_label(row.resolution_minutes),
                     "sla": percent_label(row.sla_rate), "satisfaction": percent_label(row.satisfaction_rate),
                 }

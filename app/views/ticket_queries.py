@@ -3,12 +3,11 @@ status category, newest activity first. Built to stay fast on 100,000 tickets.""
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
+from app.models.types import no_index
 from app.models.tickets import TicketStatus, ticket_assignee
 from app.security import scopes
 from app.services import clock
@@ -78,28 +77,6 @@ class TicketFilters:
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", False) and not (k == "page" and v == 1)}
-
-
-class no_index(ColumnElement):
-    """A column SQLite must not use an index for (`+column`): for the list's first page,
-    walking the activity index backwards finds 50 rows at once, where the category index
-    would read and sort every ticket of the view. Other databases plan this well alone."""
-
-    inherit_cache = True
-
-    def __init__(self, column):
-        self.column = column
-        self.type = column.type
-
-
-@compiles(no_index)
-def _no_index_default(element, compiler, **kw):
-    return compiler.process(element.column, **kw)
-
-
-@compiles(no_index, "sqlite")
-def _no_index_sqlite(element, compiler, **kw):
-    return "+" + compiler.process(element.column, **kw)
 
 
 def _filtered(user, filters, with_category=True, for_page=False):
