@@ -23,6 +23,7 @@ def utc(hour, minute=0, day=30):
 @pytest.fixture
 def urgent(app, demo, monkeypatch):
     monkeypatch.setitem(app.config, "SLA_WARNING_MINUTES", 30)
+    demo.session.query(EscalationRule).delete()  # the demo's rule: each test sets its own
     supervisor = user("superviseur@novalead.com")
     with app.test_request_context(), clock.frozen(CREATED):
         ticket = tickets.create_ticket(supervisor, title="Clôture bloquée", body="b", organisation_id=org("Baobab Microcrédit").id, priority_id=priority("urgent").id)

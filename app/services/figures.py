@@ -37,7 +37,13 @@ from app.security import scopes
 from app.services import clock
 
 SATISFIED_FROM = 4  # a rating of 4 or 5 counts as satisfied
-WARNING_MINUTES = 60  # "about to be late": a deadline within the hour
+
+
+def warning_minutes():
+    """How close to a deadline "about to be late" starts: as for the SLA watch's warnings."""
+    from flask import current_app
+
+    return current_app.config.get("SLA_WARNING_MINUTES", 60)
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -335,10 +341,10 @@ class WatchedTicket:
 
 
 def tickets_needing_help(user, limit=20):
-    """Open tickets past a deadline or within WARNING_MINUTES of one: those about to be
+    """Open tickets past a deadline or within warning_minutes() of one: those about to be
     late, then the most recently late (two index walks, one per deadline)."""
     now = clock.now()
-    soon = now + timedelta(minutes=WARNING_MINUTES)
+    soon = now + timedelta(minutes=warning_minutes())
 
     def walk(due_column, deadline, *conditions):
         return [
@@ -487,7 +493,7 @@ def _labels(dimension, keys):
     if not keys or dimension in ("channel", "level"):
         return {}
     if dimension in ("requester", "agent"):
-        return {i: _person_label(f, l) for i, f, l in db.session.query(NovaUser.id, NovaUser.first_name, NovaUser.last_name).filter(NovaUser.id.in_(keys))}
+        return {i: _person_label(first, last) for i, first, last in db.session.query(NovaUser.id, NovaUser.first_name, NovaUser.last_name).filter(NovaUser.id.in_(keys))}
     model = {"organisation": Organisation, "product": Product, "type": RequestType, "priority": Priority, "queue": Queue}[dimension]
     return dict(db.session.query(model.id, model.name).filter(model.id.in_(keys)))
 

@@ -10,8 +10,9 @@ def register_views(appbuilder):
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.dashboard import DashboardView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
-    from app.views.reports import ReportsView
     from app.views.health import health
+    from app.views.reports import ReportsView
+    from app.views.satisfaction import SatisfactionView
     from app.views.ticket_admin import (
         BusinessCalendarView,
         CannedResponseView,
@@ -22,7 +23,6 @@ def register_views(appbuilder):
         RequestTypeView,
         TicketStatusView,
     )
-    from app.views.satisfaction import SatisfactionView
     from app.views.tickets import TicketDeskView
 
     app = current_app._get_current_object()

@@ -8,7 +8,6 @@ from app.extensions import db
 from app.services import ServiceError, satisfaction
 
 
-
 def score_labels():
     return [(5, _("Très satisfait")), (4, _("Satisfait")), (3, _("Mitigé")), (2, _("Déçu")), (1, _("Très déçu"))]
 

@@ -8,7 +8,19 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField
 
 from app.extensions import db
-from app.models import BusinessCalendar, CannedResponse, EscalationRule, Holiday, Priority, Queue, RequestType, Routing, SlaDeadline, SlaStage, TicketStatus
+from app.models import (
+    BusinessCalendar,
+    CannedResponse,
+    EscalationRule,
+    Holiday,
+    Priority,
+    Queue,
+    RequestType,
+    Routing,
+    SlaDeadline,
+    SlaStage,
+    TicketStatus,
+)
 from app.models.tickets import StatusCategory
 from app.services import sla_watch, ticket_config
 from app.services.ticket_config import CATEGORY_LABELS

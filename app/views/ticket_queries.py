@@ -7,8 +7,8 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
-from app.models.types import no_index
 from app.models.tickets import TicketStatus, ticket_assignee
+from app.models.types import no_index
 from app.security import scopes
 from app.services import clock
 from app.services.tickets import can_work
