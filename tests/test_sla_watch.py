@@ -126,3 +126,24 @@ def test_the_worker_pass_runs_the_watch(app, demo, urgent):
     demo.session.expire_all()
     assert demo.session.query(SlaAlert).count() == 1
     assert len(mails(demo, "sla_breach")) == 2
+
+
+def test_admin_configures_a_rule_in_the_admin_screen(app, demo):
+    from tests.conftest import login
+
+    demo.session.query(EscalationRule).delete()
+    demo.session.commit()
+    client = app.test_client()
+    login(client, demo, "admin@novalead.com")
+    page = client.get("/config/escalation-rules/add").get_data(as_text=True)
+    assert "Passer au niveau de support suivant" in page
+    client.post("/config/escalation-rules/add", data={"name": "Rien du tout", "stage": "breach", "deadline": "", "position": "0", "active": "y"})
+    assert demo.session.query(EscalationRule).count() == 0  # a rule that does nothing is refused
+    client.post("/config/escalation-rules/add", data={
+        "name": "Résolution urgente manquée", "stage": "breach", "deadline": "resolution", "priority": str(priority("urgent").id),
+        "raise_level": "y", "notify_commercial": "y", "position": "1", "active": "y",
+    })
+    rule = demo.session.query(EscalationRule).one()
+    assert (rule.stage, rule.deadline, rule.priority.key, rule.raise_level, rule.notify_commercial, rule.raise_priority) == ("breach", "resolution", "urgent", True, True, False)
+    listing = client.get("/config/escalation-rules/list/").get_data(as_text=True)
+    assert "Résolution urgente manquée" in listing and "Échéance dépassée" in listing

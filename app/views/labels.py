@@ -19,7 +19,7 @@ ROUTING_LABELS = {
 
 SLA_STAGE_LABELS = {
     "warning": _l("Peu avant l'échéance"),
-    "breach": _l("À l'échéance dépassée"),
+    "breach": _l("Échéance dépassée"),
 }
 
 

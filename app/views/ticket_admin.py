@@ -5,7 +5,7 @@ import json
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 
 from app.extensions import db
 from app.models import (
@@ -184,6 +184,11 @@ class EscalationRuleView(_ConfigView):
     add_form_extra_fields = edit_form_extra_fields = {
         "stage": SelectField(_l("Quand"), choices=[(SlaStage.WARNING, SLA_STAGE_LABELS[SlaStage.WARNING]), (SlaStage.BREACH, SLA_STAGE_LABELS[SlaStage.BREACH])]),
         "deadline": SelectField(_l("Délai concerné"), choices=[("", _l("Les deux")), (SlaDeadline.FIRST_RESPONSE, _l("Première réponse")), (SlaDeadline.RESOLUTION, _l("Résolution"))]),
+        # Unticked boxes are a valid "no" (FAB would make non-null booleans required).
+        "raise_level": BooleanField(_l("Passer au niveau de support suivant")),
+        "raise_priority": BooleanField(_l("Relever la priorité d'un cran")),
+        "notify_commercial": BooleanField(_l("Prévenir le commercial du client")),
+        "active": BooleanField(_l("Active"), default=True),
     }
     formatters_columns = {
         **yes_no_formatters("active", "raise_level", "raise_priority", "notify_commercial"),
