@@ -133,6 +133,15 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "NovaDesk <support@novadesk.local>")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_SUPPRESS_SEND = False  # "no mail server" is said by leaving MAIL_SERVER empty
+    # Where partners' replies should go (the polled mailbox); empty = the sender address.
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
+    # Incoming mail (T10): messages above this size are kept but not turned into tickets.
+    MAIL_MAX_MESSAGE_MB = _int("MAIL_MAX_MESSAGE_MB", 30)
+    # A reply to a ticket closed less than this many days ago reopens it; later, a new linked ticket.
+    MAIL_REOPEN_DAYS = _int("MAIL_REOPEN_DAYS", 14)
+    # More messages than this from one sender within an hour are kept aside, not acted on.
+    MAIL_FLOOD_PER_HOUR = _int("MAIL_FLOOD_PER_HOUR", 30)
+    MAIL_POLL_SECONDS = _int("MAIL_POLL_SECONDS", 60)  # how often IMAP mailboxes are read
 
     # Background work: the worker runs inside the server unless told otherwise.
     WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)

@@ -59,3 +59,48 @@ def register(app):
         run_forever(current_app._get_current_object())
 
     app.cli.add_command(group)
+    app.cli.add_command(_mail_commands())
+
+
+def _mail_commands():
+    mail_group = click.Group("mail", help="Incoming mail.")
+
+    @mail_group.command("ingest")
+    def ingest():
+        """Read one message on standard input (for a mail server's pipe delivery).
+
+        Exits 0 once the message is safely recorded, whatever became of it, and non-zero
+        only when it could not be stored: the mail server then keeps it and tries again."""
+        import sys
+
+        from app.channels import mail_in
+
+        raw = sys.stdin.buffer.read()
+        if not raw.strip():
+            click.echo("Rien à lire : message vide.", err=True)
+            sys.exit(75)  # EX_TEMPFAIL: the mail server keeps the message
+        try:
+            row, created = mail_in.record(raw, "pipe")
+        except Exception as error:
+            click.echo(f"Message non enregistré : {error}", err=True)
+            sys.exit(75)
+        if not created:
+            click.echo(f"Déjà reçu (message n° {row.id}) : {row.outcome or 'en attente de traitement'}")
+            return
+        try:
+            line = mail_in.process(row.id) or f"Message n° {row.id} enregistré, traité par ailleurs."
+        except Exception as error:  # recorded: the worker will process it again
+            db.session.rollback()
+            line = f"Message n° {row.id} enregistré ; traitement reporté : {error}"
+        click.echo(line)
+
+    @mail_group.command("fetch")
+    def fetch():
+        """Read the configured IMAP mailboxes once and process what arrived."""
+        from app.channels import mail_in
+
+        new = mail_in.fetch_all(current_app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
+        done = mail_in.process_pending(limit=10_000)
+        click.echo(f"{new} nouveau(x) message(s), {done} traité(s).")
+
+    return mail_group

@@ -1,13 +1,16 @@
-"""Background work: the SLA watch and the outbox sender; later mail fetch, directory sync.
+"""Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
+watch, the outbox sender; later directory sync.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
 """
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 _wake = threading.Event()
+_last_poll = {"at": 0.0}
 
 
 def wake():
@@ -16,25 +19,39 @@ def wake():
 
 
 def run_once(app):
-    """One pass: SLA deadlines first (their mails then leave in the same pass), then the outbox.
-    Each job commits on its own; one failing does not stop the other."""
+    """One pass: read mailboxes when due, process recorded mail, watch SLA deadlines (their
+    mails then leave in the same pass), send the outbox. Each step is guarded alone: a failing
+    mailbox never holds up the outbox."""
+    from app.channels import mail_in
     from app.channels.mail_out import deliver_due_mail
+
+    with app.app_context():
+        if time.monotonic() - _last_poll["at"] >= app.config["MAIL_POLL_SECONDS"]:
+            _last_poll["at"] = time.monotonic()
+            _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
+        _guarded(mail_in.process_pending)
+        _guarded(_watch_sla)
+        return _guarded(deliver_due_mail) or (0, 0)
+
+
+def _watch_sla():
     from app.extensions import db
     from app.services.sla_watch import check_deadlines
 
-    with app.app_context():
-        try:
-            check_deadlines()
-            db.session.commit()
-        except Exception:
-            log.exception("SLA watch pass failed")
-            db.session.rollback()
-        try:
-            return deliver_due_mail()
-        except Exception:
-            log.exception("worker pass failed")
-            db.session.rollback()
-            return (0, 0)
+    raised = check_deadlines()
+    db.session.commit()
+    return raised
+
+
+def _guarded(step, *args):
+    from app.extensions import db
+
+    try:
+        return step(*args)
+    except Exception:
+        log.exception("worker step %s failed", step.__name__)
+        db.session.rollback()
+        return None
 
 
 def run_forever(app, stop=None):

@@ -75,6 +75,16 @@ def _fill_queues():
 def load_demo_tickets(count=200, seed=2026):
     if db.session.query(Ticket.id).first() is not None:
         return "Tickets already present: demo tickets not loaded."
+    from app.services import notifications
+
+    with notifications.silenced():  # three months of history: nobody is mailed about it
+        note = _load_tickets(count, seed)
+    from seeds.demo_mail import load_demo_mail
+
+    return f"{note} {load_demo_mail()}"
+
+
+def _load_tickets(count, seed):
     rng = random.Random(seed)
     _fill_queues()
     db.session.flush()

@@ -63,8 +63,13 @@ def test_two_factor_code_is_delivered_by_smtp(client, demo, smtp):
     code = next(part for part in message.walk() if part.get_content_type() == "text/plain").get_payload(decode=True).decode()
     import re
 
-    client.post("/login/verify", data={"code": re.search(r"\b(\d{6})\b", code).group(1)})
+    sent_code = re.search(r"\b(\d{6})\b", code).group(1)
+    client.post("/login/verify", data={"code": sent_code})
     assert client.get("/").status_code == 200
+    # Delivered: the code no longer sits in the outbox, nor on the admins' screen.
+    demo.session.expire_all()
+    kept = demo.session.query(OutboxMail).filter_by(recipient=CLIENT).one()
+    assert sent_code not in kept.subject + kept.body_text and kept.body_html is None
 
 
 def test_relay_down_loses_nothing_and_sends_once(client, demo, smtp):

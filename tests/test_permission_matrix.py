@@ -384,3 +384,75 @@ def test_ticket_list_shows_only_tickets_in_scope(app, world, role):
         "reseller": {"Afrique Logiciels Distribution", "Mutuelle Kaya", "COOPEC Lumière"},
     }.get(role, {o.name for o in world.session.query(Organisation) if o.kind != "vendor"})
     assert shown == expected
+
+
+# --- the e-mail channel ------------------------------------------------------------------
+
+STAFF_ONLY_OTHER = expect(STAFF, hidden_for={"commercial"})
+MAIL_PAGES = [
+    ("GET", "/mail/received/list/", expect(ADMIN_ONLY)),
+    ("GET", "/mail/received/show/{inbound}", expect(ADMIN_ONLY)),
+    ("GET", "/mail/received/{inbound}/raw", expect(ADMIN_ONLY)),
+    ("GET", "/mail/outbox/list/", expect(ADMIN_ONLY)),
+    ("GET", "/mail/outbox/show/{mail}", expect(ADMIN_ONLY)),
+    ("GET", "/mail/mailboxes/list/", expect(ADMIN_ONLY)),
+    ("GET", "/mail/mailboxes/add", expect(ADMIN_ONLY)),
+    ("GET", "/mail/mailboxes/edit/{mailbox}", expect(ADMIN_ONLY)),
+    ("GET", "/tickets/messages/{own_mail_message}/original", expect(WORKERS)),
+    ("GET", "/tickets/messages/{other_mail_message}/original", STAFF_ONLY_OTHER),
+    ("GET", "/tickets/{unidentified}", expect(WORKERS, hidden_for=PARTNERS)),
+    ("POST", "/tickets/{unidentified}/identify", expect(WORKERS)),
+]
+
+
+def _mail_world(db, role):
+    from app.channels import mail_in
+    from app.models import InboundMail, Mailbox, OutboxStatus
+
+    def mail(sender, subject, key):
+        raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{key}@matrix>\r\n\r\nBonjour\r\n".encode()
+        mail_in.ingest(raw)
+        return db.session.query(InboundMail).filter_by(message_id=f"<{key}@matrix>").one()
+
+    own = mail(OWN[role][1], "Depuis ma boîte", "own")
+    other = mail(OTHER[1], "Autre client", "other")
+    unknown = mail("inconnu@ailleurs.example", "Qui suis-je", "unknown")
+    failed = mail("", "Sans expéditeur", "failed")
+    box = Mailbox(name="Support", host="127.0.0.1", port=1, security="none", username="u", password="p")
+    db.session.add(box)
+    outbox = db.session.query(OutboxMail).first()
+    outbox.status = OutboxStatus.FAILED
+    db.session.commit()
+    target = db.session.query(Organisation).filter_by(name=OWN["commercial"][0]).one()
+    return {
+        "inbound": failed.id, "mail": outbox.id, "mailbox": box.id,
+        "own_mail_message": own.ticket.messages[0].id, "other_mail_message": other.ticket.messages[0].id,
+        "unidentified": unknown.ticket_id, "target_org": target.id,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_mail_paths_follow_the_matrix(app, world, role):
+    from app.models import InboundMail, InboundStatus, Ticket
+
+    ids = _mail_world(world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    posts = {f"/tickets/{ids['unidentified']}/identify": {"organisation": ids["target_org"]}}
+    # FAB answers a refused list action with a redirect: the rows themselves tell (below).
+    client.post("/mail/received/action_post", data={"action": "retry", "rowid": [ids["inbound"]]})
+    client.post("/mail/outbox/action_post", data={"action": "retry", "rowid": [ids["mail"]]})
+    mismatches = []
+    for method, template, expectations in MAIL_PAGES:
+        path = template.format(**ids)
+        got = _outcome(client.get(path)) if method == "GET" else _action_outcome(client.post(path, data=posts[path]))
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    world.session.expire_all()
+    retried = world.session.get(InboundMail, ids["inbound"]).status == InboundStatus.RECEIVED
+    assert retried == (role == "admin")
+    assert (world.session.get(OutboxMail, ids["mail"]).status == "queued") == (role == "admin")
+    identified = not world.session.get(Ticket, ids["unidentified"]).organisation.holds_unidentified
+    assert identified == (role in WORKERS)

@@ -27,8 +27,8 @@ def resolve_new_ticket(app, db, title="Import bloqué", organisation="Baobab Mic
 
 def link_in_mail(db, ticket):
     db.session.expire_all()
-    mail = db.session.query(OutboxMail).filter_by(kind="satisfaction_request").order_by(OutboxMail.id.desc()).first()
-    assert mail is not None and ticket.number in mail.subject
+    mail = db.session.query(OutboxMail).filter_by(kind="ticket_resolved").order_by(OutboxMail.id.desc()).first()
+    assert mail is not None and ticket.number in mail.subject  # one mail says "resolved" and asks
     return re.search(r"https?://[^/\s]+(/satisfaction/\S+)", mail.body_text).group(1)
 
 
@@ -106,7 +106,7 @@ def test_no_question_when_the_client_closes_it_alone(app, demo):
         ticket = tickets.create_ticket(client, title="Fausse alerte", body="b", organisation_id=org("Baobab Microcrédit").id)
         tickets.change_status(client, ticket, status("closed").id)
         demo.session.commit()
-    assert demo.session.query(OutboxMail).filter_by(kind="satisfaction_request").count() == 0
+    assert demo.session.query(SatisfactionInvite).count() == 0
 
 
 def test_rating_from_the_portal_and_shown_to_the_support(app, demo):

@@ -2,6 +2,7 @@
 from app.models.audit import ActivityLog  # noqa: F401
 from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, RecoveryCode, RolePolicy  # noqa: F401
 from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
+from app.models.mail_in import InboundMail, InboundStatus, Mailbox, MailboxSecurity  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
 from app.models.people import NovaUser  # noqa: F401
 from app.models.performance import (  # noqa: F401

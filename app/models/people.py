@@ -1,6 +1,6 @@
 """NovaDesk's user: FAB's user with an organisation, contact details and 2FA settings."""
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 from app.models.types import UTCDateTime
@@ -23,6 +23,8 @@ class NovaUser(User):
     totp_last_step = Column(Integer, nullable=True)  # refuses a replayed TOTP code
     locked_until = Column(UTCDateTime, nullable=True)
     # Agents mark themselves away; automatic assignment skips them (T12).
+    # Optional notifications this person turned off (kinds from app/services/notifications.py).
+    muted_notifications = Column(JSON, nullable=False, default=list, server_default="[]")
     available = Column(Boolean, nullable=False, default=True, server_default="1")
 
     @property

@@ -172,6 +172,8 @@ class Ticket(Model):
     organisation = relationship("Organisation")
     requester_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     requester = relationship("NovaUser", foreign_keys=[requester_id])
+    # The address a ticket came from by e-mail when no account matched it (yet).
+    requester_email = Column(String(320), nullable=True, index=True)
     type_id = Column(Integer, ForeignKey("request_type.id"), nullable=True)
     type = relationship("RequestType")
     product_id = Column(Integer, ForeignKey("product.id"), nullable=True)
@@ -222,6 +224,8 @@ class TicketMessage(Model):
     ticket = relationship("Ticket", backref="messages")
     author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     author = relationship("NovaUser")
+    author_email = Column(String(320), nullable=True)  # sender of a mail with no account
+    source_mail_id = Column(Integer, ForeignKey("inbound_mail.id", ondelete="SET NULL"), nullable=True)
     body = Column(Text, nullable=False)
     internal = Column(Boolean, nullable=False, default=False)
     channel = Column(String(10), nullable=False, default=Channel.WEB)

@@ -54,7 +54,8 @@ def visible_organisation_ids(user):
     if audience == Audience.STAFF:
         return None
     if audience == Audience.COMMERCIAL:
-        return select(Organisation.id).where(Organisation.account_manager_id == user.id)
+        # Their clients, and the mail of unknown senders that they help attach to a client.
+        return select(Organisation.id).where(or_(Organisation.account_manager_id == user.id, Organisation.holds_unidentified.is_(True)))
     if audience == Audience.RESELLER and user.organisation_id:
         return select(Organisation.id).where(
             or_(Organisation.id == user.organisation_id, Organisation.reseller_id == user.organisation_id)
@@ -71,7 +72,7 @@ def organisations_filter(user):
 
 def client_organisations(session, user, active_only=False):
     """The client and reseller organisations the user may see (a ticket's possible clients)."""
-    query = session.query(Organisation).filter(organisations_filter(user), Organisation.kind != "vendor")
+    query = session.query(Organisation).filter(organisations_filter(user), Organisation.kind != "vendor", Organisation.holds_unidentified.is_(False))
     if active_only:
         query = query.filter(Organisation.active.is_(True))
     return query.order_by(Organisation.name).all()
@@ -164,6 +165,25 @@ def access_ticket(session, user, ticket_id):
     if ticket is None:
         raise NotVisible()
     return ticket
+
+
+def access_source_mail(session, user, message_id):
+    """The original e-mail behind a ticket message: the vendor's people only (it may quote
+    anything), and only with the ticket."""
+    from app.models import InboundMail
+
+    if not sees_internal_notes(user):
+        raise NotVisible()
+    mail = (
+        session.query(InboundMail)
+        .join(TicketMessage, TicketMessage.source_mail_id == InboundMail.id)
+        .join(Ticket, TicketMessage.ticket_id == Ticket.id)
+        .filter(TicketMessage.id == message_id, tickets_filter(user))
+        .one_or_none()
+    )
+    if mail is None:
+        raise NotVisible()
+    return mail
 
 
 def access_attachment(session, user, attachment_id):

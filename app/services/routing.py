@@ -42,6 +42,7 @@ def pick_assignee(queue):
 
 
 def route_to_queue(ticket, queue):
+    from app.services import notifications
     from app.services.tickets import record_event
 
     chosen = pick_assignee(queue)
@@ -50,4 +51,5 @@ def route_to_queue(ticket, queue):
     ticket.assignees = [chosen]
     queue.last_assigned_id = chosen.id
     record_event(ticket, None, "assigned", "assignees", None, chosen.full_name)
+    notifications.assigned(ticket, [chosen], None)
     return chosen

@@ -1,6 +1,7 @@
-"""Satisfaction (P4): when a ticket is resolved its requester is asked by e-mail to rate it,
-1 to 5 with a comment. The link works once, without signing in, and expires; the portal's
-ticket page asks the same question. A new rating of a reopened ticket replaces the old one."""
+"""Satisfaction (P4): when the support resolves a ticket, the mail that tells the requester
+carries a link to rate it, 1 to 5 with a comment. The link works once, without signing in,
+and expires; the portal's ticket page asks the same question. A new rating of a reopened
+ticket replaces the old one."""
 import hashlib
 import secrets
 from datetime import timedelta
@@ -11,7 +12,7 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import SatisfactionInvite, SatisfactionRating, StatusCategory
 from app.security import scopes
-from app.services import ServiceError, clock, mail
+from app.services import ServiceError, clock
 
 COMMENT_MAX = 4000
 
@@ -29,11 +30,11 @@ def _hash(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def invite_to_rate(ticket):
-    """Queue the e-mail that asks the requester for a rating; returns the token (or None when
-    there is nobody to ask)."""
+def invite_link(ticket):
+    """A one-time rating link for the requester, for the mail that says the ticket is resolved
+    (notifications.status_changed); None when there is nobody to ask."""
     person = ticket.requester
-    if person is None or not person.active or not person.email or scopes.is_staff(person):
+    if person is None or scopes.is_staff(person) or ticket.merged_into_id:
         return None
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -43,9 +44,7 @@ def invite_to_rate(ticket):
     )
     from app.services.sla_watch import link_for_mail
 
-    link = link_for_mail("SatisfactionView.rate", ticket_id=ticket.id, token=token)
-    mail.queue_mail_to_user("satisfaction_request", person, ticket=ticket, link=link, days=days)
-    return token
+    return link_for_mail("SatisfactionView.rate", ticket_id=ticket.id, token=token)
 
 
 def check_invite(ticket_id, token):

@@ -111,9 +111,16 @@ def _supervisors():
 
 
 def _recipients(ticket, actions):
+    """Assignees and supervisors who keep SLA alerts on (their profile's notification
+    choices), and the commercial a rule asked to tell (always)."""
+    from app.services import notifications
+
     people = {}
-    for person in [*ticket.assignees, *_supervisors()] + [value for kind, value in actions if kind == "commercial"]:
-        if person.active and person.email:
+    for person in [*ticket.assignees, *_supervisors()]:
+        if notifications.wants(person, "sla_alert"):
+            people[person.id] = person
+    for kind, person in actions:
+        if kind == "commercial" and person.active and person.email:
             people[person.id] = person
     return list(people.values())
 

@@ -91,3 +91,10 @@ def merge(actor, duplicate, target_ref):
     audit.record(db.session, "ticket.merged", actor=actor, target=duplicate, details={"into": target.number, "messages": moved})
     db.session.expire(target, ["messages"])
     return target
+
+
+def link_follow_up(ticket, closed_ticket):
+    """A mail answering a ticket closed too long ago opens a new one, linked to the old."""
+    db.session.add(TicketLink(ticket_id=ticket.id, linked_id=closed_ticket.id))
+    record_event(ticket, None, "linked", new=closed_ticket.number)
+    record_event(closed_ticket, None, "linked", new=ticket.number)

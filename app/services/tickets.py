@@ -22,7 +22,7 @@ from app.models import (
     TicketStatus,
 )
 from app.security import roles, scopes
-from app.services import ServiceError, audit, clock, routing, satisfaction, sla, uploads
+from app.services import ServiceError, audit, clock, notifications, routing, sla, uploads
 
 TITLE_MAX = 200
 BODY_MAX = 20000
@@ -205,32 +205,7 @@ def create_ticket(
     if organisation.kind == "vendor" or not organisation.active:
         raise ServiceError(_("Choisissez l'organisation cliente de la demande."))
     stored = _store_files(files)
-    now = clock.now()
-    status = default_status(StatusCategory.NEW)
-    ticket = Ticket(
-        title=title,
-        organisation=organisation,
-        requester=requester,
-        type=request_type,
-        product=product,
-        priority=priority,
-        status=status,
-        status_category=status.category,
-        channel=channel,
-        created_by_id=actor.id,
-        created_on=now,
-        last_activity_on=now,
-        last_activity_by_id=actor.id,
-    )
-    db.session.add(ticket)
-    db.session.flush()
-    ticket.number = f"{current_app.config['TICKET_PREFIX']}-{ticket.id:06d}"
-    sla.compute_deadlines(ticket)
-    message = TicketMessage(ticket_id=ticket.id, author_id=actor.id, body=body, channel=channel, created_on=now)
-    db.session.add(message)
-    db.session.flush()
-    _attach(ticket, message, stored)
-    record_event(ticket, actor, "created", new=ticket.number)
+    ticket = _open_ticket(actor, organisation, requester, title, body, request_type, product, priority, channel, stored)
     if internal_note and internal_note.strip():
         add_message(actor, ticket, internal_note, internal=True)
     if can_assign_at_creation(actor) and (assignee_ids or queue_id):
@@ -238,7 +213,82 @@ def create_ticket(
     else:
         routing.route_new_ticket(ticket)
     audit.record(db.session, "ticket.created", actor=actor, target=ticket, details={"channel": channel})
+    notifications.ticket_created(ticket, actor, body=body)
     return ticket
+
+
+def create_ticket_from_mail(sender, organisation, sender_email, title, body, files, source_mail, in_reply_to=None):
+    """A ticket opened by an e-mail (T10): the sender's account when one matched, else only
+    their address; the type is left for an agent to set. Files are (name, stream) pairs that
+    passed no check yet: those refused are listed back and the rest kept."""
+    title = (title or "").replace("\x00", "").strip()[:TITLE_MAX] or _("(sans objet)")
+    body = (body or "").replace("\x00", "").strip()[:BODY_MAX] or _("(message vide)")
+    stored, refused = _store_acceptable_files(files)
+    ticket = _open_ticket(sender, organisation, sender, title, body, None, None, default_priority(), Channel.EMAIL, stored, requester_email=None if sender else sender_email, source_mail=source_mail)
+    routing.route_new_ticket(ticket)
+    _record_refused_files(ticket, refused)
+    audit.record(db.session, "ticket.created", actor=sender, target=ticket, details={"channel": Channel.EMAIL, "from": sender_email})
+    notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to, body=body)
+    return ticket
+
+
+def _open_ticket(actor, organisation, requester, title, body, request_type, product, priority, channel, stored, requester_email=None, source_mail=None):
+    now = clock.now()
+    actor_id = getattr(actor, "id", None)
+    status = default_status(StatusCategory.NEW)
+    ticket = Ticket(
+        title=title,
+        organisation=organisation,
+        requester=requester,
+        requester_email=requester_email,
+        type=request_type,
+        product=product,
+        priority=priority,
+        status=status,
+        status_category=status.category,
+        channel=channel,
+        created_by_id=actor_id,
+        created_on=now,
+        last_activity_on=now,
+        last_activity_by_id=actor_id,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.number = f"{current_app.config['TICKET_PREFIX']}-{ticket.id:06d}"
+    sla.compute_deadlines(ticket)
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=actor_id,
+        author_email=requester_email,
+        source_mail_id=getattr(source_mail, "id", None),
+        body=body,
+        channel=channel,
+        created_on=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    _attach(ticket, message, stored)
+    record_event(ticket, actor, "created", new=ticket.number)
+    return ticket
+
+
+def _store_acceptable_files(files):
+    """Mail attachments: keep each file that passes the checks, list the others (a refused file
+    never loses the message; the raw mail keeps it)."""
+    root = current_app.config["UPLOAD_FOLDER"]
+    limit = current_app.config["MAX_ATTACHMENT_BYTES"]
+    stored, refused = [], []
+    for filename, stream in files or ():
+        try:
+            stored.append(uploads.store_upload(root, filename, stream, max_bytes=limit))
+        except uploads.UploadRefused as refusal:
+            refused.append(f"{filename} ({refusal.message})")
+    return stored, refused
+
+
+def _record_refused_files(ticket, refused):
+    for description in refused:
+        record_event(ticket, None, "attachment_refused", new=description, internal=True)
 
 
 def _visible_organisation(actor, organisation_id):
@@ -259,6 +309,57 @@ def _requester(organisation, requester_id):
     return person
 
 
+def identify_requester(actor, ticket, organisation_id, include_others=False):
+    """Attach a ticket that came from an unknown address to its client (T10); with
+    `include_others`, the same address's other unattached tickets follow. The person's account,
+    when one exists in that organisation, becomes the requester."""
+    if not can_work(actor):
+        raise TicketNotFound()
+    address = (ticket.requester_email or "").lower()
+    if ticket.requester_id or not address:
+        raise ServiceError(_("Ce ticket a déjà un demandeur identifié."))
+    organisation = _visible_organisation(actor, organisation_id)
+    if organisation.kind == "vendor" or organisation.holds_unidentified or not organisation.active:
+        raise ServiceError(_("Choisissez l'organisation cliente de la demande."))
+    targets = [ticket]
+    if include_others:
+        targets += unattached_tickets_from(actor, address, exclude=ticket)
+    person = (
+        db.session.query(NovaUser)
+        .filter(func.lower(NovaUser.email) == address, NovaUser.organisation_id == organisation.id, NovaUser.active.is_(True))
+        .first()
+    )
+    for target in targets:
+        old = target.organisation.name
+        target.organisation = organisation
+        if person is not None:
+            target.requester = person
+            db.session.query(TicketMessage).filter(
+                TicketMessage.ticket_id == target.id, func.lower(TicketMessage.author_email) == address, TicketMessage.author_id.is_(None)
+            ).update({TicketMessage.author_id: person.id}, synchronize_session=False)
+        record_event(target, actor, "identified", "organisation", old, organisation.name)
+        audit.record(db.session, "ticket.identified", actor=actor, target=target, details={"organisation": organisation.name, "email": address})
+        _touch(target, actor)
+    return targets
+
+
+def unattached_tickets_from(actor, address, exclude=None):
+    """The address's other tickets still held as unidentified, among those the actor sees."""
+    query = (
+        db.session.query(Ticket)
+        .join(Ticket.organisation)
+        .filter(
+            func.lower(Ticket.requester_email) == address.lower(),
+            Ticket.requester_id.is_(None),
+            Ticket.organisation.has(holds_unidentified=True),
+            scopes.tickets_filter(actor),
+        )
+    )
+    if exclude is not None:
+        query = query.filter(Ticket.id != exclude.id)
+    return query.order_by(Ticket.id).all()
+
+
 # --- messages (T7) --------------------------------------------------------------------
 
 
@@ -270,7 +371,35 @@ def add_message(actor, ticket, body, internal=False, files=()):
     if ticket.merged_into_id:
         raise ServiceError(_("Ce ticket a été fusionné dans %(number)s : répondez sur celui-ci.", number=ticket.merged_into.number))
     stored = _store_files(files)
-    message = TicketMessage(ticket_id=ticket.id, author_id=actor.id, body=body, internal=internal, created_on=clock.now())
+    message = _add(actor, ticket, body, internal, stored)
+    if not internal:
+        notifications.replied(ticket, message, actor)
+    return message
+
+
+def add_message_from_mail(sender, sender_email, ticket, body, files, source_mail, in_reply_to=None):
+    """A reply that came by e-mail, from an account or from the bare address of the requester."""
+    body = (body or "").replace("\x00", "").strip()[:BODY_MAX] or _("(message vide)")
+    stored, refused = _store_acceptable_files(files)
+    if ticket.status_category == StatusCategory.CLOSED:  # the intake decided it may reopen
+        _set_status(sender, ticket, default_status(StatusCategory.OPEN, last=True))
+    message = _add(sender, ticket, body, False, stored, author_email=None if sender else sender_email, source_mail=source_mail)
+    message.channel = Channel.EMAIL
+    _record_refused_files(ticket, refused)
+    notifications.replied(ticket, message, sender, in_reply_to=in_reply_to)
+    return message
+
+
+def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=None):
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=getattr(actor, "id", None),
+        author_email=author_email,
+        source_mail_id=getattr(source_mail, "id", None),
+        body=body,
+        internal=internal,
+        created_on=clock.now(),
+    )
     db.session.add(message)
     db.session.flush()
     _attach(ticket, message, stored)
@@ -279,7 +408,7 @@ def add_message(actor, ticket, body, internal=False, files=()):
         return message
     record_event(ticket, actor, "replied")
     _touch(ticket, actor)
-    if can_work(actor):
+    if actor is not None and can_work(actor):
         if ticket.first_responded_on is None:
             ticket.first_responded_on = message.created_on
             ticket.first_response_minutes = sla.business_minutes(ticket.created_on, message.created_on)
@@ -341,8 +470,10 @@ def change_status(actor, ticket, status_id):
         raise ServiceError(_("Ce changement de statut n'est pas possible."))
     if ticket.merged_into_id and status.category != StatusCategory.CLOSED:
         raise ServiceError(_("Un ticket fusionné reste fermé."))
+    old_name = ticket.status.name
     _set_status(actor, ticket, status)
     _touch(ticket, actor)
+    notifications.status_changed(ticket, old_name, actor)
 
 
 def _set_status(actor, ticket, status):
@@ -364,8 +495,6 @@ def _set_status(actor, ticket, status):
         ticket.resolved_on = ticket.resolved_on or moment
     if now in StatusCategory.DONE and was not in StatusCategory.DONE:
         ticket.resolution_minutes = sla.resolution_minutes(ticket)
-        if ticket.merged_into is None and (actor is None or can_work(actor)):
-            satisfaction.invite_to_rate(ticket)
     if now in StatusCategory.ACTIVE and was in StatusCategory.DONE:
         ticket.resolved_on = ticket.closed_on = None
         ticket.resolution_minutes = None
@@ -422,9 +551,12 @@ def assign(actor, ticket, assignee_ids, queue_id=None):
             record_event(ticket, actor, "queue", "queue", ticket.queue.name if ticket.queue else None, queue.name, internal=True)
             ticket.queue = queue
     before = sorted(member.full_name for member in ticket.assignees)
+    before_ids = {member.id for member in ticket.assignees}
     ticket.assignees = [allowed[i] for i in sorted(wanted)]
     after = sorted(member.full_name for member in ticket.assignees)
+    newcomers = [member for member in ticket.assignees if member.id not in before_ids]
     if before != after:
+        notifications.assigned(ticket, newcomers, actor)
         record_event(ticket, actor, "assigned", "assignees", ", ".join(before), ", ".join(after))
         audit.record(db.session, "ticket.assigned", actor=actor, target=ticket, details={"assignees": after})
     if ticket.status_category == StatusCategory.NEW and ticket.assignees:

@@ -112,8 +112,10 @@ def change_password(user, new_password):
     audit.record(db.session, "user.password_changed", subject_user=user, target=user)
 
 
-def update_preferences(user, *, locale=None, timezone=None, phone=None, first_name=None, last_name=None):
+def update_preferences(user, *, locale=None, timezone=None, phone=None, first_name=None, last_name=None, muted_notifications=None):
     from zoneinfo import available_timezones
+
+    from app.services import notifications
 
     if locale is not None:
         if locale not in current_app.config["LANGUAGES"]:
@@ -129,6 +131,8 @@ def update_preferences(user, *, locale=None, timezone=None, phone=None, first_na
         user.first_name = first_name.strip()
     if last_name:
         user.last_name = last_name.strip()
+    if muted_notifications is not None:
+        notifications.set_muted(user, muted_notifications)
 
 
 def is_commercial(user):

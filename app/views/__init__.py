@@ -11,6 +11,7 @@ def register_views(appbuilder):
     from app.views.dashboard import DashboardView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
+    from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
     from app.views.reports import ReportsView
     from app.views.satisfaction import SatisfactionView
     from app.views.ticket_admin import (
@@ -50,6 +51,12 @@ def register_views(appbuilder):
     appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
     appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")
     appbuilder.add_view(ActivityLogView, "Activity Log", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
+    for view, name, label, icon in [
+        (InboundMailView, "List Received Mail", _l("Messages reçus"), "fa-inbox"),
+        (OutboxView, "List Outbox", _l("File d'envoi"), "fa-paper-plane"),
+        (MailboxView, "List Mailboxes", _l("Boîtes de réception (IMAP)"), "fa-server"),
+    ]:
+        appbuilder.add_view(view, name, icon=icon, label=label, category="Mail", category_label=_l("Messagerie"), category_icon="fa-envelope")
     appbuilder.add_view(DevMailboxView, "Development Mailbox", icon="fa-envelope", label=_l("Boîte de développement"), category="Security")
 
     appbuilder.add_view_no_menu(AccountSecurityView)

@@ -2,8 +2,9 @@
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class LoginForm(FlaskForm):
@@ -94,3 +95,12 @@ class PreferencesForm(DynamicForm):  # FAB's form base: its form views call `ref
     phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=50)])
     locale = SelectField(_l("Langue"), choices=LANGUAGE_CHOICES)
     timezone = SelectField(_l("Fuseau horaire"), choices=timezone_choices())
+    # The optional e-mails this person receives; choices depend on the person (staff see more).
+    notifications = SelectMultipleField(
+        _l("E-mails que je reçois"),
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l("Les codes de connexion et les messages sur votre compte sont toujours envoyés."),
+    )

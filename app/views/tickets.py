@@ -1,6 +1,6 @@
 """The ticket desk's pages (T2–T9, T14): list, new ticket, ticket page and its actions,
 attachment downloads. Thin: parse the form, call app/services/tickets.py, commit, render."""
-from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -185,6 +185,8 @@ class TicketDeskView(BaseView):
             rating=satisfaction.rating_of(ticket),
             can_rate=satisfaction.can_rate(user, ticket),
             scores=score_labels(),
+            identify_choices=scopes.client_organisations(db.session, user, active_only=True) if working and ticket.requester_email and not ticket.requester_id else [],
+            other_unattached=len(tickets.unattached_tickets_from(user, ticket.requester_email, exclude=ticket)) if working and ticket.requester_email and not ticket.requester_id else 0,
             channels=CHANNEL_LABELS,
             category_labels=CATEGORY_LABELS,
             max_mb=current_app.config["MAX_ATTACHMENT_MB"],
@@ -231,6 +233,28 @@ class TicketDeskView(BaseView):
     def assign(self, ticket_id):
         action = lambda t: tickets.assign(g.user, t, request.form.getlist("assignees"), request.form.get("queue"))  # noqa: E731
         return self._act(ticket_id, action, _("Attribution mise à jour."))
+
+    @expose("/<int:ticket_id>/identify", methods=["POST"])
+    @has_access
+    @permission_name("work")
+    def identify(self, ticket_id):
+        include_others = request.form.get("include_others") == "1"
+        action = lambda t: tickets.identify_requester(g.user, t, request.form.get("organisation"), include_others)  # noqa: E731
+        return self._act(ticket_id, action, _("Expéditeur rattaché au client."))
+
+    @expose("/messages/<int:message_id>/original")
+    @has_access
+    @permission_name("work")
+    def original_mail(self, message_id):
+        try:
+            mail = scopes.access_source_mail(db.session, g.user, message_id)
+        except scopes.NotVisible:
+            abort(404)
+        return Response(
+            mail.raw,
+            mimetype="message/rfc822",
+            headers={"Content-Disposition": f'attachment; filename="message-{mail.id}.eml"', "X-Content-Type-Options": "nosniff"},
+        )
 
     @expose("/<int:ticket_id>/escalate", methods=["POST"])
     @has_access

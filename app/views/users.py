@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email
 from app.extensions import db
 from app.models import NovaUser
 from app.security.passwords import check_password
-from app.services import ServiceError, users
+from app.services import ServiceError, notifications, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
 from app.views.outcome import commit_or_refuse
@@ -143,10 +143,15 @@ class NovaUserInfoEditView(UserInfoEditView):
         user = db.session.get(NovaUser, g.user.id)
         for key in ("first_name", "last_name", "phone", "locale", "timezone"):
             getattr(form, key).data = getattr(user, key)
+        kinds = notifications.kinds_for(user)
+        form.notifications.choices = list(kinds.items())
+        form.notifications.data = [kind for kind in kinds if notifications.wants(user, kind)]
 
     def form_post(self, form):
         user = db.session.get(NovaUser, g.user.id)
         fields = {key: getattr(form, key).data for key in ("locale", "timezone", "phone", "first_name", "last_name")}
+        kinds = notifications.kinds_for(user)
+        fields["muted_notifications"] = [kind for kind in kinds if kind not in (form.notifications.data or [])]
         if not commit_or_refuse(lambda: users.update_preferences(user, **fields), self.message):
             return None
         session["locale"] = user.locale

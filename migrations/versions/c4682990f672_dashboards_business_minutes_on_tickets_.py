@@ -1,7 +1,7 @@
 """dashboards: business minutes on tickets, satisfaction, SLA alerts, escalation rules
 
 Revision ID: c4682990f672
-Revises: c22db046f49c
+Revises: b73ab9551a41
 Create Date: 2026-11-27 11:15:52.476099
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c4682990f672'
-down_revision = 'c22db046f49c'
+down_revision = 'b73ab9551a41'
 branch_labels = None
 depends_on = None
 

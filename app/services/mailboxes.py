@@ -1,0 +1,75 @@
+"""Admin actions on the e-mail channel: mailbox settings checked, messages put back in
+processing, outbox mail sent again, a mailbox tested. Each leaves an activity-log entry."""
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import InboundStatus, MailboxSecurity, OutboxStatus
+from app.services import ServiceError, audit, clock
+
+
+def check_mailbox(mailbox):
+    mailbox.host = (mailbox.host or "").strip()
+    mailbox.folder = (mailbox.folder or "").strip() or "INBOX"
+    mailbox.address = (mailbox.address or "").strip().lower() or None
+    if mailbox.security not in MailboxSecurity.ALL:
+        raise ServiceError(_("Choisissez le chiffrement de la connexion."))
+    if not mailbox.port or not 0 < int(mailbox.port) < 65536:
+        raise ServiceError(_("Le port doit être compris entre 1 et 65535."))
+    if not mailbox.host or " " in mailbox.host:
+        raise ServiceError(_("Indiquez le nom du serveur IMAP."))
+    if mailbox.address and "@" not in mailbox.address:
+        raise ServiceError(_("L'adresse de la boîte doit être une adresse e-mail."))
+
+
+def retry_inbound(actor, messages):
+    """Messages kept aside or that failed go back to processing; processed ones stay as they are."""
+    from app.channels.mail_in import retry
+
+    done = 0
+    for message in messages:
+        if message.status in (InboundStatus.FAILED, InboundStatus.IGNORED):
+            retry(message)
+            audit.record(db.session, "mail.inbound_retried", actor=actor, target=message)
+            done += 1
+    db.session.flush()
+    if done:
+        _wake_worker_on_commit()
+    return done
+
+
+def retry_outbox(actor, mails):
+    """Failed or waiting mail is sent at the next pass, with a fresh set of attempts."""
+    done = 0
+    for mail in mails:
+        if mail.status in (OutboxStatus.FAILED, OutboxStatus.QUEUED):
+            mail.status = OutboxStatus.QUEUED
+            mail.attempts = 0
+            mail.next_attempt_on = clock.now()
+            audit.record(db.session, "mail.outbox_retried", actor=actor, target=mail)
+            done += 1
+    db.session.flush()
+    if done:
+        _wake_worker_on_commit()
+    return done
+
+
+def _wake_worker_on_commit():
+    from app import worker
+    from app.services.transactions import on_commit
+
+    on_commit(worker.wake)
+
+
+def test_mailbox(mailbox):
+    """Connect and log in; a readable refusal on failure."""
+    from app.channels.mail_in import _connect
+
+    try:
+        connection = _connect(mailbox, timeout=10)
+        typ, data = connection.select('"' + mailbox.folder.replace('"', '\\"') + '"', readonly=True)
+        connection.logout()
+    except Exception as error:
+        raise ServiceError(_("Connexion impossible à %(name)s : %(error)s", name=mailbox.name, error=str(error)[:200]))
+    if typ != "OK":
+        raise ServiceError(_("Le dossier « %(folder)s » n'existe pas dans %(name)s.", folder=mailbox.folder, name=mailbox.name))
+    return int(data[0] or 0)
