@@ -147,4 +147,10 @@ class Config:
     WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)
     WORKER_INTERVAL_SECONDS = _int("WORKER_INTERVAL_SECONDS", 5)
 
+    # Dashboards, SLA watch, satisfaction (P2–P4, T13)
+    DASHBOARD_REFRESH_SECONDS = _int("DASHBOARD_REFRESH_SECONDS", 60)
+    SLA_WARNING_MINUTES = _int("SLA_WARNING_MINUTES", 60)  # warn this long before a deadline
+    SLA_ALERT_LOOKBACK_HOURS = _int("SLA_ALERT_LOOKBACK_HOURS", 24)  # older breaches are not mailed
+    SATISFACTION_LINK_DAYS = _int("SATISFACTION_LINK_DAYS", 14)
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")

@@ -1,5 +1,5 @@
-"""Background work: incoming mail (IMAP polling, processing what was recorded), the outbox
-sender; later SLA watch and directory sync.
+"""Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
+watch, the outbox sender; later directory sync.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -19,8 +19,9 @@ def wake():
 
 
 def run_once(app):
-    """One pass: read mailboxes when due, process recorded mail, send the outbox. Each step
-    is guarded alone: a failing mailbox never holds up the outbox."""
+    """One pass: read mailboxes when due, process recorded mail, watch SLA deadlines (their
+    mails then leave in the same pass), send the outbox. Each step is guarded alone: a failing
+    mailbox never holds up the outbox."""
     from app.channels import mail_in
     from app.channels.mail_out import deliver_due_mail
 
@@ -29,7 +30,17 @@ def run_once(app):
             _last_poll["at"] = time.monotonic()
             _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
         _guarded(mail_in.process_pending)
+        _guarded(_watch_sla)
         return _guarded(deliver_due_mail) or (0, 0)
+
+
+def _watch_sla():
+    from app.extensions import db
+    from app.services.sla_watch import check_deadlines
+
+    raised = check_deadlines()
+    db.session.commit()
+    return raised
 
 
 def _guarded(step, *args):

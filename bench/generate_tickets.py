@@ -2,7 +2,9 @@
 
 A realistic mix: the demo organisations and people plus 40 more partner organisations with
 3 people each, tickets over two years in every status, priority, type and channel, about
-three messages per ticket (some internal notes) and a few history lines each, assignees.
+three messages per ticket (some internal notes) and a few history lines each, assignees,
+business minutes of first answer and resolution, and satisfaction ratings on 40% of the
+resolved tickets.
 Rows are written in bulk (the services would take an hour for this); the numbers, SLA fields
 and denormalised columns are filled as the services would.
 
@@ -41,6 +43,7 @@ def generate(count, seed=7):
         Product,
         Queue,
         RequestType,
+        SatisfactionRating,
         StatusCategory,
         Ticket,
         TicketEvent,
@@ -48,6 +51,7 @@ def generate(count, seed=7):
         TicketStatus,
     )
     from app.models.tickets import ticket_assignee
+    from app.services import business_hours
     from seeds import factories
     from seeds.demo import load_demo
 
@@ -76,11 +80,13 @@ def generate(count, seed=7):
         prefix = app.config["TICKET_PREFIX"]
         now = datetime.now(timezone.utc)
         channels = ["web"] * 5 + ["email"] * 3 + ["phone", "chat", "api"]
+        calendar = business_hours.Calendar()  # the default calendar, as the demo data uses
+        minutes = lambda start, end: None if end is None else round(business_hours.business_minutes_between(calendar, start, end))  # noqa: E731
         batch = 5000
         started = time.perf_counter()
         next_id = 1
         for offset in range(0, count, batch):
-            tickets, messages, events, assignees = [], [], [], []
+            tickets, messages, events, assignees, ratings = [], [], [], [], []
             for _ in range(min(batch, count - offset)):
                 ticket_id = next_id
                 next_id += 1
@@ -91,6 +97,8 @@ def generate(count, seed=7):
                 created = now - timedelta(days=rng.uniform(0, 730), seconds=rng.uniform(0, 86400))
                 last = min(now, created + timedelta(hours=rng.uniform(0.1, 200)))
                 agent = rng.choice(agents)
+                responded = created + timedelta(hours=rng.uniform(0.1, 30)) if status.category != StatusCategory.NEW else None
+                resolved = last if status.category in StatusCategory.DONE else None
                 tickets.append({
                     "id": ticket_id, "number": f"{prefix}-{ticket_id:06d}", "title": f"Demande {ticket_id} : écart sur l'état des remboursements",
                     "organisation_id": organisation.id, "requester_id": requester, "type_id": rng.choice(types),
@@ -99,12 +107,15 @@ def generate(count, seed=7):
                     "created_by_id": requester or agent, "created_on": created, "last_activity_on": last, "last_activity_by_id": agent,
                     "first_response_due": created + timedelta(minutes=priority.first_response_minutes * 3),
                     "resolution_due": created + timedelta(minutes=priority.resolution_minutes * 3),
-                    "first_responded_on": created + timedelta(hours=rng.uniform(0.1, 30)) if status.category != StatusCategory.NEW else None,
-                    "resolved_on": last if status.category in StatusCategory.DONE else None,
+                    "first_responded_on": responded, "first_response_minutes": minutes(created, responded),
+                    "resolved_on": resolved, "resolution_minutes": minutes(created, resolved),
                     "closed_on": last if status.category == StatusCategory.CLOSED else None, "sla_paused_minutes": 0,
                 })
                 if status.category != StatusCategory.NEW:
                     assignees.append({"ticket_id": ticket_id, "user_id": agent})
+                if resolved is not None and requester is not None and rng.random() < 0.4:
+                    ratings.append({"ticket_id": ticket_id, "score": rng.choices([5, 4, 3, 2, 1], [40, 30, 15, 10, 5])[0], "rated_by_id": requester,
+                                    "via": "email", "rated_on": resolved + timedelta(hours=rng.uniform(1, 48)), "comment": None})
                 for position in range(rng.choice([2, 3, 3, 4])):
                     author = requester if position % 2 == 0 else agent
                     messages.append({
@@ -119,6 +130,8 @@ def generate(count, seed=7):
             db.session.execute(insert(TicketEvent.__table__), events)
             if assignees:
                 db.session.execute(insert(ticket_assignee), assignees)
+            if ratings:
+                db.session.execute(insert(SatisfactionRating.__table__), ratings)
             db.session.commit()
             print(f"  {offset + len(tickets):>7} tickets ({time.perf_counter() - started:.0f} s)", flush=True)
 

@@ -80,6 +80,7 @@ def load_demo(with_tickets=True):
         )
     for email, first, last, role, org_name in PARTNER_USERS:
         make.user(email, first, last, role, password, organisation=organisations[org_name])
+    _escalation_rule()
     db.session.commit()
     from seeds.demo_kb import load_demo_kb
     from seeds.demo_tickets import load_demo_tickets
@@ -94,3 +95,14 @@ def load_demo_if_empty():
     if db.session.query(NovaUser).count() > 0:
         return "Database already has users: demo data not loaded."
     return load_demo()
+
+
+def _escalation_rule():
+    """An example of what the SLA watch can do beyond warning people (T13)."""
+    from app.models import EscalationRule, Priority
+
+    name = "Urgente en retard : niveau suivant et commercial prévenu"
+    urgent = db.session.query(Priority).filter_by(key="urgent").first()
+    if urgent is None or db.session.query(EscalationRule).filter_by(name=name).first() is not None:
+        return
+    db.session.add(EscalationRule(name=name, stage="breach", priority_id=urgent.id, raise_level=True, notify_commercial=True))

@@ -9,7 +9,7 @@ from datetime import timedelta
 from app.extensions import db
 from app.models import Channel, NovaUser, Organisation, Priority, Product, Queue, RequestType, StatusCategory, Ticket, TicketStatus
 from app.security import roles
-from app.services import clock, ticket_links, tickets
+from app.services import clock, satisfaction, ticket_links, tickets
 
 TITLES = [
     ("Erreur lors de la clôture journalière", "La clôture de fin de journée s'arrête à l'étape « calcul des intérêts » avec le message ERR-2041."),
@@ -34,6 +34,13 @@ REPLIES = [
     "Voici la procédure détaillée, étape par étape, dans le guide joint.",
 ]
 CLIENT_REPLIES = ["Voici la capture demandée.", "Merci, c'est corrigé de notre côté.", "Le problème persiste sur un poste.", "Parfait, merci pour votre aide."]
+RATING_COMMENTS = {
+    5: ["Réponse rapide et claire, merci !", "Parfait, problème réglé dans la journée.", ""],
+    4: ["Bonne prise en charge.", "Résolu, un peu d'attente au début.", ""],
+    3: ["Résolu, mais il a fallu relancer.", ""],
+    2: ["Trop long pour un problème bloquant.", "Plusieurs échanges avant d'être compris."],
+    1: ["Aucune nouvelle pendant trois jours.", "Le problème est revenu le lendemain."],
+}
 NOTES = ["Vérifier les journaux du serveur de l'agence.", "Client sensible : prévenir le commercial.", "Probablement lié au correctif 5.4.1."]
 
 
@@ -148,6 +155,11 @@ def _live_a_little(rng, ticket, opened, now, agents, supervisor, requester):
                 target = _status(step)[0]
                 if target in tickets.allowed_statuses(agent, ticket):
                     tickets.change_status(agent, ticket, target.id)
+    moment += timedelta(hours=rng.uniform(1, 24))
+    if requester is not None and moment < now and satisfaction.can_rate(requester, ticket) and rng.random() < 0.6:
+        score = rng.choices([5, 4, 3, 2, 1], weights=[40, 30, 15, 10, 5])[0]
+        with clock.frozen(moment):
+            satisfaction.rate_ticket(requester, ticket, score, rng.choice(RATING_COMMENTS[score]))
 
 
 def _link_some(made, supervisor):

@@ -301,6 +301,19 @@ TICKET_PAGES = [
     ("POST", "/tickets/{own_ticket}/escalate", expect(STAFF)),
     ("POST", "/tickets/{other_ticket}/status", OTHER_ORG),
     ("POST", "/tickets/{own_ticket}/status", expect(SIGNED_IN)),
+    # dashboards, reports, satisfaction, SLA rules (P1–P4, T13)
+    ("POST", "/tickets/{own_ticket}/rate", expect(SIGNED_IN)),
+    ("POST", "/tickets/{other_ticket}/rate", OTHER_ORG),
+    ("GET", "/dashboard/", expect(SIGNED_IN)),
+    ("GET", "/dashboard/data", expect(SIGNED_IN)),
+    ("GET", "/reports/", expect(WORKERS)),
+    ("GET", "/reports/?start=2026-01-01&end=2026-12-31", expect(WORKERS)),
+    ("GET", "/reports/export.csv", expect(WORKERS)),
+    ("GET", "/reports/export.csv?table=organisation", expect(WORKERS)),
+    ("GET", "/reports/export.xlsx", expect(WORKERS)),
+    ("GET", "/config/escalation-rules/list/", expect(ADMIN_ONLY)),
+    ("GET", "/config/escalation-rules/add", expect(ADMIN_ONLY)),
+    ("GET", "/satisfaction/{own_ticket}/not-a-token", {role: "hidden" for role in ROLES}),
 ] + [
     ("GET", f"/config/{name}/list/", expect(ADMIN_ONLY))
     for name in ("request-types", "priorities", "statuses", "calendars", "queues", "canned-responses")
@@ -338,6 +351,8 @@ def _post_data(path, ids):
         return path[: -len("?internal")], {"body": "Une note", "internal": "1"}
     if path.endswith("/reply"):
         return path, {"body": "Une réponse"}
+    if path.endswith("/rate"):
+        return path, {"score": "5"}
     if path.endswith("/status"):
         return path, {"status": ids["closed"]}
     if path.endswith("/priority"):
@@ -370,7 +385,7 @@ def test_ticket_paths_follow_the_matrix(app, world, role):
     for method, template, expectations in TICKET_PAGES:
         path = template.format(**ids)
         if method == "GET":
-            got = _outcome(client.get(path))
+            got = _outcome(client.get(path, buffered=True))
         else:
             path, data = _post_data(path, ids)
             got = _action_outcome(client.post(path, data=data))

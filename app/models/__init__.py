@@ -16,6 +16,14 @@ from app.models.kb import (  # noqa: F401
 from app.models.mail_in import InboundMail, InboundStatus, Mailbox, MailboxSecurity  # noqa: F401
 from app.models.outbox import OutboxMail, OutboxStatus  # noqa: F401
 from app.models.people import NovaUser  # noqa: F401
+from app.models.performance import (  # noqa: F401
+    EscalationRule,
+    SatisfactionInvite,
+    SatisfactionRating,
+    SlaAlert,
+    SlaDeadline,
+    SlaStage,
+)
 from app.models.tickets import (  # noqa: F401
     Attachment,
     BusinessCalendar,

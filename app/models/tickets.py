@@ -158,6 +158,11 @@ class Ticket(Model):
         # The same counts for a partner's organisation and for the common filters.
         Index("ix_ticket_org_category", "organisation_id", "status_category", "merged_into_id"),
         Index("ix_ticket_priority_category", "priority_id", "status_category", "merged_into_id"),
+        # The dashboards' "late or about to be late": walked from the nearest deadline.
+        Index("ix_ticket_first_response_due", "first_response_due"),
+        # Created and resolved per day, counted from the index alone (dashboards, reports).
+        Index("ix_ticket_created_merged_org", "created_on", "merged_into_id", "organisation_id"),
+        Index("ix_ticket_resolved_merged_org", "resolved_on", "merged_into_id", "organisation_id"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -196,6 +201,11 @@ class Ticket(Model):
     closed_on = Column(UTCDateTime, nullable=True)
     sla_paused_since = Column(UTCDateTime, nullable=True)
     sla_paused_minutes = Column(Integer, nullable=False, default=0)
+    # Business minutes it took, kept when it happens so that reports add them up in SQL (P1):
+    # creation to first public answer by the support; creation to the last resolution, less
+    # the time spent waiting for the client.
+    first_response_minutes = Column(Integer, nullable=True)
+    resolution_minutes = Column(Integer, nullable=True)
     parent_id = Column(Integer, ForeignKey("ticket.id"), nullable=True, index=True)
     parent = relationship("Ticket", remote_side=[id], foreign_keys=[parent_id], backref="children")
     merged_into_id = Column(Integer, ForeignKey("ticket.id"), nullable=True)
@@ -255,6 +265,7 @@ class TicketEvent(Model):
     """One line of a ticket's history (T6): an action or a field change, with who and when."""
 
     __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_at", "at"),)  # the dashboards' latest actions
     id = Column(Integer, primary_key=True)
     ticket_id = Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False, index=True)
     at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -38,15 +38,18 @@ _EVERYONE = [
     ("(OrganisationApi|ProductApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
     ("(Knowledge Base|Help Centre)", "menu_access"),
+    ("Dashboard", "can_show"),
+    ("Live Dashboard", "menu_access"),
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
 _PARTNER = _EVERYONE + [
-    ("Tickets", "can_(list|show|add|reply|status)"),
+    ("Tickets", "can_(list|show|add|reply|status|rate)"),
     ("Ticket Desk", "menu_access"),
 ]
 # Commercials also work their clients' tickets (notes, priority, links) but do not assign.
-_COMMERCIAL = _PARTNER + [("Tickets", "can_work")]
+_REPORTS = [("Reports", "can_(show|export)"), ("Support Reports", "menu_access")]
+_COMMERCIAL = _PARTNER + [("Tickets", "can_work")] + _REPORTS
 _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
@@ -54,7 +57,7 @@ _STAFF = _EVERYONE + [
     # The knowledge base: staff write; who publishes is decided in scopes.publishes_articles.
     ("(KnowledgeBase|KbCategories)", "can_.*"),
     ("(Knowledge Base Articles|List Kb Categories)", "menu_access"),
-]
+] + _REPORTS
 
 ROLE_DEFAULTS = {
     SUPERVISOR: _STAFF,

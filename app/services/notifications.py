@@ -104,8 +104,14 @@ def replied(ticket, message, actor, in_reply_to=None):
 
 
 def status_changed(ticket, old_status_name, actor):
-    kind = "ticket_resolved" if ticket.status_category == StatusCategory.RESOLVED else "ticket_status"
-    _to_requester(kind, ticket, actor, old_status=old_status_name, status=ticket.status.name)
+    resolved = ticket.status_category == StatusCategory.RESOLVED
+    kind = "ticket_resolved" if resolved else "ticket_status"
+    extra = {}
+    if resolved and scopes.sees_internal_notes(actor) and ticket.requester is not None and wants(ticket.requester, kind):
+        from app.services import satisfaction
+
+        extra["satisfaction_link"] = satisfaction.invite_link(ticket)  # P4: one-time rating link
+    _to_requester(kind, ticket, actor, old_status=old_status_name, status=ticket.status.name, **extra)
 
 
 def assigned(ticket, new_assignees, actor):

@@ -69,3 +69,17 @@ def is_late(ticket, at=None):
     if ticket.first_responded_on is None and ticket.first_response_due and ticket.first_response_due < at:
         return True
     return bool(ticket.resolution_due and ticket.resolution_due < at)
+
+
+def business_minutes(start, end, cal=None):
+    """Whole business minutes between two moments (for the figures of reports)."""
+    if start is None or end is None:
+        return None
+    return round(business_hours.business_minutes_between(cal or calendar(), start, end))
+
+
+def resolution_minutes(ticket, cal=None):
+    """Business minutes from creation to resolution, less the time waiting for the client."""
+    if ticket.resolved_on is None:
+        return None
+    return max(0, business_minutes(ticket.created_on, ticket.resolved_on, cal) - (ticket.sla_paused_minutes or 0))

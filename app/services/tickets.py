@@ -411,6 +411,7 @@ def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=N
     if actor is not None and can_work(actor):
         if ticket.first_responded_on is None:
             ticket.first_responded_on = message.created_on
+            ticket.first_response_minutes = sla.business_minutes(ticket.created_on, message.created_on)
         if ticket.status_category == StatusCategory.NEW:
             _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
     elif ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
@@ -492,8 +493,11 @@ def _set_status(actor, ticket, status):
     if now == StatusCategory.CLOSED:
         ticket.closed_on = moment
         ticket.resolved_on = ticket.resolved_on or moment
+    if now in StatusCategory.DONE and was not in StatusCategory.DONE:
+        ticket.resolution_minutes = sla.resolution_minutes(ticket)
     if now in StatusCategory.ACTIVE and was in StatusCategory.DONE:
         ticket.resolved_on = ticket.closed_on = None
+        ticket.resolution_minutes = None
         record_event(ticket, actor, "reopened")
         audit.record(db.session, "ticket.reopened", actor=actor, target=ticket)
     record_event(ticket, actor, "status", "status", old.name if old else None, status.name)
@@ -565,6 +569,11 @@ def escalate(actor, ticket):
     """Move the ticket to the queue of the next support level and route it there."""
     if not can_assign(actor):
         raise TicketNotFound()
+    move_to_next_level(actor, ticket)
+
+
+def move_to_next_level(actor, ticket):
+    """Escalation itself, for a person who may assign or for the SLA watch (actor None)."""
     level = ticket.queue.support_level if ticket.queue else 0
     target = (
         db.session.query(Queue)
@@ -593,3 +602,33 @@ def count_active_by_assignee(user_ids):
         .all()
     )
     return dict(rows)
+
+
+# --- the SLA watch's actions (T13): the system acts, with no person behind it -----------------
+
+
+def raise_priority_one_step(ticket):
+    """The next more urgent priority, deadlines recomputed; False when already the most urgent."""
+    higher = (
+        db.session.query(Priority)
+        .filter(Priority.position < ticket.priority.position)
+        .order_by(Priority.position.desc())
+        .first()
+    )
+    if higher is None:
+        return False
+    old = ticket.priority.name
+    ticket.priority = higher
+    sla.compute_deadlines(ticket)
+    record_event(ticket, None, "priority", "priority", old, higher.name)
+    return True
+
+
+def hand_over(ticket, agent):
+    """Give the ticket to one active support member (SLA escalation rule)."""
+    if agent is None or agent not in staff_members() or ticket.assignees == [agent]:
+        return False
+    before = ", ".join(sorted(member.full_name for member in ticket.assignees))
+    ticket.assignees = [agent]
+    record_event(ticket, None, "assigned", "assignees", before, agent.full_name)
+    return True

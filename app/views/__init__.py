@@ -8,14 +8,18 @@ def register_views(appbuilder):
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
+    from app.views.dashboard import DashboardView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
+    from app.views.reports import ReportsView
+    from app.views.satisfaction import SatisfactionView
     from app.views.ticket_admin import (
         BusinessCalendarView,
         CannedResponseView,
+        EscalationRuleView,
         HolidayView,
         PriorityView,
         QueueView,
@@ -28,7 +32,9 @@ def register_views(appbuilder):
     app.register_blueprint(health)
     app.register_blueprint(help_centre)
 
+    appbuilder.add_view(DashboardView, "Live Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
+    appbuilder.add_view(ReportsView, "Support Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))
     for view, name, label, icon in [
         (RequestTypeView, "List Request Types", _l("Types de demande"), "fa-tags"),
         (PriorityView, "List Priorities", _l("Priorités et délais (SLA)"), "fa-gauge-high"),
@@ -36,6 +42,7 @@ def register_views(appbuilder):
         (BusinessCalendarView, "List Business Calendars", _l("Heures ouvrées"), "fa-calendar-days"),
         (QueueView, "List Queues", _l("Files et niveaux de support"), "fa-people-group"),
         (CannedResponseView, "List Canned Responses", _l("Réponses prédéfinies"), "fa-comment-dots"),
+        (EscalationRuleView, "List Escalation Rules", _l("Règles d'escalade (SLA)"), "fa-bell"),
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
     appbuilder.add_view_no_menu(HolidayView)
@@ -60,6 +67,7 @@ def register_views(appbuilder):
 
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(AccountRequestView)
+    appbuilder.add_view_no_menu(SatisfactionView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
     limit_account_requests(appbuilder, app)

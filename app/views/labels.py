@@ -17,6 +17,15 @@ ROUTING_LABELS = {
     Routing.LEAST_LOADED: _l("Au moins chargé"),
 }
 
+SLA_STAGE_LABELS = {
+    "warning": _l("Peu avant l'échéance"),
+    "breach": _l("Échéance dépassée"),
+}
+
+
+def _deadline(key):
+    return _("première réponse") if key == "first_response" else _("résolution")
+
 
 def event_sentence(event):
     """One history line, e.g. « Statut : Nouveau → En cours »."""
@@ -40,5 +49,8 @@ def event_sentence(event):
         "identified": lambda: _("Expéditeur rattaché à %(new)s", new=new),
         "attachment_refused": lambda: _("Pièce jointe du message refusée : %(file)s", file=new),
         "mail_bounced": lambda: _("E-mail non remis : %(detail)s", detail=new),
+        "sla_warning": lambda: _("Délai de %(deadline)s bientôt atteint", deadline=_deadline(new)),
+        "sla_breach": lambda: _("Délai de %(deadline)s dépassé", deadline=_deadline(new)),
+        "rated": lambda: _("Satisfaction : %(score)s", score=new),
     }
     return sentences.get(event.action, lambda: event.action)()

@@ -5,15 +5,27 @@ import json
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, TextAreaField
+from wtforms import BooleanField, SelectField, TextAreaField
 
 from app.extensions import db
-from app.models import BusinessCalendar, CannedResponse, Holiday, Priority, Queue, RequestType, Routing, TicketStatus
+from app.models import (
+    BusinessCalendar,
+    CannedResponse,
+    EscalationRule,
+    Holiday,
+    Priority,
+    Queue,
+    RequestType,
+    Routing,
+    SlaDeadline,
+    SlaStage,
+    TicketStatus,
+)
 from app.models.tickets import StatusCategory
-from app.services import ticket_config
+from app.services import sla_watch, ticket_config
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import business_duration, yes_no_formatters
-from app.views.labels import ROUTING_LABELS
+from app.views.labels import ROUTING_LABELS, SLA_STAGE_LABELS
 
 
 class _ConfigView(ModelView):
@@ -145,3 +157,47 @@ class CannedResponseView(_ConfigView):
     list_columns = ["title", "active"]
     add_columns = edit_columns = show_columns = ["title", "body", "active"]
     base_order = ("title", "asc")
+
+
+class EscalationRuleView(_ConfigView):
+    """What the SLA watch does when a deadline is near or passed (T13)."""
+
+    datamodel = SQLAInterface(EscalationRule)
+    class_permission_name = "EscalationRules"
+    route_base = "/config/escalation-rules"
+    list_title = _l("Règles d'escalade (SLA)")
+    add_title = edit_title = show_title = _l("Règle d'escalade")
+    label_columns = {
+        "name": _l("Nom"), "active": _l("Active"), "position": _l("Ordre"), "stage": _l("Quand"),
+        "deadline": _l("Délai concerné"), "priority": _l("Priorité concernée"), "raise_level": _l("Passer au niveau de support suivant"),
+        "reassign_to": _l("Confier à"), "raise_priority": _l("Relever la priorité d'un cran"), "notify_commercial": _l("Prévenir le commercial du client"),
+    }
+    description_columns = {
+        "priority": _l("Vide : toutes les priorités."),
+        "reassign_to": _l("Un membre actif du support ; vide : personne de nouveau."),
+        "stage": _l("Les personnes attribuées et les superviseurs sont prévenus dans tous les cas, à l'écran et par e-mail."),
+    }
+    list_columns = ["name", "stage", "deadline", "priority", "active"]
+    add_columns = edit_columns = show_columns = [
+        "name", "stage", "deadline", "priority", "raise_level", "reassign_to", "raise_priority", "notify_commercial", "position", "active",
+    ]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "stage": SelectField(_l("Quand"), choices=[(SlaStage.WARNING, SLA_STAGE_LABELS[SlaStage.WARNING]), (SlaStage.BREACH, SLA_STAGE_LABELS[SlaStage.BREACH])]),
+        "deadline": SelectField(_l("Délai concerné"), choices=[("", _l("Les deux")), (SlaDeadline.FIRST_RESPONSE, _l("Première réponse")), (SlaDeadline.RESOLUTION, _l("Résolution"))]),
+        # Unticked boxes are a valid "no" (FAB would make non-null booleans required).
+        "raise_level": BooleanField(_l("Passer au niveau de support suivant")),
+        "raise_priority": BooleanField(_l("Relever la priorité d'un cran")),
+        "notify_commercial": BooleanField(_l("Prévenir le commercial du client")),
+        "active": BooleanField(_l("Active"), default=True),
+    }
+    formatters_columns = {
+        **yes_no_formatters("active", "raise_level", "raise_priority", "notify_commercial"),
+        "stage": lambda s: SLA_STAGE_LABELS.get(s, s),
+        "deadline": lambda d: {SlaDeadline.FIRST_RESPONSE: _l("Première réponse"), SlaDeadline.RESOLUTION: _l("Résolution")}.get(d, _l("Les deux")),
+    }
+    base_order = ("position", "asc")
+
+    def pre_add(self, item):
+        sla_watch.check_rule(item)
+
+    pre_update = pre_add

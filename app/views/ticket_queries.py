@@ -3,13 +3,12 @@ status category, newest activity first. Built to stay fast on 100,000 tickets.""
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
 from app.models.tickets import TicketStatus, ticket_assignee
+from app.models.types import no_index
 from app.security import scopes
 from app.services import clock
 from app.services.tickets import can_work
@@ -36,6 +35,8 @@ class TicketFilters:
     assignee: str = ""  # "me", "none" or a user id
     queue: int | None = None
     overdue: bool = False
+    created_since: str = ""  # YYYY-MM-DD, in the person's time zone (links from the dashboards)
+    resolved_since: str = ""
     q: str = ""
     sort: str = "activity"
     direction: str = "desc"
@@ -58,6 +59,8 @@ class TicketFilters:
             assignee=args.get("assignee", "").strip()[:20],
             queue=number("queue"),
             overdue=args.get("overdue") == "1",
+            created_since=_iso_day(args.get("created_since", "")),
+            resolved_since=_iso_day(args.get("resolved_since", "")),
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "activity",
             direction="asc" if args.get("dir") == "asc" else "desc",
@@ -69,32 +72,11 @@ class TicketFilters:
         values = {
             "view": self.view, "priority": self.priority, "type": self.type, "organisation": self.organisation,
             "assignee": self.assignee, "queue": self.queue, "overdue": "1" if self.overdue else None, "q": self.q,
+            "created_since": self.created_since, "resolved_since": self.resolved_since,
             "sort": self.sort, "dir": self.direction, "page": self.page,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", False) and not (k == "page" and v == 1)}
-
-
-class no_index(ColumnElement):
-    """A column SQLite must not use an index for (`+column`): for the list's first page,
-    walking the activity index backwards finds 50 rows at once, where the category index
-    would read and sort every ticket of the view. Other databases plan this well alone."""
-
-    inherit_cache = True
-
-    def __init__(self, column):
-        self.column = column
-        self.type = column.type
-
-
-@compiles(no_index)
-def _no_index_default(element, compiler, **kw):
-    return compiler.process(element.column, **kw)
-
-
-@compiles(no_index, "sqlite")
-def _no_index_sqlite(element, compiler, **kw):
-    return "+" + compiler.process(element.column, **kw)
 
 
 def _filtered(user, filters, with_category=True, for_page=False):
@@ -129,7 +111,28 @@ def _filtered(user, filters, with_category=True, for_page=False):
     return _search(query, filters)
 
 
+def _iso_day(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()[:10]).isoformat()
+    except ValueError:
+        return ""
+
+
+def _local_midnight(day):
+    from datetime import date, datetime, time
+
+    from app.views.formatting import _user_zone
+
+    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=_user_zone())
+
+
 def _search(query, filters):
+    if filters.created_since:
+        query = query.filter(Ticket.created_on >= _local_midnight(filters.created_since))
+    if filters.resolved_since:
+        query = query.filter(Ticket.resolved_on >= _local_midnight(filters.resolved_since))
     if filters.overdue:
         now = clock.now()
         query = query.filter(

@@ -20,10 +20,11 @@ from app.models import (
     TicketMessage,
 )
 from app.security import scopes
-from app.services import ServiceError, kb, sla, ticket_links, tickets, uploads
+from app.services import ServiceError, kb, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.outcome import commit_or_refuse
+from app.views.satisfaction import score_labels
 from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 
 
@@ -184,6 +185,9 @@ class TicketDeskView(BaseView):
             related=[t for t in ticket_links.related_tickets(ticket) if t.organisation_id == ticket.organisation_id],
             children=children,
             late=sla.is_late(ticket),
+            rating=satisfaction.rating_of(ticket),
+            can_rate=satisfaction.can_rate(user, ticket),
+            scores=score_labels(),
             identify_choices=scopes.client_organisations(db.session, user, active_only=True) if working and ticket.requester_email and not ticket.requester_id else [],
             other_unattached=len(tickets.unattached_tickets_from(user, ticket.requester_email, exclude=ticket)) if working and ticket.requester_email and not ticket.requester_id else 0,
             channels=CHANNEL_LABELS,
@@ -212,6 +216,13 @@ class TicketDeskView(BaseView):
     @permission_name("status")
     def status(self, ticket_id):
         return self._act(ticket_id, lambda t: tickets.change_status(g.user, t, request.form.get("status")), _("Statut mis à jour."))
+
+    @expose("/<int:ticket_id>/rate", methods=["POST"])
+    @has_access
+    @permission_name("rate")
+    def rate(self, ticket_id):
+        action = lambda t: satisfaction.rate_ticket(g.user, t, request.form.get("score"), request.form.get("comment"))  # noqa: E731
+        return self._act(ticket_id, action, _("Merci pour votre avis."))
 
     @expose("/<int:ticket_id>/priority", methods=["POST"])
     @has_access
