@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.models import ArticleStatus, KbArticle, KbArticleVersion, KbSuggestion, Organisation, Visibility
+from app.models import ArticleStatus, KbArticle, KbArticleVersion, KbSuggestion, NovaUser, Organisation, Visibility
 from tests.conftest import login
 from tests.ticket_helpers import png_bytes, status, user
 
@@ -374,3 +374,25 @@ def test_the_help_centre_speaks_english_on_choice(app, demo):
     english = demo.session.query(KbArticle).filter_by(title="Resetting a forgotten password").one()
     french = html.unescape(client.get(f"/help/articles/{english.translation_of_id}").get_data(as_text=True))
     assert "Read in English" in french  # the versions of one article point to each other
+
+
+def test_links_an_agent_inserts_in_a_reply_are_those_the_requester_may_read(app, demo):
+    """An article title in a reply is already a disclosure: for a ticket, the agent is offered
+    only what its requester may read (found in review)."""
+    from app.services import tickets as ticket_service
+    from tests.conftest import login
+
+    requester = demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one()
+    ticket = ticket_service.create_ticket(requester, title="Question", body="Bonjour")
+    demo.session.commit()
+    seen_by = {}
+    for email, extra in (("agent1@novalead.com", f"&for_ticket={ticket.id}"), ("client@credit-solidaire.sn", ""), ("agent1@novalead.com", "")):
+        client = app.test_client()
+        login(client, demo, email)
+        found = set()
+        for q in ("clôture", "procédure", "crédit", "épargne", "mise à jour", "interne"):
+            found |= {a["id"] for a in client.get(f"/help/suggest?q={q}{extra}").json["articles"]}
+        seen_by[(email, extra)] = found
+    for_ticket = seen_by[("agent1@novalead.com", f"&for_ticket={ticket.id}")]
+    assert for_ticket <= seen_by[("client@credit-solidaire.sn", "")]
+    assert seen_by[("agent1@novalead.com", "")] - for_ticket, "the agent alone sees more (internal articles, other wikis)"

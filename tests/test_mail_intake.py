@@ -417,3 +417,37 @@ def test_staff_download_the_original_mail_behind_a_message_partners_do_not(first
     client.get("/logout/")
     login(client, demo, CLIENT)
     assert client.get(f"/tickets/messages/{message.id}/original").status_code in (302, 403, 404)
+
+
+# --- found in review ---------------------------------------------------------------------
+
+
+def test_partners_never_see_unknown_senders_mail_even_when_attached_to_its_holder(first_ticket, demo):
+    from app.security import scopes
+    from app.services.mail_intake import unidentified_organisation
+
+    row, _ = ingest(reply_mail("inconnu@ailleurs.example", "Secret", "Contenu", "<r1@ailleurs.example>"))
+    holder = unidentified_organisation()
+    intruder = user("comptable@credit-solidaire.sn")
+    intruder.organisation = holder  # an admin's slip: a partner account attached to the holder
+    demo.session.commit()
+    visible = demo.session.query(Ticket).filter(scopes.tickets_filter(intruder)).all()
+    assert row.ticket_id not in {t.id for t in visible}
+
+
+def test_an_organisation_named_like_the_holder_is_never_adopted(demo):
+    from app.models import Organisation
+    from app.services.mail_intake import UNIDENTIFIED_NAME
+
+    namesake = Organisation(name=UNIDENTIFIED_NAME, kind="client", email_domains="")
+    demo.session.add(namesake)
+    demo.session.commit()
+    row, _ = ingest(reply_mail("inconnu@ailleurs.example", "Bonjour", "Contenu", "<r2@ailleurs.example>"))
+    assert row.ticket.organisation.holds_unidentified and row.ticket.organisation_id != namesake.id
+    assert not demo.session.get(Organisation, namesake.id).holds_unidentified
+
+
+def test_control_characters_in_a_subject_never_reach_the_ticket(first_ticket, demo):
+    row, _ = ingest(reply_mail(CLIENT, "=?utf-8?q?Bonjour=1Bx_=07sonne?=", "Texte\x1b avec\tun échappement", "<r3@credit-solidaire.sn>"))
+    assert row.ticket.title == "Bonjourx sonne"
+    assert "\x1b" not in body_of(row.ticket) and "\t" in body_of(row.ticket)

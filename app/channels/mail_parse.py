@@ -29,6 +29,7 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _reply_parser = EmailReplyParser(languages=["fr", "en"])
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meant as text; tabs and newlines kept
 
 
 @dataclass
@@ -75,7 +76,7 @@ def clean_text(value):
             value = raw.decode("utf-8")
         except UnicodeDecodeError:
             value = raw.decode("cp1252", "replace")
-    return value.replace("\x00", "")
+    return _CONTROL.sub("", value)
 
 
 def _raw_header(message, name):

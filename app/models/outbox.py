@@ -16,7 +16,7 @@ class OutboxStatus:
 class OutboxMail(Model):
     __tablename__ = "outbox_mail"
     # Mail that carries a secret (a code, a one-time link): wiped once delivered, masked on screens.
-    SECRET_KINDS = frozenset({"two_factor_code", "password_reset", "account_request_confirm"})
+    SECRET_KINDS = frozenset({"two_factor_code", "password_reset", "account_request_confirm", "ticket_resolved"})
 
     id = Column(Integer, primary_key=True)
     kind = Column(String(50), nullable=False)  # e.g. two_factor_code, account_created

@@ -71,12 +71,14 @@ def visible_organisation_ids(user):
     if audience == Audience.COMMERCIAL:
         # Their clients, and the mail of unknown senders that they help attach to a client.
         return select(Organisation.id).where(or_(Organisation.account_manager_id == user.id, Organisation.holds_unidentified.is_(True)))
+    # Partners never see the holder of unknown senders' mail, even if someone attached them to it.
     if audience == Audience.RESELLER and user.organisation_id:
         return select(Organisation.id).where(
-            or_(Organisation.id == user.organisation_id, Organisation.reseller_id == user.organisation_id)
+            or_(Organisation.id == user.organisation_id, Organisation.reseller_id == user.organisation_id),
+            Organisation.holds_unidentified.is_(False),
         )
     if audience == Audience.CLIENT and user.organisation_id:
-        return select(Organisation.id).where(Organisation.id == user.organisation_id)
+        return select(Organisation.id).where(Organisation.id == user.organisation_id, Organisation.holds_unidentified.is_(False))
     return select(Organisation.id).where(false())
 
 

@@ -360,6 +360,7 @@ def restore_version(actor, article, number):
 def add_file(actor, article, filename, stream):
     """An image or file for the article; returns it with the Markdown that shows it."""
     _check_writer(actor)
+    _check_can_change(actor, article)  # a published article's files go live: same rule as its text
     root = current_app.config["UPLOAD_FOLDER"]
     try:
         stored = uploads.store_upload(root, filename, stream, max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])

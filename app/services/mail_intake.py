@@ -59,6 +59,8 @@ def own_addresses():
 def apply(inbound, parsed):
     """Turn one recorded message into its effect; the caller commits or rolls back."""
     if parsed.noise == "bounce":
+        if parsed.forged or _flooding(inbound):
+            return Outcome(InboundStatus.IGNORED, "Écarté : avis de non-remise non authentifié ou trop nombreux.", "bounce")
         return _bounce(parsed)
     if parsed.noise:
         return Outcome(InboundStatus.IGNORED, f"Écarté : {NOISE_LABELS[parsed.noise]}.", parsed.noise)
@@ -93,11 +95,12 @@ def unidentified_organisation():
     """The organisation that holds tickets from unknown senders until someone attaches them."""
     holder = db.session.query(Organisation).filter_by(holds_unidentified=True).first()
     if holder is None:
-        holder = db.session.query(Organisation).filter_by(name=UNIDENTIFIED_NAME).first()
-        if holder is None:
-            holder = Organisation(name=UNIDENTIFIED_NAME, kind=OrganisationKind.CLIENT, email_domains="")
-            db.session.add(holder)
-        holder.holds_unidentified = True
+        # Found by its flag only: an organisation that merely bears the name is never adopted.
+        name = UNIDENTIFIED_NAME
+        if db.session.query(Organisation.id).filter_by(name=name).first() is not None:
+            name = f"{UNIDENTIFIED_NAME} (messagerie)"
+        holder = Organisation(name=name, kind=OrganisationKind.CLIENT, email_domains="", holds_unidentified=True)
+        db.session.add(holder)
         db.session.flush()
     return holder
 

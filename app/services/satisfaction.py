@@ -56,6 +56,9 @@ def check_invite(ticket_id, token):
         raise InviteNotValid()
     if invite.ticket.status_category not in StatusCategory.DONE:
         raise InviteNotValid()  # reopened since: the question will come again at the next resolution
+    ticket = invite.ticket
+    if ticket.merged_into_id or invite.user_id != ticket.requester_id or (ticket.resolved_on and invite.created_on < ticket.resolved_on):
+        raise InviteNotValid()  # asked about an earlier resolution, or of someone no longer the requester
     return invite
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import EscalationRule, NovaUser, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
-from app.security import roles
+from app.security import roles, scopes
 from app.services import ServiceError, clock, mail, tickets
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,14 @@ def _supervisors():
     return db.session.query(NovaUser).filter(NovaUser.active.is_(True), NovaUser.roles.any(Role.name == roles.SUPERVISOR)).all()
 
 
+def _sees(person, ticket):
+    try:
+        scopes.access_ticket(db.session, person, ticket.id)
+        return True
+    except scopes.NotVisible:
+        return False
+
+
 def _recipients(ticket, actions):
     """Assignees and supervisors who keep SLA alerts on (their profile's notification
     choices), and the commercial a rule asked to tell (always)."""
@@ -117,10 +125,10 @@ def _recipients(ticket, actions):
 
     people = {}
     for person in [*ticket.assignees, *_supervisors()]:
-        if notifications.wants(person, "sla_alert"):
+        if scopes.is_staff(person) and notifications.wants(person, "sla_alert"):
             people[person.id] = person
     for kind, person in actions:
-        if kind == "commercial" and person.active and person.email:
+        if kind == "commercial" and person.active and person.email and _sees(person, ticket):
             people[person.id] = person
     return list(people.values())
 

@@ -1,6 +1,8 @@
 """The ticket desk's one door (T2–T9, T12, T15): create, reply, note, change status or
 priority, assign, escalate. Each function checks the actor's rights through scopes.py,
 records history and the activity log, and flushes; the caller commits."""
+import re
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -120,8 +122,11 @@ def default_priority():
     return db.session.query(Priority).filter_by(key="normal").first() or db.session.query(Priority).order_by(Priority.position).first()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meant as text; tabs and newlines kept
+
+
 def _clean_text(value, field, maximum, required=True):
-    value = (value or "").replace("\x00", "").strip()
+    value = _CONTROL.sub("", value or "").strip()
     if required and not value:
         raise ServiceError(_("Ce champ est obligatoire : %(field)s.", field=field), {field: "required"})
     if len(value) > maximum:

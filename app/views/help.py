@@ -252,6 +252,15 @@ def file(file_id):
     return response
 
 
+def _ticket_reader(user, ticket_ref):
+    """Whose eyes a reply on this ticket is for: its requester, else an anonymous visitor."""
+    try:
+        ticket = scopes.access_ticket(db.session, user, int(ticket_ref))
+    except (scopes.NotVisible, ValueError):
+        abort(404)
+    return ticket.requester if ticket.requester is not None and ticket.requester.active else None
+
+
 @help_centre.route("/suggest")
 def suggest():
     """Articles for what is being typed (a ticket's title, a question before a chat), as JSON.
@@ -259,9 +268,15 @@ def suggest():
     query = (request.args.get("q") or "").strip()[:200]
     channel = request.args.get("channel") if request.args.get("channel") in kb.SUGGESTION_CHANNELS else "ticket_form"
     user = _user()
-    articles = search.suggest(user, query, limit=5) if len(query) >= 3 else []
+    reader, record = user, True
+    if request.args.get("for_ticket"):
+        # An agent looking for a link to put in a reply: only what the ticket's requester may
+        # read is offered (an article title in a reply is already a disclosure), and nothing
+        # is counted as a suggestion shown to a partner.
+        reader, record = _ticket_reader(user, request.args.get("for_ticket")), False
+    articles = search.suggest(reader, query, limit=5) if len(query) >= 3 else []
     token = None
-    if articles:
+    if articles and record:
         token = kb.record_suggestions(user if scopes.audience_of(user) != scopes.Audience.NOBODY else None, query, articles, channel).token
         db.session.commit()
     return jsonify(

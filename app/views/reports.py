@@ -15,6 +15,7 @@ from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -159,9 +160,12 @@ def ticket_rows(user, period, batch=2000):
 
 
 def _safe_cell(value):
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """A cell a spreadsheet will not run as a formula (CSV injection), without the control
+    characters XLSX refuses (a title typed with one must not break the export)."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return value
 
 

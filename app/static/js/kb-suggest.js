@@ -47,7 +47,8 @@
       if (query === last) { return; }
       last = query;
       if (query.length < 3) { box.hidden = true; return; }
-      var url = input.getAttribute("data-suggest") + "?channel=" + encodeURIComponent(input.getAttribute("data-channel") || "ticket_form") + "&q=" + encodeURIComponent(query);
+      var url = input.getAttribute("data-suggest") + "?channel=" + encodeURIComponent(input.getAttribute("data-channel") || "ticket_form") + "&q=" + encodeURIComponent(query) +
+        (input.getAttribute("data-for-ticket") ? "&for_ticket=" + encodeURIComponent(input.getAttribute("data-for-ticket")) : "");
       fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) { if (data && data.query === input.value.trim()) { render(data); } })
