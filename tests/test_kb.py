@@ -69,9 +69,9 @@ def make_world(app, db):
         ids = {}
         for marker, fields in specs.items():
             article = kb.create_article(writer, title=f"Consigne {marker} pour la caisse", body=f"Texte {marker} sur la caisse.", **fields)
+            item = kb.add_file(writer, article, f"{marker}.png", __import__("io").BytesIO(png_bytes()))  # while a draft
             if marker != "zdraft":
                 kb.change_status(approver, article, ArticleStatus.PUBLISHED)
-            item = kb.add_file(writer, article, f"{marker}.png", __import__("io").BytesIO(png_bytes()))
             ids[marker] = (article.id, item.id)
         db.session.commit()
     return ids

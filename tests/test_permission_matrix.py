@@ -518,12 +518,13 @@ def _kb_world(app, db):
 
     ids = _kb_ids(db)
     agent = db.session.query(NovaUser).filter_by(email=EMAILS["agent"]).one()
+    supervisor = db.session.query(NovaUser).filter_by(email=EMAILS["supervisor"]).one()  # files of published articles
     organisation = db.session.query(Organisation).filter_by(name=OTHER[0]).one()
     with app.test_request_context():
         files = {}
         for key in ("public", "internal", "draft"):
             article = db.session.get(KbArticle, ids[f"{key}_article"])
-            files[f"{key}_file"] = kb.add_file(agent, article, f"{key}.png", io.BytesIO(png_bytes())).id
+            files[f"{key}_file"] = kb.add_file(supervisor, article, f"{key}.png", io.BytesIO(png_bytes())).id
         ticket = tickets.create_ticket(agent, title="Résolu", body="Question", organisation_id=organisation.id)
         tickets.change_status(agent, ticket, status("resolved").id)
         db.session.commit()
