@@ -15,6 +15,8 @@ from email.utils import getaddresses, parseaddr
 from bs4 import BeautifulSoup
 from mailparser_reply import EmailReplyParser
 
+from app.services import tickets
+
 # Lines our own notifications put above the message (app/services/mail.py REPLY_MARKER).
 _MARKER = re.compile(r"^.*##-.*-##.*$", re.MULTILINE)
 _QUOTE_HEADER = re.compile(r"^\s*(>\s*)?(le .{5,200} a écrit|on .{5,200} wrote|de\s?: .{3,200}|from: .{3,200})\s*:?\s*$", re.IGNORECASE)
@@ -29,7 +31,7 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _reply_parser = EmailReplyParser(languages=["fr", "en"])
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meant as text; tabs and newlines kept
+_CONTROL = tickets.CONTROL_CHARACTERS
 
 
 @dataclass

@@ -67,13 +67,13 @@ def _same_person(user, actor):
     return actor is not None and user is not None and user.id == getattr(actor, "id", None)
 
 
-def _ticket_link(ticket):
+def ticket_link(ticket):
     return external_url("TicketDeskView.show", ticket_id=ticket.id)
 
 
 def _to_requester(kind, ticket, actor, in_reply_to=None, auto_submitted=True, **context):
     """The requester's account, or the bare address a mail came from when there is none."""
-    context.setdefault("link", _ticket_link(ticket))
+    context.setdefault("link", ticket_link(ticket))
     if _silenced.get():
         return None
     requester = ticket.requester
@@ -100,7 +100,7 @@ def replied(ticket, message, actor, in_reply_to=None):
     author = actor.full_name if actor is not None else (message.author_email or "")
     for assignee in ticket.assignees:
         if not _same_person(assignee, actor) and wants(assignee, "client_reply"):
-            queue_mail_to_user("client_reply", assignee, ticket=ticket, message=message, author=author, link=_ticket_link(ticket))
+            queue_mail_to_user("client_reply", assignee, ticket=ticket, message=message, author=author, link=ticket_link(ticket))
 
 
 def status_changed(ticket, old_status_name, actor):
@@ -117,7 +117,7 @@ def status_changed(ticket, old_status_name, actor):
 def assigned(ticket, new_assignees, actor):
     for assignee in new_assignees:
         if not _same_person(assignee, actor) and wants(assignee, "ticket_assigned"):
-            queue_mail_to_user("ticket_assigned", assignee, ticket=ticket, body=_first_message(ticket), link=_ticket_link(ticket))
+            queue_mail_to_user("ticket_assigned", assignee, ticket=ticket, body=_first_message(ticket), link=ticket_link(ticket))
 
 
 def _first_message(ticket):

@@ -42,9 +42,9 @@ def invite_link(ticket):
     db.session.add(
         SatisfactionInvite(ticket_id=ticket.id, user_id=person.id, token_hash=_hash(token), created_on=now, expires_on=now + timedelta(days=days))
     )
-    from app.services.sla_watch import link_for_mail
+    from app.services.accounts import external_url
 
-    return link_for_mail("SatisfactionView.rate", ticket_id=ticket.id, token=token)
+    return external_url("SatisfactionView.rate", ticket_id=ticket.id, token=token)
 
 
 def check_invite(ticket_id, token):

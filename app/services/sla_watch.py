@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import EscalationRule, NovaUser, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
 from app.security import roles, scopes
 from app.services import ServiceError, clock, mail, tickets
+from app.services.notifications import ticket_link
 
 log = logging.getLogger(__name__)
 
@@ -133,24 +134,6 @@ def _recipients(ticket, actions):
     return list(people.values())
 
 
-def link_for_mail(endpoint, **values):
-    """An absolute link for an e-mail; outside a request with neither PUBLIC_URL nor
-    SERVER_NAME set (worker, command line), the path alone rather than no mail at all."""
-    from flask import url_for
-
-    from app.services.accounts import external_url
-
-    try:
-        return external_url(endpoint, **values)
-    except RuntimeError:
-        with current_app.test_request_context():
-            return url_for(endpoint, **values)
-
-
-def _ticket_link(ticket):
-    return link_for_mail("TicketDeskView.show", ticket_id=ticket.id)
-
-
 def _action_words(actions):
     words = []
     for kind, value in actions:
@@ -166,7 +149,7 @@ def _action_words(actions):
 
 
 def _announce(ticket, deadline, stage, due, actions):
-    link = _ticket_link(ticket)
+    link = ticket_link(ticket)
     kind = "sla_breach" if stage == SlaStage.BREACH else "sla_warning"
     for person in _recipients(ticket, actions):
         with force_locale(person.locale or "fr"):

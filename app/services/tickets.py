@@ -122,11 +122,11 @@ def default_priority():
     return db.session.query(Priority).filter_by(key="normal").first() or db.session.query(Priority).order_by(Priority.position).first()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meant as text; tabs and newlines kept
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never meant as text; tabs and newlines kept
 
 
 def _clean_text(value, field, maximum, required=True):
-    value = _CONTROL.sub("", value or "").strip()
+    value = CONTROL_CHARACTERS.sub("", value or "").strip()
     if required and not value:
         raise ServiceError(_("Ce champ est obligatoire : %(field)s.", field=field), {field: "required"})
     if len(value) > maximum:

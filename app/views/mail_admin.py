@@ -26,6 +26,15 @@ def _ticket_link(ticket):
     return Markup('<a href="{}">{}</a>').format(url_for("TicketDeskView.show", ticket_id=ticket.id), ticket.number)
 
 
+def original_mail_response(mail):
+    """The raw message as a download (never rendered: it may hold anything)."""
+    return Response(
+        mail.raw,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="message-{mail.id}.eml"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def _or_dash(value):
     return value if value else "—"
 
@@ -134,11 +143,7 @@ class InboundMailView(ModelView):
         message = db.session.get(InboundMail, pk)
         if message is None:
             abort(404)
-        return Response(
-            message.raw,
-            mimetype="message/rfc822",
-            headers={"Content-Disposition": f'attachment; filename="message-{message.id}.eml"', "X-Content-Type-Options": "nosniff"},
-        )
+        return original_mail_response(message)
 
 
 class OutboxView(ModelView):

@@ -1,6 +1,6 @@
 """The ticket desk's pages (T2–T9, T14): list, new ticket, ticket page and its actions,
 attachment downloads. Thin: parse the form, call app/services/tickets.py, commit, render."""
-from flask import Response, abort, current_app, flash, g, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -23,6 +23,7 @@ from app.security import scopes
 from app.services import ServiceError, kb, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.labels import CHANNEL_LABELS, event_sentence
+from app.views.mail_admin import original_mail_response
 from app.views.outcome import commit_or_refuse
 from app.views.satisfaction import score_labels
 from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
@@ -253,11 +254,7 @@ class TicketDeskView(BaseView):
             mail = scopes.access_source_mail(db.session, g.user, message_id)
         except scopes.NotVisible:
             abort(404)
-        return Response(
-            mail.raw,
-            mimetype="message/rfc822",
-            headers={"Content-Disposition": f'attachment; filename="message-{mail.id}.eml"', "X-Content-Type-Options": "nosniff"},
-        )
+        return original_mail_response(mail)
 
     @expose("/<int:ticket_id>/escalate", methods=["POST"])
     @has_access
