@@ -153,4 +153,11 @@ class Config:
     SLA_ALERT_LOOKBACK_HOURS = _int("SLA_ALERT_LOOKBACK_HOURS", 24)  # older breaches are not mailed
     SATISFACTION_LINK_DAYS = _int("SATISFACTION_LINK_DAYS", 14)
 
+    # Live chat (C1–C6). REDIS_URL: several processes share Socket.IO through Redis.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    CHAT_BUSINESS_HOURS_ONLY = _bool("CHAT_BUSINESS_HOURS_ONLY", True)  # outside them, the widget takes a message
+    CHAT_MESSAGES_PER_MINUTE = _int("CHAT_MESSAGES_PER_MINUTE", 30)  # per widget connection, beyond: a notice
+    DEMO_CHAT_ORIGINS = os.environ.get("DEMO_CHAT_ORIGINS", "")  # more origins for the demo widget channel
+    CHAT_MAX_EVENT_BYTES = _int("CHAT_MAX_EVENT_BYTES", 64 * 1024)  # one socket event; files go by HTTP upload
+
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")

@@ -50,6 +50,9 @@ def create_app(overrides=None):
     from app import cli, worker
     from app.services import audit, transactions
 
+    from app.realtime import init_realtime
+
+    init_realtime(app)
     cli.register(app)
     transactions.install(app)
     audit.install()

@@ -81,6 +81,7 @@ def load_demo(with_tickets=True):
     for email, first, last, role, org_name in PARTNER_USERS:
         make.user(email, first, last, role, password, organisation=organisations[org_name])
     _escalation_rule()
+    _chat_channel(organisations["Crédit Solidaire du Sahel"])
     db.session.commit()
     from seeds.demo_kb import load_demo_kb
     from seeds.demo_tickets import load_demo_tickets
@@ -89,6 +90,23 @@ def load_demo(with_tickets=True):
 
     tickets_note = load_demo_tickets() if with_tickets else ""
     return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations, {kb_note}. {tickets_note}"
+
+
+def _chat_channel(organisation):
+    """The widget channel of /demo/partner: the page NovaDesk serves in place of the partner's
+    software, on the origins `make run` serves (DEMO_CHAT_ORIGINS adds others)."""
+    from app.models import ChatChannel
+    from app.services import chat
+    from app.views.chat import DEMO_CHANNEL_KEY
+
+    origins = ["http://127.0.0.1:5000", "http://localhost:5000"] + current_app.config.get("DEMO_CHAT_ORIGINS", "").split()
+    _public, secret = chat.new_channel_keys()
+    db.session.add(
+        ChatChannel(
+            name="Logiciel NOVA LEAD — Crédit Solidaire du Sahel", organisation=organisation, public_key=DEMO_CHANNEL_KEY,
+            secret=secret, allowed_origins="\n".join(origins), allow_anonymous=True,
+        )
+    )
 
 
 def load_demo_if_empty():

@@ -26,6 +26,9 @@ class NovaUser(User):
     # Optional notifications this person turned off (kinds from app/services/notifications.py).
     muted_notifications = Column(JSON, nullable=False, default=list, server_default="[]")
     available = Column(Boolean, nullable=False, default=True, server_default="1")
+    # Live chat: how many conversations at once (set by admins), and the agent's own switch.
+    chat_limit = Column(Integer, nullable=False, default=3, server_default="3")
+    chat_available = Column(Boolean, nullable=False, default=True, server_default="1")
 
     @property
     def full_name(self):

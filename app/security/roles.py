@@ -49,7 +49,8 @@ _PARTNER = _EVERYONE + [
 ]
 # Commercials also work their clients' tickets (notes, priority, links) but do not assign.
 _REPORTS = [("Reports", "can_(show|export)"), ("Support Reports", "menu_access")]
-_COMMERCIAL = _PARTNER + [("Tickets", "can_work")] + _REPORTS
+# Live chat: commercials follow their clients' conversations; the support answers them.
+_COMMERCIAL = _PARTNER + [("Tickets", "can_work"), ("Chat", "can_console"), ("ChatConversations", "can_list"), ("(Live Chat|Live Chat Console|List Conversations)", "menu_access")] + _REPORTS
 _STAFF = _EVERYONE + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
@@ -57,6 +58,9 @@ _STAFF = _EVERYONE + [
     # The knowledge base: staff write; who publishes is decided in scopes.publishes_articles.
     ("(KnowledgeBase|KbCategories)", "can_.*"),
     ("(Knowledge Base Articles|List Kb Categories)", "menu_access"),
+    ("Chat", "can_(console|answer)"),
+    ("ChatConversations", "can_list"),
+    ("(Live Chat|Live Chat Console|List Conversations)", "menu_access"),
 ] + _REPORTS
 
 ROLE_DEFAULTS = {

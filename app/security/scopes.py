@@ -11,6 +11,8 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from app.models import (
     ArticleStatus,
     Attachment,
+    ChatConversation,
+    ConversationStatus,
     KbArticle,
     KbCategory,
     KbFile,
@@ -351,3 +353,64 @@ def access_kb_file(session, user, file_id):
     if item is None:
         raise NotVisible()
     return item
+
+
+# --- live chat (C2) -------------------------------------------------------------------
+
+
+def answers_chats(user):
+    """Who takes conversations in the console: the support (admins, supervisors, agents)."""
+    return audience_of(user) == Audience.STAFF
+
+
+def watches_every_chat(user):
+    """Who follows any live conversation, not only the waiting ones and their own:
+    admins and supervisors."""
+    if audience_of(user) != Audience.STAFF:
+        return False
+    return bool({role.name for role in user.roles} & {roles.ADMIN, roles.SUPERVISOR})
+
+
+def conversations_filter(user):
+    """Conversations the user may read: the support all of them (an agent's console shows
+    the waiting ones and theirs, but a client's past conversations are context for any agent);
+    commercials those of their clients; partners none (they use the widget)."""
+    audience = audience_of(user)
+    if audience == Audience.STAFF:
+        return true()
+    if audience == Audience.COMMERCIAL:
+        return ChatConversation.organisation_id.in_(visible_organisation_ids(user))
+    return false()
+
+
+def live_conversations_filter(user):
+    """What the console lists live: waiting ones and one's own for agents; every open one
+    for supervisors; their clients' open ones for commercials."""
+    is_open = ChatConversation.status.in_(ConversationStatus.OPEN)
+    if watches_every_chat(user):
+        return is_open
+    if answers_chats(user):
+        return and_(is_open, or_(ChatConversation.status == ConversationStatus.WAITING, ChatConversation.agent_id == user.id))
+    return and_(is_open, conversations_filter(user))
+
+
+def access_conversation(session, user, conversation_id):
+    conversation = session.query(ChatConversation).filter(ChatConversation.id == conversation_id, conversations_filter(user)).one_or_none()
+    if conversation is None:
+        raise NotVisible()
+    return conversation
+
+
+def conversation_console_rooms(user):
+    """The Socket.IO rooms a console joins to hear of conversations it may list."""
+    if answers_chats(user):
+        return ["console:staff"]
+    if audience_of(user) == Audience.COMMERCIAL:
+        from app.extensions import db
+
+        ids = db.session.execute(visible_organisation_ids(user)).scalars().all()
+        return [f"console:org:{oid}" for oid in ids]
+    return []
+
+
+FILTERS["conversations"] = conversations_filter

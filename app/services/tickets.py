@@ -238,6 +238,25 @@ def create_ticket_from_mail(sender, organisation, sender_email, title, body, fil
     return ticket
 
 
+def create_ticket_from_chat(actor, organisation, requester, requester_email, title, body, chat_files, acknowledge=True):
+    """A ticket from a live chat (C3, C4): the transcript or the message left offline as its
+    first message, the conversation's files attached (same stored files, already checked)."""
+    ticket = _open_ticket(actor, organisation, requester, title, body, None, None, default_priority(), Channel.CHAT, chat_files, requester_email=None if requester else requester_email)
+    routing.route_new_ticket(ticket)
+    audit.record(db.session, "ticket.created", actor=actor, target=ticket, details={"channel": Channel.CHAT})
+    if acknowledge:
+        notifications.ticket_created(ticket, actor, body=body)
+    return ticket
+
+
+def add_transcript(actor, ticket, transcript, chat_files):
+    """A chat's transcript added to an existing ticket's history (C3): visible to the client,
+    who had the conversation, and sent to nobody."""
+    message = _add(actor, ticket, transcript[:BODY_MAX], False, chat_files)
+    message.channel = Channel.CHAT
+    return message
+
+
 def _open_ticket(actor, organisation, requester, title, body, request_type, product, priority, channel, stored, requester_email=None, source_mail=None):
     now = clock.now()
     actor_id = getattr(actor, "id", None)

@@ -8,6 +8,7 @@ def register_views(appbuilder):
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
+    from app.views.chat import ChatChannelView, ChatConsoleView, ChatConversationView, chat_public
     from app.views.dashboard import DashboardView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
@@ -31,9 +32,13 @@ def register_views(appbuilder):
     app = current_app._get_current_object()
     app.register_blueprint(health)
     app.register_blueprint(help_centre)
+    app.register_blueprint(chat_public)
 
     appbuilder.add_view(DashboardView, "Live Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
+    appbuilder.add_view(ChatConsoleView, "Live Chat Console", href="/chat/console", icon="fa-comments", label=_l("Console de discussion"), category="Live Chat", category_label=_l("Discussion en direct"), category_icon="fa-comments")
+    appbuilder.add_view(ChatConversationView, "List Conversations", icon="fa-clock-rotate-left", label=_l("Historique des conversations"), category="Live Chat")
+    appbuilder.add_view(ChatChannelView, "List Chat Channels", icon="fa-plug", label=_l("Canaux du widget"), category="Live Chat")
     appbuilder.add_view(ReportsView, "Support Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))
     for view, name, label, icon in [
         (RequestTypeView, "List Request Types", _l("Types de demande"), "fa-tags"),

@@ -43,6 +43,7 @@ _LABELS = {
     "two_factor_email": _l("Code par e-mail"),
     "totp_enabled": _l("Application d'authentification"),
     "password": _l("Mot de passe"),
+    "chat_limit": _l("Discussions simultanées"),
     "conf_password": _l("Confirmez le mot de passe"),
 }
 
@@ -59,7 +60,7 @@ _PREFERENCE_FIELDS = {
     "support_level": SelectField(_l("Niveau de support"), choices=SUPPORT_LEVELS, coerce=_level, default=None),
 }
 
-_EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "phone", "locale", "timezone", "active"]
+_EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "chat_limit", "phone", "locale", "timezone", "active"]
 
 
 class NovaUserDBModelView(UserDBModelView):
@@ -74,6 +75,7 @@ class NovaUserDBModelView(UserDBModelView):
     description_columns = {
         "active": _l("Un utilisateur désactivé ne peut plus se connecter ni utiliser l'API ; son historique est conservé."),
         "support_level": _l("Pour les agents : 1, 2 ou 3."),
+        "chat_limit": _l("Pour les agents : combien de discussions en direct à la fois, au plus."),
         "email": _l("Sert d'identifiant de connexion."),
     }
     list_columns = ["first_name", "last_name", "email", "organisation", "roles", "active", "last_login"]

@@ -1,0 +1,229 @@
+"""The widget's namespace: a partner's user (or an anonymous visitor, where allowed) talks to
+the support. The frame sends, when it connects:
+  {channel: public key, host: the partner page's origin, identity: {id, name, email,
+   expires, signature} or nothing, token: the conversation it resumes, after: last seq, lang}.
+"""
+import time
+
+from flask import current_app, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
+
+from app.extensions import db
+from app.models import ChatConversation
+from app.realtime import conversation_room, socketio
+from app.realtime.common import action, after_commit, broadcast_conversation, broadcast_message, conversation_payload, message_payload
+from app.services import ServiceError, chat
+
+
+class WidgetState:
+    """What a widget connection holds (kept small: thousands of them live at once)."""
+
+    __slots__ = ("channel_id", "visitor", "conversation_id", "lang", "allowance", "checked_at", "last_typing")
+
+    def __init__(self, channel_id, visitor, lang):
+        self.channel_id, self.visitor, self.lang = channel_id, visitor, lang
+        self.conversation_id = None
+        self.allowance, self.checked_at, self.last_typing = None, time.monotonic(), 0.0
+
+
+_widgets = {}  # sid → WidgetState, for the connections of this process
+
+
+def _language(value):
+    value = str(value or "")[:2].lower()
+    return value if value in ("fr", "en") else "fr"
+
+
+def _own_origin():
+    return request.host_url.rstrip("/")
+
+
+def _state():
+    state = _widgets.get(request.sid)
+    if state is None:
+        raise ServiceError(_("Connexion perdue : rechargez la discussion."))
+    return state
+
+
+def _conversation(state):
+    if state.conversation_id is None:
+        raise ServiceError(_("Aucune conversation en cours."))
+    conversation = db.session.get(ChatConversation, state.conversation_id)
+    if conversation is None:
+        raise ServiceError(_("Aucune conversation en cours."))
+    return conversation
+
+
+def _allow_message(state):
+    """A token bucket per connection: a burst of 10, then CHAT_MESSAGES_PER_MINUTE."""
+    per_minute = current_app.config["CHAT_MESSAGES_PER_MINUTE"]
+    now = time.monotonic()
+    burst = 10.0
+    allowance = burst if state.allowance is None else state.allowance
+    allowance = min(burst, allowance + (now - state.checked_at) * per_minute / 60.0)
+    state.checked_at = now
+    if allowance < 1.0:
+        state.allowance = allowance
+        return False
+    state.allowance = allowance - 1.0
+    return True
+
+
+class WidgetNamespace(Namespace):
+    def on_connect(self, auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        lang = _language(auth.get("lang"))
+        with force_locale(lang):
+            try:
+                channel = chat.channel_for_key(auth.get("channel"))
+                # The frame is ours (same origin); the page that embeds it must be one the
+                # partner declared. A page elsewhere is also stopped by frame-ancestors.
+                origin = request.headers.get("Origin", "").rstrip("/")
+                if origin and origin != _own_origin() and not chat.origin_allowed(channel, origin):
+                    raise chat.ChatRefused(_("Ce site n'est pas autorisé à utiliser ce canal de discussion."))
+                if not chat.origin_allowed(channel, str(auth.get("host") or origin)):
+                    raise chat.ChatRefused(_("Ce site n'est pas autorisé à utiliser ce canal de discussion."))
+                visitor = chat.visitor_from_identity(channel, auth.get("identity"))
+                state = WidgetState(channel.id, visitor, lang)
+                conversation = chat.resume(channel, auth.get("token"), visitor)
+                reason = chat.availability()
+                hello = {
+                    "identified": visitor.identified,
+                    "name": visitor.name,
+                    "email": visitor.email,
+                    "available": reason is None,
+                    "unavailable": chat.unavailable_message(reason),
+                    "conversation": None,
+                }
+                if conversation is not None:
+                    state.conversation_id = conversation.id
+                    join_room(conversation_room(conversation.id))
+                    hello["conversation"] = _widget_view(conversation)
+                    hello["messages"] = [message_payload(m) for m in chat.messages_after(conversation, auth.get("after"))]
+                db.session.commit()
+            except ServiceError as refused:
+                db.session.rollback()
+                raise ConnectionRefusedError({"message": refused.message})
+        _widgets[request.sid] = state
+        emit("hello", hello)
+
+    def on_disconnect(self, reason=None):
+        _widgets.pop(request.sid, None)
+
+    @action
+    def on_start(self, data=None):
+        """The first question: a conversation waiting for an agent, or (nobody available)
+        the offline form."""
+        data = data if isinstance(data, dict) else {}
+        state = _state()
+        with force_locale(state.lang):
+            if state.conversation_id is not None:
+                raise ServiceError(_("Une conversation est déjà en cours."))
+            reason = chat.availability()
+            if reason is not None:
+                return {"error": chat.unavailable_message(reason), "offline": True}
+            channel = chat.channel_by_id(state.channel_id)
+            conversation, token, message = chat.start_conversation(
+                channel, chat.Visitor(**state.visitor.as_session()), data.get("question"), state.lang, name=data.get("name"), email=data.get("email")
+            )
+            if data.get("client_id"):
+                message.client_id = str(data["client_id"])[:64]
+            state.conversation_id = conversation.id
+            join_room(conversation_room(conversation.id))
+            after_commit(broadcast_conversation, conversation)
+            return {"ok": True, "token": token, "conversation": _widget_view(conversation), "message": message_payload(message)}
+
+    @action
+    def on_leave_message(self, data=None):
+        data = data if isinstance(data, dict) else {}
+        state = _state()
+        with force_locale(state.lang):
+            if not _allow_message(state):
+                raise ServiceError(_("Vous envoyez trop de messages : patientez un instant."))
+            channel = chat.channel_by_id(state.channel_id)
+            visitor = chat.Visitor(**state.visitor.as_session())
+            _conversation, ticket = chat.leave_message(channel, visitor, data.get("body"), name=data.get("name"), email=data.get("email"), language=state.lang)
+            return {"ok": True, "ticket": ticket.number}
+
+    @action
+    def on_message(self, data=None):
+        data = data if isinstance(data, dict) else {}
+        state = _state()
+        with force_locale(state.lang):
+            conversation = _conversation(state)
+            if not _allow_message(state):
+                return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
+            chat_file = chat.file_of(conversation, data.get("file_id")) if data.get("file_id") else None
+            message, created = chat.visitor_message(conversation, data.get("body"), client_id=data.get("client_id"), file=chat_file)
+            if created:
+                after_commit(broadcast_message, message)
+            return {"ok": True, "message": message_payload(message)}
+
+    def on_typing(self, data=None):
+        state = _widgets.get(request.sid)
+        if state is None or state.conversation_id is None:
+            return
+        now = time.monotonic()
+        if now - state.last_typing < 0.5:  # a burst of key presses is one notice
+            return
+        state.last_typing = now
+        typing = bool(data.get("on")) if isinstance(data, dict) else False
+        socketio.emit("typing", {"conversation_id": state.conversation_id, "side": "visitor", "on": typing}, to=conversation_room(state.conversation_id), namespace="/console")
+
+    @action
+    def on_read(self, data=None):
+        data = data if isinstance(data, dict) else {}
+        state = _state()
+        conversation = _conversation(state)
+        seq = chat.mark_read(conversation, chat.VISITOR, data.get("seq"))
+        if seq:
+            after_commit(socketio.emit, "read", {"conversation_id": conversation.id, "side": "visitor", "seq": seq}, to=conversation_room(conversation.id), namespace="/console")
+        return {"ok": True}
+
+    @action
+    def on_sync(self, data=None):
+        """What the widget missed after the number it has (C6)."""
+        data = data if isinstance(data, dict) else {}
+        conversation = _conversation(_state())
+        return {"ok": True, "conversation": _widget_view(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, data.get("after"))]}
+
+    @action
+    def on_close(self, data=None):
+        state = _state()
+        with force_locale(state.lang):
+            conversation = _conversation(state)
+            message = chat.close(conversation)
+            if message is not None:
+                after_commit(broadcast_message, message)
+                after_commit(broadcast_conversation, conversation)
+            return {"ok": True, "conversation": _widget_view(conversation)}
+
+    @action
+    def on_rate(self, data=None):
+        data = data if isinstance(data, dict) else {}
+        state = _state()
+        with force_locale(state.lang):
+            conversation = _conversation(state)
+            chat.rate(conversation, data.get("score"), data.get("comment"))
+            return {"ok": True}
+
+    @action
+    def on_new(self, data=None):
+        """After a closed conversation, the visitor may start another."""
+        state = _state()
+        if state.conversation_id is not None:
+            leave_room(conversation_room(state.conversation_id))
+        state.conversation_id = None
+        return {"ok": True, "available": chat.availability() is None}
+
+
+def _widget_view(conversation):
+    """What the visitor sees of their conversation (no internal details)."""
+    full = conversation_payload(conversation)
+    keep = ("id", "status", "agent_name", "last_seq", "agent_read_seq", "ticket", "rating", "open")
+    return {key: full[key] for key in keep}
+
+
+socketio.on_namespace(WidgetNamespace("/widget"))

@@ -1,0 +1,620 @@
+"""Live chat's one door (C1–C6): who a widget's visitor is, conversations and their
+messages, the agents' console actions, and the ways a conversation becomes a ticket.
+
+Nothing here knows about Socket.IO: `app/realtime/` adapts these functions to socket events
+and broadcasts what they return once it is committed. Messages are numbered per conversation
+(`seq`) in the same transaction that stores them, so that any reader can ask for what came
+after the last number it has (C6).
+"""
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import (
+    ChatChannel,
+    ChatConversation,
+    ChatFile,
+    ChatMessage,
+    ChatPresence,
+    ConversationStatus,
+    NovaUser,
+    Organisation,
+    Queue,
+    StatusCategory,
+    Ticket,
+)
+from app.security import scopes
+from app.services import ServiceError, audit, clock, sla, tickets, uploads
+from app.services.business_hours import is_business_time
+from app.services.tickets import CONTROL_CHARACTERS
+
+MESSAGE_MAX = 4000
+NAME_MAX = 200
+PRESENCE_SECONDS = 90  # a console's heartbeat comes every 30 s; three missed and it is gone
+VISITOR, AGENT, SYSTEM = "visitor", "agent", "system"
+
+
+class ChatRefused(ServiceError):
+    """A widget connection or action refused, with a message the visitor can read."""
+
+
+class ConversationNotFound(ServiceError):
+    not_found = True
+
+    def __init__(self):
+        super().__init__(_("Cette conversation n'existe pas ou ne vous est pas accessible."))
+
+
+# --- channels and identities (C5) -----------------------------------------------------
+
+
+def new_channel_keys():
+    """A public key for the snippet and a secret for the partner's server."""
+    return "ndc_" + secrets.token_urlsafe(18), secrets.token_hex(32)
+
+
+def sign_identity(secret, external_id, email, expires):
+    """What the partner's server computes: HMAC-SHA256 over `id:email:expires` (expires in
+    Unix seconds), hexadecimal. Signing the e-mail keeps a visitor from putting someone
+    else's address on a signed id (answers go there)."""
+    message = f"{external_id}:{(email or '').strip().lower()}:{int(expires)}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def channel_for_key(public_key):
+    channel = None
+    if isinstance(public_key, str) and 0 < len(public_key) <= 40:
+        channel = db.session.query(ChatChannel).filter_by(public_key=public_key).one_or_none()
+    if channel is None or not channel.active or not channel.organisation.active:
+        raise ChatRefused(_("Ce canal de discussion n'existe pas ou n'est plus actif."))
+    return channel
+
+
+def channel_by_id(channel_id):
+    channel = db.session.get(ChatChannel, channel_id)
+    if channel is None or not channel.active or not channel.organisation.active:
+        raise ChatRefused(_("Ce canal de discussion n'existe pas ou n'est plus actif."))
+    return channel
+
+
+def clean_origins(text):
+    """Origins as the browser sends them (scheme://host[:port]); anything else is refused."""
+    from urllib.parse import urlsplit
+
+    cleaned = []
+    for line in (text or "").replace(",", "\n").splitlines():
+        line = line.strip().rstrip("/")
+        if not line:
+            continue
+        parts = urlsplit(line)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or "*" in line:
+            raise ServiceError(_("Origine invalide : %(origin)s (attendu : https://site.example, sans chemin).", origin=line))
+        cleaned.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return cleaned
+
+
+def origin_allowed(channel, origin):
+    return bool(origin) and origin.rstrip("/") in channel.origins
+
+
+@dataclass
+class Visitor:
+    """Who is on the widget's side: vouched for by the partner (`identified`), or anonymous."""
+
+    identified: bool
+    external_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    user_id: int | None = None
+    organisation_id: int | None = None
+
+    def as_session(self):
+        return self.__dict__.copy()
+
+
+def _clean_email(value, required=True):
+    value = (value or "").strip()
+    if not value and not required:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ChatRefused(_("Adresse e-mail invalide."), {"email": "invalid"})
+
+
+def _clean_name(value):
+    value = CONTROL_CHARACTERS.sub("", str(value or "")).strip()
+    return value[:NAME_MAX] or None
+
+
+def visitor_from_identity(channel, identity):
+    """The partner's signed identity checked (C5), or an anonymous visitor where the channel
+    allows them. A forged, expired or missing signature on a channel without anonymous
+    visitors is refused."""
+    identity = identity if isinstance(identity, dict) else {}
+    signature = identity.get("signature")
+    if not signature:
+        if channel.allow_anonymous:
+            return Visitor(identified=False, organisation_id=channel.organisation_id)
+        raise ChatRefused(_("Ce canal n'accepte que les utilisateurs identifiés par votre logiciel."))
+    external_id = str(identity.get("id") or "").strip()[:200]
+    email = _clean_email(identity.get("email"), required=False)
+    try:
+        expires = int(identity.get("expires"))
+    except (TypeError, ValueError):
+        expires = 0
+    expected = sign_identity(channel.secret, external_id, email, expires)
+    if not external_id or not hmac.compare_digest(expected, str(signature)):
+        raise ChatRefused(_("Identité refusée : la signature ne correspond pas."))
+    if expires < time.time():
+        raise ChatRefused(_("Identité expirée : rechargez la page de votre logiciel."))
+    visitor = Visitor(identified=True, external_id=external_id, name=_clean_name(identity.get("name")), email=email, organisation_id=channel.organisation_id)
+    user = _account_for(channel, email)
+    if user is not None:
+        visitor.user_id, visitor.organisation_id = user.id, user.organisation_id
+        visitor.name = visitor.name or user.full_name
+    return visitor
+
+
+def _account_for(channel, email):
+    """The partner's user known to NovaDesk under that address, in the channel's organisation
+    or one it resells to; nobody from elsewhere is adopted."""
+    if not email:
+        return None
+    organisations = select(Organisation.id).where(
+        (Organisation.id == channel.organisation_id) | (Organisation.reseller_id == channel.organisation_id)
+    )
+    return (
+        db.session.query(NovaUser)
+        .filter(func.lower(NovaUser.email) == email, NovaUser.active.is_(True), NovaUser.organisation_id.in_(organisations))
+        .one_or_none()
+    )
+
+
+# --- availability (C4) ----------------------------------------------------------------
+
+
+def online_agents_query(now=None):
+    """Agents with a live console who switched themselves available."""
+    fresh = (now or clock.now()).timestamp() - PRESENCE_SECONDS
+    from datetime import datetime, timezone
+
+    since = datetime.fromtimestamp(fresh, timezone.utc)
+    present = select(ChatPresence.user_id).where(ChatPresence.seen_on >= since)
+    return db.session.query(NovaUser).filter(NovaUser.id.in_(present), NovaUser.active.is_(True), NovaUser.chat_available.is_(True))
+
+
+def active_counts(user_ids):
+    if not user_ids:
+        return {}
+    rows = (
+        db.session.query(ChatConversation.agent_id, func.count())
+        .filter(ChatConversation.agent_id.in_(user_ids), ChatConversation.status == ConversationStatus.ACTIVE)
+        .group_by(ChatConversation.agent_id)
+    )
+    return dict(rows.all())
+
+
+def availability():
+    """Why nobody can answer now, or None when someone can: outside business hours, nobody
+    online, or everyone at their limit."""
+    now = clock.now()
+    if current_app.config["CHAT_BUSINESS_HOURS_ONLY"] and not is_business_time(sla.calendar(), now):
+        return "closed"
+    agents = [a for a in online_agents_query(now).all() if scopes.answers_chats(a)]
+    if not agents:
+        return "nobody"
+    counts = active_counts([a.id for a in agents])
+    if all(counts.get(a.id, 0) >= a.chat_limit for a in agents):
+        return "busy"
+    return None
+
+
+def unavailable_message(reason):
+    return {
+        "closed": _("Notre support est fermé en ce moment."),
+        "nobody": _("Aucun agent n'est disponible en ce moment."),
+        "busy": _("Tous nos agents sont occupés."),
+    }.get(reason, "")
+
+
+def touch_presence(sid, user):
+    row = db.session.get(ChatPresence, sid)
+    if row is None:
+        db.session.add(ChatPresence(sid=sid, user_id=user.id, seen_on=clock.now()))
+    else:
+        row.seen_on = clock.now()
+
+
+def drop_presence(sid):
+    db.session.query(ChatPresence).filter_by(sid=sid).delete()
+
+
+def set_agent_available(user, available):
+    user.chat_available = bool(available)
+
+
+# --- conversations --------------------------------------------------------------------
+
+
+def _token_hash(token):
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def _clean_body(body, required=True):
+    body = CONTROL_CHARACTERS.sub("", str(body or "")).strip()
+    if required and not body:
+        raise ServiceError(_("Le message est vide."), {"body": "required"})
+    if len(body) > MESSAGE_MAX:
+        raise ServiceError(_("Message trop long : %(n)s caractères au plus.", n=MESSAGE_MAX), {"body": "too_long"})
+    return body
+
+
+def start_conversation(channel, visitor, question, language="fr", name=None, email=None):
+    """A new conversation waiting for an agent, the question as its first message. Returns
+    the conversation, the widget's resume token (shown once) and the message."""
+    question = _clean_body(question)
+    if not visitor.identified:
+        visitor.name = _clean_name(name)
+        if not visitor.name:
+            raise ChatRefused(_("Indiquez votre nom."), {"name": "required"})
+        visitor.email = _clean_email(email)
+    token = secrets.token_urlsafe(24)
+    conversation = ChatConversation(
+        channel_id=channel.id,
+        organisation_id=visitor.organisation_id or channel.organisation_id,
+        visitor_id=visitor.user_id,
+        visitor_external_id=visitor.external_id,
+        visitor_name=visitor.name,
+        visitor_email=visitor.email,
+        identified=visitor.identified,
+        token_hash=_token_hash(token),
+        language=language if language in ("fr", "en") else "fr",
+        status=ConversationStatus.WAITING,
+        started_on=clock.now(),
+    )
+    db.session.add(conversation)
+    db.session.flush()
+    message, _created = add_message(conversation, VISITOR, None, question, author_name=visitor.name)
+    audit.record(db.session, "chat.started", actor=None, target=None, details={"conversation": conversation.id, "organisation": conversation.organisation_id})
+    return conversation, token, message
+
+
+def resume(channel, token, visitor):
+    """The conversation a widget holds the token of, on the same channel and, for a signed
+    visitor, the same person; None otherwise (the widget then starts afresh)."""
+    if not token:
+        return None
+    conversation = db.session.query(ChatConversation).filter_by(token_hash=_token_hash(token), channel_id=channel.id).one_or_none()
+    if conversation is None:
+        return None
+    if conversation.identified and (not visitor.identified or conversation.visitor_external_id != visitor.external_id):
+        return None
+    return conversation
+
+
+def conversation_for_token(channel, token):
+    """The conversation a widget holds the token of (its files go by HTTP with it)."""
+    if not token:
+        return None
+    return db.session.query(ChatConversation).filter_by(token_hash=_token_hash(token), channel_id=channel.id).one_or_none()
+
+
+def add_message(conversation, author_kind, author, body, client_id=None, file=None, author_name=None):
+    """Store a message with the conversation's next number. A message the widget already
+    sent (same `client_id`, e.g. resent after a reconnect) is returned as it was stored,
+    with created=False."""
+    if client_id is not None:
+        client_id = str(client_id)[:64]
+        existing = db.session.query(ChatMessage).filter_by(conversation_id=conversation.id, client_id=client_id).one_or_none()
+        if existing is not None:
+            return existing, False
+    body = _clean_body(body, required=file is None)
+    seq = db.session.execute(
+        update(ChatConversation)
+        .where(ChatConversation.id == conversation.id)
+        .values(last_seq=ChatConversation.last_seq + 1)
+        .returning(ChatConversation.last_seq)
+    ).scalar_one()
+    message = ChatMessage(
+        conversation_id=conversation.id,
+        seq=seq,
+        author_kind=author_kind,
+        author_id=getattr(author, "id", None),
+        author_name=author_name or (author.full_name if author is not None else None),
+        body=body,
+        client_id=client_id,
+        file=file,
+        created_on=clock.now(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message, True
+
+
+def visitor_message(conversation, body, client_id=None, file=None):
+    if conversation.status not in ConversationStatus.OPEN:
+        raise ServiceError(_("Cette conversation est terminée."))
+    return add_message(conversation, VISITOR, None, body, client_id=client_id, file=file, author_name=conversation.visitor_label)
+
+
+def agent_message(agent, conversation, body, client_id=None, file=None):
+    _require_answering(agent, conversation)
+    return add_message(conversation, AGENT, agent, body, client_id=client_id, file=file)
+
+
+def system_message(conversation, body):
+    return add_message(conversation, SYSTEM, None, body)[0]
+
+
+def messages_after(conversation, seq, limit=500):
+    try:
+        seq = max(0, int(seq or 0))
+    except (TypeError, ValueError):
+        seq = 0
+    return (
+        db.session.query(ChatMessage)
+        .filter(ChatMessage.conversation_id == conversation.id, ChatMessage.seq > seq)
+        .order_by(ChatMessage.seq)
+        .limit(limit)
+        .all()
+    )
+
+
+def mark_read(conversation, side, seq):
+    """Read receipts: the highest number each side has seen (never goes back)."""
+    try:
+        seq = min(int(seq), conversation.last_seq)
+    except (TypeError, ValueError):
+        return None
+    column = "visitor_read_seq" if side == VISITOR else "agent_read_seq"
+    if seq <= getattr(conversation, column):
+        return None
+    setattr(conversation, column, seq)
+    return seq
+
+
+# --- the console (C2) -----------------------------------------------------------------
+
+
+def access_conversation(user, conversation_id):
+    try:
+        return scopes.access_conversation(db.session, user, int(conversation_id))
+    except (scopes.NotVisible, TypeError, ValueError):
+        raise ConversationNotFound()
+
+
+def _require_answering(agent, conversation):
+    if not scopes.answers_chats(agent):
+        raise ConversationNotFound()
+    if conversation.status != ConversationStatus.ACTIVE or conversation.agent_id != agent.id:
+        raise ServiceError(_("Acceptez d'abord cette conversation."))
+
+
+def accept(agent, conversation):
+    """The agent takes a waiting conversation, within their limit of simultaneous chats."""
+    if not scopes.answers_chats(agent):
+        raise ConversationNotFound()
+    if conversation.status != ConversationStatus.WAITING:
+        raise ServiceError(_("Cette conversation a déjà été prise en charge ou est terminée."))
+    if active_counts([agent.id]).get(agent.id, 0) >= agent.chat_limit:
+        raise ServiceError(_("Vous avez atteint votre limite de %(n)s conversations simultanées.", n=agent.chat_limit))
+    taken = db.session.execute(
+        update(ChatConversation)
+        .where(ChatConversation.id == conversation.id, ChatConversation.status == ConversationStatus.WAITING)
+        .values(status=ConversationStatus.ACTIVE, agent_id=agent.id, accepted_on=clock.now())
+    ).rowcount
+    if not taken:  # another agent was quicker, perhaps on another process
+        raise ServiceError(_("Cette conversation a déjà été prise en charge ou est terminée."))
+    db.session.refresh(conversation)
+    return system_message(conversation, _("%(name)s a rejoint la conversation.", name=agent.full_name))
+
+
+def transfer(actor, conversation, agent_id=None, queue_id=None):
+    """Hand a conversation to another agent (who must be able to take it), or back to the
+    waiting list of a queue."""
+    if not scopes.answers_chats(actor):
+        raise ConversationNotFound()
+    if conversation.status not in ConversationStatus.OPEN:
+        raise ServiceError(_("Cette conversation est terminée."))
+    if conversation.agent_id not in (None, actor.id) and not scopes.watches_every_chat(actor):
+        raise ServiceError(_("Seul l'agent de la conversation ou un superviseur peut la transférer."))
+    if agent_id:
+        target = db.session.get(NovaUser, tickets.as_id(agent_id))
+        if target is None or not target.active or not scopes.answers_chats(target):
+            raise ServiceError(_("Agent inconnu."))
+        if active_counts([target.id]).get(target.id, 0) >= target.chat_limit:
+            raise ServiceError(_("%(name)s a atteint sa limite de conversations simultanées.", name=target.full_name))
+        conversation.agent_id, conversation.status = target.id, ConversationStatus.ACTIVE
+        conversation.accepted_on = conversation.accepted_on or clock.now()
+        text = _("Conversation transférée à %(name)s.", name=target.full_name)
+    else:
+        queue = db.session.get(Queue, tickets.as_id(queue_id)) if queue_id else None
+        if queue_id and (queue is None or not queue.active):
+            raise ServiceError(_("File inconnue."))
+        conversation.agent_id, conversation.status, conversation.queue = None, ConversationStatus.WAITING, queue
+        text = _("Conversation remise en attente (%(queue)s).", queue=queue.name) if queue else _("Conversation remise en attente.")
+    db.session.flush()
+    return system_message(conversation, text)
+
+
+def close(conversation, agent=None):
+    """Either side ends the conversation; the visitor may then rate it."""
+    if conversation.status not in ConversationStatus.OPEN:
+        return None
+    if agent is not None and conversation.agent_id != agent.id and not scopes.watches_every_chat(agent):
+        raise ServiceError(_("Seul l'agent de la conversation ou un superviseur peut la clôturer."))
+    conversation.status, conversation.closed_on = ConversationStatus.CLOSED, clock.now()
+    text = _("%(name)s a clôturé la conversation.", name=agent.full_name) if agent is not None else _("Le visiteur a quitté la conversation.")
+    return system_message(conversation, text)
+
+
+def rate(conversation, score, comment=None):
+    """The visitor's rating at the end (feeds the satisfaction figures)."""
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ServiceError(_("Choisissez une note de 1 à 5."))
+    if conversation.status in ConversationStatus.OPEN:
+        raise ServiceError(_("Vous pourrez noter la conversation une fois terminée."))
+    conversation.rating = score
+    conversation.rating_comment = _clean_body(comment, required=False)[:1000] or None
+    conversation.rated_on = clock.now()
+
+
+def live_conversations(user):
+    return (
+        db.session.query(ChatConversation)
+        .filter(scopes.live_conversations_filter(user))
+        .order_by(ChatConversation.started_on)
+        .limit(500)
+        .all()
+    )
+
+
+def context_for(user, conversation):
+    """Beside the chat: the organisation, the visitor's open tickets and past conversations,
+    each through the reader's scopes."""
+    open_tickets = db.session.query(Ticket).filter(
+        scopes.tickets_filter(user),
+        Ticket.organisation_id == conversation.organisation_id,
+        Ticket.status_category.in_(StatusCategory.ACTIVE),
+    )
+    past = db.session.query(ChatConversation).filter(
+        scopes.conversations_filter(user), ChatConversation.id != conversation.id, ChatConversation.organisation_id == conversation.organisation_id
+    )
+    if conversation.visitor_id:
+        open_tickets = open_tickets.filter(Ticket.requester_id == conversation.visitor_id)
+        past = past.filter(ChatConversation.visitor_id == conversation.visitor_id)
+    elif conversation.visitor_email:
+        open_tickets = open_tickets.filter(Ticket.requester_email == conversation.visitor_email)
+        past = past.filter(ChatConversation.visitor_email == conversation.visitor_email)
+    else:
+        open_tickets, past = open_tickets.filter(False), past.filter(False)
+    return {
+        "open_tickets": open_tickets.order_by(Ticket.created_on.desc()).limit(10).all(),
+        "past_conversations": past.order_by(ChatConversation.started_on.desc()).limit(10).all(),
+    }
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def store_file(conversation, filename, stream):
+    """A file for the conversation, under the same checks as ticket attachments."""
+    if conversation.status not in ConversationStatus.OPEN:
+        raise ServiceError(_("Cette conversation est terminée."))
+    root = current_app.config["UPLOAD_FOLDER"]
+    try:
+        stored = uploads.store_upload(root, filename, stream, max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+    except uploads.UploadRefused as refused:
+        raise ServiceError(refused.message, {"file": refused.reason})
+    chat_file = ChatFile(
+        conversation_id=conversation.id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        preview_key=stored.preview_key,
+        is_image=stored.is_image,
+        width=stored.width,
+        height=stored.height,
+        created_on=clock.now(),
+    )
+    db.session.add(chat_file)
+    db.session.flush()
+    return chat_file
+
+
+def file_of(conversation, file_id):
+    chat_file = db.session.get(ChatFile, tickets.as_id(file_id)) if file_id else None
+    if chat_file is None or chat_file.conversation_id != conversation.id:
+        raise ConversationNotFound()
+    return chat_file
+
+
+# --- tickets (C3, C4) -----------------------------------------------------------------
+
+
+def transcript(conversation):
+    """The conversation as text, for a ticket's history."""
+    from app.views.formatting import local_datetime
+
+    lines = [_("Conversation du %(when)s avec %(visitor)s", when=local_datetime(conversation.started_on), visitor=conversation.visitor_label), ""]
+    for message in messages_after(conversation, 0, limit=10000):
+        who = message.author_name or (_("Système") if message.author_kind == SYSTEM else "—")
+        text = message.body
+        if message.file is not None:
+            text = (text + " " if text else "") + _("[fichier : %(name)s]", name=message.file.filename)
+        lines.append(f"[{local_datetime(message.created_on)}] {who} : {text}")
+    return "\n".join(lines)[: tickets.BODY_MAX]
+
+
+def _chat_files(conversation):
+    return db.session.query(ChatFile).filter_by(conversation_id=conversation.id).order_by(ChatFile.id).all()
+
+
+def _title_from(conversation):
+    first = db.session.query(ChatMessage).filter_by(conversation_id=conversation.id, author_kind=VISITOR).order_by(ChatMessage.seq).first()
+    text = " ".join((first.body if first else "").split())
+    return (text[:120] + "…") if len(text) > 120 else (text or _("Conversation en direct"))
+
+
+def to_ticket(actor, conversation, title=None):
+    """C3: a ticket for the conversation's organisation and visitor, its transcript (and
+    files) as the first message; the conversation keeps the link."""
+    if not scopes.answers_chats(actor) and not scopes.sees_internal_notes(actor):
+        raise ConversationNotFound()
+    if conversation.ticket_id:
+        raise ServiceError(_("Cette conversation est déjà liée au ticket %(number)s.", number=conversation.ticket.number))
+    ticket = tickets.create_ticket_from_chat(
+        actor,
+        conversation.organisation,
+        conversation.visitor,
+        conversation.visitor_email,
+        (title or "").strip()[: tickets.TITLE_MAX] or _title_from(conversation),
+        transcript(conversation),
+        _chat_files(conversation),
+        acknowledge=True,
+    )
+    conversation.ticket = ticket
+    return ticket, system_message(conversation, _("Ticket %(number)s créé à partir de cette conversation.", number=ticket.number))
+
+
+def attach_to_ticket(actor, conversation, reference):
+    """C3: the transcript added to an existing ticket of the same organisation."""
+    if not scopes.answers_chats(actor) and not scopes.sees_internal_notes(actor):
+        raise ConversationNotFound()
+    reference = str(reference or "").strip()
+    query = db.session.query(Ticket).filter(scopes.tickets_filter(actor), Ticket.organisation_id == conversation.organisation_id)
+    ticket = query.filter((Ticket.number == reference.upper()) | (Ticket.id == tickets.as_id(reference))).first() if reference else None
+    if ticket is None:
+        raise ServiceError(_("Aucun ticket de ce client ne porte ce numéro."))
+    tickets.add_transcript(actor, ticket, transcript(conversation), _chat_files(conversation))
+    conversation.ticket = ticket
+    return ticket, system_message(conversation, _("Conversation ajoutée au ticket %(number)s.", number=ticket.number))
+
+
+def leave_message(channel, visitor, body, name=None, email=None, language="fr"):
+    """C4: nobody can answer; the visitor's message becomes a ticket (channel chat) whose
+    answers go to their e-mail. The conversation is kept, marked offline, with the link."""
+    conversation, _token, _message = start_conversation(channel, visitor, body, language, name=name, email=email)
+    if not conversation.visitor_email and conversation.visitor_id is None:
+        raise ChatRefused(_("Indiquez votre adresse e-mail pour recevoir la réponse."), {"email": "required"})
+    conversation.status, conversation.closed_on = ConversationStatus.OFFLINE, clock.now()
+    ticket = tickets.create_ticket_from_chat(
+        None, conversation.organisation, conversation.visitor, conversation.visitor_email, _title_from(conversation), _clean_body(body), [], acknowledge=True
+    )
+    conversation.ticket = ticket
+    return conversation, ticket
