@@ -598,7 +598,8 @@ def attach_to_ticket(actor, conversation, reference):
         raise ConversationNotFound()
     reference = str(reference or "").strip()
     query = db.session.query(Ticket).filter(scopes.tickets_filter(actor), Ticket.organisation_id == conversation.organisation_id)
-    ticket = query.filter((Ticket.number == reference.upper()) | (Ticket.id == tickets.as_id(reference))).first() if reference else None
+    by_number = Ticket.number == reference.upper()
+    ticket = query.filter(by_number | (Ticket.id == int(reference)) if reference.isdigit() else by_number).first() if reference else None
     if ticket is None:
         raise ServiceError(_("Aucun ticket de ce client ne porte ce numéro."))
     tickets.add_transcript(actor, ticket, transcript(conversation), _chat_files(conversation))

@@ -56,9 +56,20 @@ const state = {
   rendered: new Map(), agentRead: 0, typingTimer: null, myTyping: false, myTypingTimer: null,
 };
 
+function chatIcon() {
+  const span = el("span", { class: "nd-launcher-icon", "aria-hidden": "true" });
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z");
+  svg.append(path);
+  span.append(svg);
+  return span;
+}
+
 // --- layout ------------------------------------------------------------------------------
 const launcher = el("button", { type: "button", class: "nd-launcher", "aria-expanded": "false", "aria-controls": "nd-panel" }, [
-  el("span", { class: "nd-launcher-icon", "aria-hidden": "true", text: "💬" }),
+  chatIcon(),
   el("span", { class: "nd-launcher-text", text: T.launcher }),
   el("span", { class: "nd-badge", hidden: true, "aria-hidden": "true" }),
 ]);
@@ -259,7 +270,7 @@ function showConversation() {
   const form = el("form", { class: "nd-compose" });
   const text = el("textarea", { name: "message", rows: "2", maxlength: "4000", "aria-label": T.message, placeholder: T.message });
   const fileInput = el("input", { type: "file", class: "nd-file", id: "nd-file", accept: "image/*,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.odt,.ods,.zip" });
-  const fileLabel = el("label", { for: "nd-file", class: "nd-icon-button nd-attach", title: T.attach }, [el("span", { "aria-hidden": "true", text: "📎" }), el("span", { class: "nd-sr", text: T.attach })]);
+  const fileLabel = el("label", { for: "nd-file", class: "nd-attach", title: T.attach, text: T.attach });
   const send = el("button", { type: "submit", class: "nd-primary", text: T.send });
   const end = el("button", { type: "button", class: "nd-link", text: T.end, onclick: endConversation });
   form.append(text, el("div", { class: "nd-compose-actions" }, [fileInput, fileLabel, end, send]));
@@ -349,7 +360,7 @@ function renderMessage(message) {
   if (message.file) {
     const link = el("a", { href: message.file.url, target: "_blank", rel: "noopener", class: "nd-filelink" });
     if (message.file.is_image) link.append(el("img", { src: message.file.url, alt: message.file.name, loading: "lazy" }));
-    else link.textContent = "📄 " + message.file.name;
+    else link.textContent = message.file.name;
     item.append(link);
   }
   if (message.created_on) {
