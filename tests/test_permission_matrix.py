@@ -561,3 +561,126 @@ def test_knowledge_base_actions_and_files_follow_the_matrix(app, world, role):
 
     written = world.session.query(KbArticle).filter_by(title="Article du test").count()
     assert written == (1 if role in STAFF else 0)
+
+
+# --- live chat: console pages, widget paths and socket events ------------------------------
+
+CHAT_PAGES = [
+    ("GET", "/chat/console", expect(WORKERS)),
+    ("GET", "/chat/history/list/", expect(WORKERS)),
+    ("GET", "/chat/conversations/{own_conv}", expect(WORKERS)),
+    ("GET", "/chat/conversations/{other_conv}", STAFF_ONLY_OTHER),
+    ("GET", "/chat/conversations/{own_conv}/context", expect(WORKERS)),
+    ("GET", "/chat/conversations/{other_conv}/context", STAFF_ONLY_OTHER),
+    ("GET", "/chat/conversations/{own_conv}/articles?q=export", expect(STAFF)),
+    ("POST", "/chat/conversations/{own_conv}/upload", expect(STAFF)),
+    ("POST", "/chat/conversations/{own_conv}/ticket", expect(STAFF)),
+    ("POST", "/chat/conversations/{other_conv}/attach", expect(STAFF)),
+    ("GET", "/chat/channels/list/", expect(ADMIN_ONLY)),
+    ("GET", "/chat/channels/add", expect(ADMIN_ONLY)),
+    ("GET", "/chat/channels/show/{channel}", expect(ADMIN_ONLY)),
+    ("GET", "/chat/channels/edit/{channel}", expect(ADMIN_ONLY)),
+    ("GET", "/chat/channels/install/{channel_key}", expect(ADMIN_ONLY)),
+    ("GET", "/widget.js", expect(EVERYONE)),
+    ("GET", "/widget/frame/{channel_key}", expect(EVERYONE)),
+    ("GET", "/demo/partner", expect(EVERYONE)),
+    ("GET", "/widget/files/{file}/{file_signature}", expect(EVERYONE)),  # the link is the key
+    ("GET", "/widget/files/{file}/0123456789abcdef0123456789abcdef", expect(set(), hidden_for=EVERYONE)),
+]
+
+
+def _chat_world(db, role):
+    from app.models import ChatChannel
+    from app.realtime.common import file_signature
+    from app.services import chat, tickets
+    from app.views.chat import DEMO_CHANNEL_KEY
+    from tests.ticket_helpers import png_bytes
+
+    channel = db.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one()
+    me = db.session.query(NovaUser).filter_by(email=EMAILS[role]).one_or_none() if role != "anonymous" else None
+
+    def conversation(org_name, email):
+        organisation = db.session.query(Organisation).filter_by(name=org_name).one()
+        visitor = chat.Visitor(identified=True, external_id=email, name="Visiteur", email=email, organisation_id=organisation.id)
+        made, _token, _message = chat.start_conversation(channel, visitor, "Export comptable en erreur")
+        return made
+
+    own = conversation(OWN[role][0] if role != "anonymous" else OWN["commercial"][0], OWN[role][1])
+    other = conversation(*OTHER)
+    if role in STAFF:  # their own conversation, so that they may send a file in it
+        own.status, own.agent_id = "active", me.id
+    import io
+
+    picture = chat.store_file(own, "ecran.png", io.BytesIO(png_bytes()))
+    requester = db.session.query(NovaUser).filter_by(email=OTHER[1]).one()
+    ticket = tickets.create_ticket(requester, title="Ticket à compléter", body="…")
+    db.session.commit()
+    return {
+        "own_conv": own.id, "other_conv": other.id, "channel": channel.id, "channel_key": channel.public_key,
+        "file": picture.id, "file_signature": file_signature(own.id, picture.id), "other_ticket": ticket.number,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_chat_paths_follow_the_matrix(app, world, role):
+    import io
+
+    from tests.ticket_helpers import png_bytes
+
+    ids = _chat_world(world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for method, template, expectations in CHAT_PAGES:
+        path = template.format(**ids)
+        if method == "GET":
+            got = _outcome(client.get(path))
+        else:
+            data = {"file": (io.BytesIO(png_bytes()), "capture.png")} if path.endswith("/upload") else {"ticket": ids["other_ticket"]}
+            response = client.post(path, data=data, content_type="multipart/form-data")
+            got = _outcome(response) if response.status_code != 302 or "/login" in response.headers["Location"] else "denied"
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_chat_socket_events_follow_the_matrix(app, world, role):
+    """The console's socket: who connects, and each event on a conversation of their scope
+    and on one outside it."""
+    import contextvars
+
+    from app.realtime import socketio
+
+    ids = _chat_world(world, role)
+    http = app.test_client()
+    if role != "anonymous":
+        login(http, world, EMAILS[role])
+    run = lambda fn, *a, **k: contextvars.Context().run(fn, *a, **k)  # noqa: E731  (a fresh context per event, as on the server)
+    console = run(socketio.test_client, app, namespace="/console", flask_test_client=http)
+    assert console.is_connected("/console") == (role in WORKERS)
+    if role not in WORKERS:
+        return
+
+    def outcome(event, conversation, **data):
+        answer = run(console.emit, event, dict(data, conversation_id=conversation), namespace="/console", callback=True)
+        return "ok" if answer.get("ok") else "refused"
+
+    got = {
+        "open own": outcome("open", ids["own_conv"]),
+        "open other": outcome("open", ids["other_conv"]),
+        "accept other": outcome("accept", ids["other_conv"]),
+        "message other": outcome("message", ids["other_conv"], body="Bonjour", client_id="m1"),
+        "transfer other": outcome("transfer", ids["other_conv"]),
+        "close other": outcome("close", ids["other_conv"]),
+    }
+    staff = role in STAFF
+    assert got == {
+        "open own": "ok",
+        "open other": "ok" if staff else "refused",  # a commercial's scope is their clients
+        "accept other": "ok" if staff else "refused",  # the support answers; commercials follow
+        "message other": "ok" if staff else "refused",
+        "transfer other": "ok" if staff else "refused",
+        "close other": "ok" if role in {"admin", "supervisor"} else "refused",  # waiting again: only a supervisor closes it
+    }
