@@ -117,7 +117,8 @@ function say(text, kind) {
 function connect() {
   if (state.socket) return;
   state.socket = io("/widget", {
-    auth: (cb) => cb({ channel, host: state.host, identity: state.identity, token: state.token, after: state.lastSeq, lang }),
+    // A page that shows nothing yet asks for the whole conversation; a reconnect, for what it missed.
+    auth: (cb) => cb({ channel, host: state.host, identity: state.identity, token: state.token, after: state.rendered.size ? state.lastSeq : 0, lang }),
     reconnectionDelayMax: 5000,
   });
   const socket = state.socket;
@@ -149,7 +150,7 @@ function connect() {
   });
   socket.on("state", (data) => {
     if (!state.conversation) return;
-    Object.assign(state.conversation, { status: data.status, agent_name: data.agent_name, ticket: data.ticket });
+    Object.assign(state.conversation, { status: data.status, agent_name: data.agent_name, ticket: data.ticket, open: data.status === "waiting" || data.status === "active" });
     showStatus();
   });
 }
@@ -264,7 +265,7 @@ function suggest(text, box) {
 // --- the conversation ----------------------------------------------------------------------
 function showConversation() {
   state.rendered = new Map();
-  const log = el("ol", { class: "nd-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0", "aria-label": T.title });
+  const log = el("ol", { class: "nd-log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0", "aria-label": T.title });
   const typing = el("p", { class: "nd-typing", "aria-live": "polite" });
   const status = el("p", { class: "nd-status", role: "status" });
   const form = el("form", { class: "nd-compose" });
@@ -529,7 +530,7 @@ function begin(identity) {
   state.identity = identity && typeof identity === "object" ? identity : null;
   const saved = load();
   state.token = saved.token || null;
-  state.lastSeq = saved.lastSeq || 0;
+  state.lastSeq = 0;
   state.pending = (saved.pending || []).map((p) => Object.assign(p, { inflight: false }));
   if (state.token) connect();  // a conversation in progress: hear from the agent at once
 }
