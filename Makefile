@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint migrate clean-db translations messages
+.PHONY: run test install install-dev lint migrate clean-db translations messages widget
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ messages: $(VENV)/.installed
 
 install: $(VENV)/.installed translations
 
-install-dev: $(VENV)/.dev-installed translations tests/browser/node_modules/.installed
+# The chat widget's sources are bundled into app/static/widget/ (committed: `make run` needs no
+# Node); `make widget` rebuilds it, and a test checks that it matches its sources.
+widget/node_modules/.installed: widget/package.json widget/package-lock.json
+	@if command -v npm >/dev/null; then cd widget && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the widget build check will be skipped"; fi
+
+widget: widget/node_modules/.installed
+	cd widget && npm run build
+
+install-dev: $(VENV)/.dev-installed translations tests/browser/node_modules/.installed widget/node_modules/.installed
 
 # Migrate the SQLite file under instance/, load the demo data if the database is empty, serve.
 run: install

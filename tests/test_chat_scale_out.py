@@ -1,0 +1,148 @@
+"""Scaled out (C6, ARCHITECTURE "Real-time"): two NovaDesk processes share Socket.IO through
+Redis; a widget connected to one and an agent's console to the other talk normally. Real
+servers (run.py on gevent), a real Redis, real Socket.IO clients over websocket."""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from app.models import ChatChannel, OutboxMail
+from app.services import chat
+from app.views.chat import DEMO_CHANNEL_KEY
+from tests.conftest import DEMO_PASSWORD, _URLS, require_or_skip
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = shutil.which("redis-server")
+    if not server:
+        require_or_skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+
+
+def serve(database_url, redis_url, port, log):
+    env = dict(
+        os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port), HOST="127.0.0.1",
+        WORKER_IN_PROCESS="0", CHAT_BUSINESS_HOURS_ONLY="0", SECRET_KEY="scale-out-test-key", RATELIMIT_ENABLED="0",
+    )
+    return subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def sign_in(base, db, email):
+    """A browser-like sign-in on one process: the session cookie for the console."""
+    session = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', session.get(f"{base}/login/").text).group(1)
+    response = session.post(f"{base}/login/", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}, allow_redirects=False)
+    if response.headers.get("Location", "").endswith("/login/verify"):
+        db.session.expire_all()
+        mail = db.session.query(OutboxMail).filter_by(recipient=email).order_by(OutboxMail.id.desc()).first()
+        code = re.search(r"\b(\d{6})\b", mail.subject).group(1)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', session.get(f"{base}/login/verify").text).group(1)
+        response = session.post(f"{base}/login/verify", data={"code": code, "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+
+def collector(client, namespace, names):
+    got = {name: [] for name in names}
+    for name in names:
+        client.on(name, lambda data, name=name: got[name].append(data), namespace=namespace)
+    return got
+
+
+def eventually(check, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_widget_on_one_process_and_an_agent_on_another_talk_through_redis(app, demo, redis_url, tmp_path):
+    if demo.engine.dialect.name != "sqlite":
+        pytest.skip("one database is enough to prove the Redis hop; this runs on the SQLite file")
+    channel = demo.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one()
+    secret, key = channel.secret, channel.public_key
+    demo.session.commit()
+    ports = free_port(), free_port()
+    logs = [open(tmp_path / f"server-{n}.log", "w") for n in (1, 2)]
+    servers = [serve(_URLS["sqlite"], redis_url, port, log) for port, log in zip(ports, logs)]
+    widget_side, agent_side = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        for base in (widget_side, agent_side):
+            wait_for(f"{base}/health")
+        agent = socketio.Client()
+        heard = collector(agent, "/console", ["conversation", "message", "typing"])
+        agent.connect(agent_side, namespaces=["/console"], headers={"Cookie": sign_in(agent_side, demo, "agent1@novalead.com")}, transports=["websocket"])
+
+        expires = int(time.time()) + 600
+        identity = {"id": "ERP-U-1", "name": "Ibrahima Fall", "email": "client@credit-solidaire.sn", "expires": expires,
+                    "signature": chat.sign_identity(secret, "ERP-U-1", "client@credit-solidaire.sn", expires)}
+        visitor = socketio.Client()
+        seen = collector(visitor, "/widget", ["hello", "message", "state"])
+        visitor.connect(widget_side, namespaces=["/widget"], transports=["websocket"],
+                        auth={"channel": key, "host": "http://127.0.0.1:5000", "identity": identity, "lang": "fr"})
+        assert eventually(lambda: seen["hello"]) and seen["hello"][0]["available"], "the agent on the other process counts as online"
+
+        started = visitor.call("start", {"question": "Bonjour depuis le processus 1"}, namespace="/widget", timeout=10)
+        cid = started["conversation"]["id"]
+        assert eventually(lambda: any(c["id"] == cid for c in heard["conversation"])), "the new conversation crossed to process 2"
+        assert agent.call("accept", {"conversation_id": cid}, namespace="/console", timeout=10)["ok"]
+        assert eventually(lambda: any(s["status"] == "active" for s in seen["state"]))
+
+        visitor.call("message", {"body": "Message du widget", "client_id": "w1"}, namespace="/widget", timeout=10)
+        assert eventually(lambda: any(m["body"] == "Message du widget" for m in heard["message"]))
+        visitor.emit("typing", {"on": True}, namespace="/widget")
+        assert eventually(lambda: heard["typing"])
+        agent.call("message", {"conversation_id": cid, "body": "Réponse de l'agent", "client_id": "a1"}, namespace="/console", timeout=10)
+        assert eventually(lambda: any(m["body"] == "Réponse de l'agent" for m in seen["message"]))
+        # each message arrived once, in order, on each side
+        widget_seqs = [m["seq"] for m in seen["message"]]
+        assert widget_seqs == sorted(set(widget_seqs))
+        visitor.disconnect()
+        agent.disconnect()
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(15)
+        for log in logs:
+            log.close()
