@@ -48,9 +48,8 @@ def create_app(overrides=None):
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, worker
-    from app.services import audit, transactions
-
     from app.realtime import init_realtime
+    from app.services import audit, transactions
 
     init_realtime(app)
     cli.register(app)

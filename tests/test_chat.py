@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.models import ChatChannel, ChatConversation, ChatMessage, Channel, ConversationStatus, OutboxMail, Ticket
+from app.models import Channel, ChatChannel, ChatConversation, ChatMessage, ConversationStatus, OutboxMail, Ticket
 from app.realtime import socketio
 from app.services import chat, clock
 from app.views.chat import DEMO_CHANNEL_KEY

@@ -17,7 +17,7 @@ import socketio
 from app.models import ChatChannel, OutboxMail
 from app.services import chat
 from app.views.chat import DEMO_CHANNEL_KEY
-from tests.conftest import DEMO_PASSWORD, _URLS, require_or_skip
+from tests.conftest import _URLS, DEMO_PASSWORD, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 

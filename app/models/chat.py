@@ -5,11 +5,10 @@ so that a widget or a console that lost its connection asks for what came after 
 number it has. A message typed offline carries the widget's own id (`client_id`): sent twice,
 it is stored once.
 """
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import relationship
-
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import relationship
 
 from app.models.types import UTCDateTime, utcnow
 

@@ -49,6 +49,12 @@ def after_commit(fn, *args, **kwargs):
     g.setdefault("after_commit", []).append(functools.partial(fn, *args, **kwargs))
 
 
+def broadcast_after_commit(message):
+    payload = message_payload(message)
+    after_commit(broadcast_message, payload)
+    return payload
+
+
 def file_signature(conversation_id, file_id):
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, f"chat-file:{conversation_id}:{file_id}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -106,8 +112,11 @@ def conversation_payload(conversation):
 
 
 def broadcast_message(message):
-    socketio.emit("message", message_payload(message), to=conversation_room(message.conversation_id), namespace="/widget")
-    socketio.emit("message", message_payload(message), to=conversation_room(message.conversation_id), namespace="/console")
+    """To call through after_commit: the payload is made now, while the row is in the
+    session (after the commit it would be read again)."""
+    payload = message if isinstance(message, dict) else message_payload(message)
+    socketio.emit("message", payload, to=conversation_room(payload["conversation_id"]), namespace="/widget")
+    socketio.emit("message", payload, to=conversation_room(payload["conversation_id"]), namespace="/console")
 
 
 def broadcast_conversation(conversation):

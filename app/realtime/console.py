@@ -1,19 +1,55 @@
 """The agents' console namespace (C2): signed-in support staff (and commercials, who watch
-their clients' conversations) by their session cookie; every event asks the permission and
-the scopes again, as the pages do."""
+their clients' conversations) by their session cookie. Every action on a conversation asks
+the permission and the scopes again, as the pages do; the frequent events (a message, typing,
+a read receipt, the heartbeat) rely on a check at most RECHECK_SECONDS old, so that a
+withdrawn permission or a deactivated account ends within that time without costing every
+message the permission queries."""
+import time
+
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ChatConversation, ConversationStatus
 from app.realtime import conversation_room, socketio
-from app.realtime.common import action, after_commit, broadcast_conversation, broadcast_message, conversation_payload, message_payload
+from app.realtime.common import action, after_commit, broadcast_after_commit, broadcast_conversation, conversation_payload, message_payload
 from app.security import scopes
 from app.services import chat
 
 VIEW = "Chat"
+RECHECK_SECONDS = 30
+
+
+class ConsoleState:
+    """Who holds a console connection, as last checked."""
+
+    __slots__ = ("user_id", "name", "first_name", "answers", "checked_at")
+
+    def __init__(self, user):
+        self.user_id, self.name, self.first_name = user.id, user.full_name, user.first_name
+        self.answers = scopes.answers_chats(user) and current_app.appbuilder.sm.has_access("can_answer", VIEW)
+        self.checked_at = time.monotonic()
+
+
+_consoles = {}  # sid → ConsoleState, for the connections of this process
+
+
+def _me():
+    state = _consoles.get(request.sid)
+    if state is not None and time.monotonic() - state.checked_at < RECHECK_SECONDS:
+        return state
+    return _refresh(_user())
+
+
+def _refresh(user):
+    if user is None:
+        _consoles.pop(request.sid, None)
+        raise chat.ConversationNotFound()
+    state = _consoles[request.sid] = ConsoleState(user)
+    return state
 
 
 def _user():
@@ -28,9 +64,9 @@ def _user():
 
 
 def _actor():
+    """The console's person, loaded and checked now (for the rarer actions)."""
     user = _user()
-    if user is None:
-        raise chat.ConversationNotFound()
+    _refresh(user)
     return user
 
 
@@ -65,6 +101,7 @@ class ConsoleNamespace(Namespace):
         if scopes.answers_chats(user):
             chat.touch_presence(request.sid, user)
         db.session.commit()
+        _refresh(user)
         emit(
             "snapshot",
             {
@@ -74,12 +111,13 @@ class ConsoleNamespace(Namespace):
         )
 
     def on_disconnect(self, reason=None):
+        _consoles.pop(request.sid, None)
         chat.drop_presence(request.sid)
         db.session.commit()
 
     @action
     def on_heartbeat(self, data=None):
-        user = _actor()
+        user = _actor()  # the full check, every 30 s
         if scopes.answers_chats(user):
             chat.touch_presence(request.sid, user)
         return {"ok": True}
@@ -119,39 +157,46 @@ class ConsoleNamespace(Namespace):
         conversation = chat.access_conversation(user, _id(data))
         message = chat.accept(user, conversation)
         join_room(conversation_room(conversation.id))
-        after_commit(broadcast_message, message)
+        broadcast_after_commit(message)
         after_commit(broadcast_conversation, conversation)
         return {"ok": True, "conversation": conversation_payload(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, 0)]}
 
     @action
     def on_message(self, data=None):
-        user = _answering(_actor())
+        me = _me()
+        if not me.answers:
+            raise chat.ConversationNotFound()
         data = data if isinstance(data, dict) else {}
-        conversation = chat.access_conversation(user, _id(data))
-        chat_file = chat.file_of(conversation, data.get("file_id")) if data.get("file_id") else None
-        message, created = chat.agent_message(user, conversation, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-        if created:
-            after_commit(broadcast_message, message)
-        return {"ok": True, "message": message_payload(message)}
+        conversation_id = _id(data)
+        chat_file = chat.file_of(conversation_id, data.get("file_id")) if data.get("file_id") else None
+        message, created = chat.agent_message(me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file)
+        payload = broadcast_after_commit(message) if created else message_payload(message)
+        return {"ok": True, "message": payload}
 
     def on_typing(self, data=None):
-        user = _user()
-        if user is None or not isinstance(data, dict) or not scopes.answers_chats(user):
+        """To the widget, only from the conversation's agent (the room holds watchers too)."""
+        if not isinstance(data, dict):
             return
-        conversation = db.session.get(ChatConversation, _id(data))
-        if conversation is None or conversation.agent_id != user.id or conversation.status != ConversationStatus.ACTIVE:
+        try:
+            me = _me()
+        except chat.ConversationNotFound:
             return
-        socketio.emit("typing", {"side": "agent", "on": bool(data.get("on")), "name": user.first_name}, to=conversation_room(conversation.id), namespace="/widget")
+        conversation_id = _id(data)
+        agent_id = db.session.execute(
+            select(ChatConversation.agent_id).where(ChatConversation.id == conversation_id, ChatConversation.status == ConversationStatus.ACTIVE)
+        ).scalar_one_or_none()
+        db.session.rollback()
+        if agent_id != me.user_id:
+            return
+        socketio.emit("typing", {"side": "agent", "on": bool(data.get("on")), "name": me.first_name}, to=conversation_room(conversation_id), namespace="/widget")
 
     @action
     def on_read(self, data=None):
-        user = _answering(_actor())
-        conversation = chat.access_conversation(user, _id(data))
-        if conversation.agent_id != user.id:
-            return {"ok": True}
-        seq = chat.mark_read(conversation, chat.AGENT, (data or {}).get("seq"))
+        me = _me()
+        conversation_id = _id(data)
+        seq = chat.mark_read(conversation_id, chat.AGENT, (data or {}).get("seq"), agent_id=me.user_id)
         if seq:
-            after_commit(socketio.emit, "read", {"side": "agent", "seq": seq}, to=conversation_room(conversation.id), namespace="/widget")
+            after_commit(socketio.emit, "read", {"side": "agent", "seq": seq}, to=conversation_room(conversation_id), namespace="/widget")
         return {"ok": True}
 
     @action
@@ -162,7 +207,7 @@ class ConsoleNamespace(Namespace):
         message = chat.transfer(user, conversation, agent_id=data.get("agent_id"), queue_id=data.get("queue_id"))
         if conversation.agent_id != user.id:
             leave_room(conversation_room(conversation.id))
-        after_commit(broadcast_message, message)
+        broadcast_after_commit(message)
         after_commit(broadcast_conversation, conversation)
         return {"ok": True, "conversation": conversation_payload(conversation)}
 
@@ -172,7 +217,7 @@ class ConsoleNamespace(Namespace):
         conversation = chat.access_conversation(user, _id(data))
         message = chat.close(conversation, agent=user)
         if message is not None:
-            after_commit(broadcast_message, message)
+            broadcast_after_commit(message)
             after_commit(broadcast_conversation, conversation)
         return {"ok": True, "conversation": conversation_payload(conversation)}
 

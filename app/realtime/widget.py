@@ -13,18 +13,18 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 from app.extensions import db
 from app.models import ChatConversation
 from app.realtime import conversation_room, socketio
-from app.realtime.common import action, after_commit, broadcast_conversation, broadcast_message, conversation_payload, message_payload
+from app.realtime.common import action, after_commit, broadcast_after_commit, broadcast_conversation, conversation_payload, message_payload
 from app.services import ServiceError, chat
 
 
 class WidgetState:
     """What a widget connection holds (kept small: thousands of them live at once)."""
 
-    __slots__ = ("channel_id", "visitor", "conversation_id", "lang", "allowance", "checked_at", "last_typing")
+    __slots__ = ("channel_id", "visitor", "conversation_id", "visitor_name", "lang", "allowance", "checked_at", "last_typing")
 
     def __init__(self, channel_id, visitor, lang):
         self.channel_id, self.visitor, self.lang = channel_id, visitor, lang
-        self.conversation_id = None
+        self.conversation_id = self.visitor_name = None
         self.allowance, self.checked_at, self.last_typing = None, time.monotonic(), 0.0
 
 
@@ -98,7 +98,7 @@ class WidgetNamespace(Namespace):
                     "conversation": None,
                 }
                 if conversation is not None:
-                    state.conversation_id = conversation.id
+                    state.conversation_id, state.visitor_name = conversation.id, conversation.visitor_label
                     join_room(conversation_room(conversation.id))
                     hello["conversation"] = _widget_view(conversation)
                     hello["messages"] = [message_payload(m) for m in chat.messages_after(conversation, auth.get("after"))]
@@ -130,7 +130,7 @@ class WidgetNamespace(Namespace):
             )
             if data.get("client_id"):
                 message.client_id = str(data["client_id"])[:64]
-            state.conversation_id = conversation.id
+            state.conversation_id, state.visitor_name = conversation.id, conversation.visitor_label
             join_room(conversation_room(conversation.id))
             after_commit(broadcast_conversation, conversation)
             return {"ok": True, "token": token, "conversation": _widget_view(conversation), "message": message_payload(message)}
@@ -152,14 +152,14 @@ class WidgetNamespace(Namespace):
         data = data if isinstance(data, dict) else {}
         state = _state()
         with force_locale(state.lang):
-            conversation = _conversation(state)
+            if state.conversation_id is None:
+                raise ServiceError(_("Aucune conversation en cours."))
             if not _allow_message(state):
                 return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
-            chat_file = chat.file_of(conversation, data.get("file_id")) if data.get("file_id") else None
-            message, created = chat.visitor_message(conversation, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-            if created:
-                after_commit(broadcast_message, message)
-            return {"ok": True, "message": message_payload(message)}
+            chat_file = chat.file_of(state.conversation_id, data.get("file_id")) if data.get("file_id") else None
+            message, created = chat.visitor_message(state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file)
+            payload = broadcast_after_commit(message) if created else message_payload(message)
+            return {"ok": True, "message": payload}
 
     def on_typing(self, data=None):
         state = _widgets.get(request.sid)
@@ -176,10 +176,11 @@ class WidgetNamespace(Namespace):
     def on_read(self, data=None):
         data = data if isinstance(data, dict) else {}
         state = _state()
-        conversation = _conversation(state)
-        seq = chat.mark_read(conversation, chat.VISITOR, data.get("seq"))
+        if state.conversation_id is None:
+            return {"ok": True}
+        seq = chat.mark_read(state.conversation_id, chat.VISITOR, data.get("seq"))
         if seq:
-            after_commit(socketio.emit, "read", {"conversation_id": conversation.id, "side": "visitor", "seq": seq}, to=conversation_room(conversation.id), namespace="/console")
+            after_commit(socketio.emit, "read", {"conversation_id": state.conversation_id, "side": "visitor", "seq": seq}, to=conversation_room(state.conversation_id), namespace="/console")
         return {"ok": True}
 
     @action
@@ -196,7 +197,7 @@ class WidgetNamespace(Namespace):
             conversation = _conversation(state)
             message = chat.close(conversation)
             if message is not None:
-                after_commit(broadcast_message, message)
+                broadcast_after_commit(message)
                 after_commit(broadcast_conversation, conversation)
             return {"ok": True, "conversation": _widget_view(conversation)}
 

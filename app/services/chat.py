@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import (
@@ -309,46 +310,96 @@ def conversation_for_token(channel, token):
 
 
 def add_message(conversation, author_kind, author, body, client_id=None, file=None, author_name=None):
-    """Store a message with the conversation's next number. A message the widget already
-    sent (same `client_id`, e.g. resent after a reconnect) is returned as it was stored,
-    with created=False."""
+    """Store a message in a loaded conversation (system notes, the first question)."""
+    message, created = store_message(
+        conversation.id, author_kind, body, author_id=getattr(author, "id", None),
+        author_name=author_name or (author.full_name if author is not None else None), client_id=client_id, chat_file=file,
+    )
+    set_committed_value(conversation, "last_seq", max(conversation.last_seq or 0, message.seq))
+    return message, created
+
+
+@dataclass
+class StoredMessage:
+    """A message just stored, as the broadcast needs it (no ORM object to keep or refresh)."""
+
+    id: int
+    conversation_id: int
+    seq: int
+    author_kind: str
+    author_id: int | None
+    author_name: str | None
+    body: str
+    client_id: str | None
+    file: object
+    created_on: object
+
+
+_NUMBERING = {}
+
+
+def _numbering(only_if):
+    """The statement that numbers a message, built once per kind of condition (the hot path
+    would otherwise spend more time building SQL expressions than running them)."""
+    key = only_if
+    if key not in _NUMBERING:
+        conditions = [ChatConversation.id == bindparam("numbered_conversation")]
+        if only_if == "open":
+            conditions.append(ChatConversation.status.in_(ConversationStatus.OPEN))
+        elif only_if == "agent":
+            conditions += [ChatConversation.status == ConversationStatus.ACTIVE, ChatConversation.agent_id == bindparam("answering_agent")]
+        _NUMBERING[key] = (
+            update(ChatConversation).where(*conditions).values(last_seq=ChatConversation.last_seq + 1)
+            .returning(ChatConversation.last_seq).execution_options(synchronize_session=False)
+        )
+    return _NUMBERING[key]
+
+
+_SAME_CLIENT_ID = select(ChatMessage).where(ChatMessage.conversation_id == bindparam("conversation_id"), ChatMessage.client_id == bindparam("client_id"))
+_INSERT = insert(ChatMessage).returning(ChatMessage.id)
+
+
+def store_message(conversation_id, author_kind, body, *, author_id=None, author_name=None, client_id=None, chat_file=None, only_if=None, agent_id=None):
+    """Store a message with the conversation's next number: one UPDATE that numbers it (and
+    checks `only_if` — "open", or "agent": active and answered by `agent_id` — in the same
+    statement) and one INSERT. A message the widget already sent (same `client_id`, resent
+    after a reconnect) is returned as it was stored, with created=False; (None, False) when
+    the condition does not hold. Nothing here loads the conversation: every chat message
+    takes this path."""
     if client_id is not None:
         client_id = str(client_id)[:64]
-        existing = db.session.query(ChatMessage).filter_by(conversation_id=conversation.id, client_id=client_id).one_or_none()
+        existing = db.session.execute(_SAME_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id}).scalar_one_or_none()
         if existing is not None:
             return existing, False
-    body = _clean_body(body, required=file is None)
-    seq = db.session.execute(
-        update(ChatConversation)
-        .where(ChatConversation.id == conversation.id)
-        .values(last_seq=ChatConversation.last_seq + 1)
-        .returning(ChatConversation.last_seq)
-    ).scalar_one()
-    message = ChatMessage(
-        conversation_id=conversation.id,
-        seq=seq,
-        author_kind=author_kind,
-        author_id=getattr(author, "id", None),
-        author_name=author_name or (author.full_name if author is not None else None),
-        body=body,
-        client_id=client_id,
-        file=file,
-        created_on=clock.now(),
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message, True
+    body = _clean_body(body, required=chat_file is None)
+    seq = db.session.execute(_numbering(only_if), {"numbered_conversation": conversation_id, "answering_agent": agent_id}).scalar_one_or_none()
+    if seq is None:
+        return None, False
+    now = clock.now()
+    row = {
+        "conversation_id": conversation_id, "seq": seq, "author_kind": author_kind, "author_id": author_id, "author_name": author_name,
+        "body": body, "client_id": client_id, "file_id": chat_file.id if chat_file is not None else None, "created_on": now,
+    }
+    message_id = db.session.execute(_INSERT, row).scalar_one()
+    row.pop("file_id")
+    return StoredMessage(id=message_id, file=chat_file, **row), True
 
 
-def visitor_message(conversation, body, client_id=None, file=None):
-    if conversation.status not in ConversationStatus.OPEN:
+def visitor_message(conversation_id, visitor_name, body, client_id=None, file=None):
+    message, created = store_message(conversation_id, VISITOR, body, author_name=visitor_name, client_id=client_id, chat_file=file, only_if="open")
+    if message is None:
         raise ServiceError(_("Cette conversation est terminée."))
-    return add_message(conversation, VISITOR, None, body, client_id=client_id, file=file, author_name=conversation.visitor_label)
+    return message, created
 
 
-def agent_message(agent, conversation, body, client_id=None, file=None):
-    _require_answering(agent, conversation)
-    return add_message(conversation, AGENT, agent, body, client_id=client_id, file=file)
+def agent_message(agent_id, agent_name, conversation_id, body, client_id=None, file=None):
+    """The agent of an active conversation answers (checked in the numbering statement)."""
+    message, created = store_message(conversation_id, AGENT, body, author_id=agent_id, author_name=agent_name, client_id=client_id, chat_file=file, only_if="agent", agent_id=agent_id)
+    if message is None:
+        raise ServiceError(_("Acceptez d'abord cette conversation."))
+    if message.author_id != agent_id:
+        raise ConversationNotFound()  # someone else's client id: nothing to show
+    return message, created
 
 
 def system_message(conversation, body):
@@ -369,17 +420,20 @@ def messages_after(conversation, seq, limit=500):
     )
 
 
-def mark_read(conversation, side, seq):
-    """Read receipts: the highest number each side has seen (never goes back)."""
+def mark_read(conversation_id, side, seq, agent_id=None):
+    """Read receipts: the highest number each side has seen (never goes back, never past the
+    last message); for the agent's side, only the conversation's agent. Returns the new
+    number, or None when nothing changed."""
     try:
-        seq = min(int(seq), conversation.last_seq)
+        seq = int(seq)
     except (TypeError, ValueError):
         return None
-    column = "visitor_read_seq" if side == VISITOR else "agent_read_seq"
-    if seq <= getattr(conversation, column):
-        return None
-    setattr(conversation, column, seq)
-    return seq
+    column = ChatConversation.visitor_read_seq if side == VISITOR else ChatConversation.agent_read_seq
+    conditions = [ChatConversation.id == conversation_id, column < seq, ChatConversation.last_seq >= seq]
+    if side != VISITOR:
+        conditions.append(ChatConversation.agent_id == agent_id)
+    changed = db.session.execute(update(ChatConversation).where(*conditions).values({column: seq}).execution_options(synchronize_session=False)).rowcount
+    return seq if changed else None
 
 
 # --- the console (C2) -----------------------------------------------------------------
@@ -390,13 +444,6 @@ def access_conversation(user, conversation_id):
         return scopes.access_conversation(db.session, user, int(conversation_id))
     except (scopes.NotVisible, TypeError, ValueError):
         raise ConversationNotFound()
-
-
-def _require_answering(agent, conversation):
-    if not scopes.answers_chats(agent):
-        raise ConversationNotFound()
-    if conversation.status != ConversationStatus.ACTIVE or conversation.agent_id != agent.id:
-        raise ServiceError(_("Acceptez d'abord cette conversation."))
 
 
 def accept(agent, conversation):
@@ -537,9 +584,9 @@ def store_file(conversation, filename, stream):
     return chat_file
 
 
-def file_of(conversation, file_id):
+def file_of(conversation_id, file_id):
     chat_file = db.session.get(ChatFile, tickets.as_id(file_id)) if file_id else None
-    if chat_file is None or chat_file.conversation_id != conversation.id:
+    if chat_file is None or chat_file.conversation_id != conversation_id:
         raise ConversationNotFound()
     return chat_file
 

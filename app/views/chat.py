@@ -5,7 +5,7 @@ console, conversation history, widget channels). The live part goes over Socket.
 import json
 import time
 
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, send_file, url_for
 from flask_appbuilder import BaseView, ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
-from app.realtime.common import after_commit, broadcast_conversation, broadcast_message, conversation_payload, file_signature
+from app.realtime.common import broadcast_conversation, broadcast_message, conversation_payload, file_signature, message_payload
 from app.security import scopes
 from app.services import ServiceError, chat, search, tickets, uploads
 from app.views.scoping import scoped
@@ -227,13 +227,14 @@ class ChatConsoleView(BaseView):
     def _ticket_action(self, conversation, act):
         try:
             ticket, message = act()
+            payload = message_payload(message)
             db.session.commit()
         except ServiceError as refused:
             db.session.rollback()
             if refused.not_found:
                 abort(404)
             return jsonify({"error": refused.message}), 422
-        broadcast_message(message)
+        broadcast_message(payload)
         broadcast_conversation(conversation)
         return jsonify({"ok": True, "ticket": ticket.number, "url": url_for("TicketDeskView.show", ticket_id=ticket.id)})
 

@@ -1,0 +1,255 @@
+"""Live chat under load: N widget connections (real Socket.IO clients, websocket transport) to
+one NovaDesk process (run.py, gevent, embedded SQLite), each in its own conversation, answered
+by agents' consoles that reply to every message at once.
+
+    .venv/bin/python bench/chat_load.py --connections 2000 --rate 0.25 --duration 60
+
+Prints connection time, latency widget → agent and widget → agent → widget (p50/p95/p99/max),
+messages lost, messages stored per second (counted in the database), server memory per
+connection and server CPU. Every message is stored in SQLite before it is broadcast.
+Targets (issue 5, 2 cores): 2,000 connections held; at 0.25 msg/s each, p99 under 100 ms with
+nothing lost; 1,000 stored messages/s sustained; under 100 KB of server memory per connection.
+"""
+import argparse
+import asyncio
+import hashlib
+import hmac
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import socketio
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+HOST = "http://127.0.0.1:5000"  # a declared origin of the demo channel
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(instance, agents):
+    """A fresh demo instance, with `agents` agents able to take many chats each and signing in
+    with their password alone (the second factor is not what is measured here)."""
+    env = dict(os.environ, NOVADESK_INSTANCE=instance)
+    env.pop("DATABASE_URL", None)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "novadesk", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
+    script = f"""
+from app import create_app
+from app.extensions import db
+from app.models import NovaUser, RolePolicy
+from app.security import roles
+from seeds import factories as make
+app = create_app({{"START_WORKER": False}})
+with app.app_context():
+    vendor = db.session.query(NovaUser).filter_by(email="agent1@novalead.com").one().organisation
+    for policy in db.session.query(RolePolicy).all():
+        policy.two_factor_required = False
+    for n in range({agents}):
+        user = make.user(f"bench-agent{{n}}@novalead.com", "Agent", f"Bench {{n}}", roles.AGENT, app.config["DEMO_PASSWORD"], organisation=vendor)
+        user.two_factor_email = False
+        user.chat_limit = 100000
+    db.session.commit()
+"""
+    subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
+    database = sqlite3.connect(Path(instance) / "novadesk.db")
+    key, secret = database.execute("SELECT public_key, secret FROM chat_channel").fetchone()
+    database.close()
+    return key, secret
+
+
+def start_server(instance, port):
+    env = dict(os.environ, NOVADESK_INSTANCE=instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
+               CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", WEB_PROCESSES="1")
+    env.pop("DATABASE_URL", None)
+    log = open(Path(instance) / "server.log", "w")
+    server = subprocess.Popen([PYTHON, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
+
+
+def rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def sign_in(base, email, password):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        page = await (await session.get(f"{base}/login/")).text()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        await session.post(f"{base}/login/", data={"email": email, "password": password, "csrf_token": token}, allow_redirects=False)
+        return "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
+
+
+class Stats:
+    def __init__(self):
+        self.to_agent, self.round_trip = [], []
+        self.sent = self.heard_by_agent = self.replied = self.heard_by_widget = 0
+        self.errors = 0
+
+
+async def run(args, base, key, secret, server_pid):
+    stats = Stats()
+    password = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
+    measuring = {"on": False}
+
+    # Agents: consoles that reply to every visitor message at once.
+    agents = []
+    for n in range(args.agents):
+        cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
+        client = socketio.AsyncClient(reconnection=False)
+
+        def on_message(message, client=client):
+            if message["author_kind"] != "visitor" or not message["body"].startswith("t="):
+                return
+            if measuring["on"]:
+                stats.heard_by_agent += 1
+                stats.to_agent.append((time.perf_counter() - float(message["body"][2:])) * 1000)
+            stats.replied += measuring["on"]
+            asyncio.ensure_future(client.emit("message", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}, namespace="/console"))
+
+        client.on("message", on_message, namespace="/console")
+        await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"])
+        agents.append(client)
+
+    rss_before = rss_kb(server_pid)
+    # Widgets: connect, start a conversation, have it accepted by an agent (round-robin).
+    widgets = []
+    connect_times = []
+
+    async def open_widget(n):
+        expires = int(time.time()) + 3600
+        external = f"bench-{n}"
+        email = f"visitor{n}@bench.example"
+        signature = hmac.new(secret.encode(), f"{external}:{email}:{expires}".encode(), hashlib.sha256).hexdigest()
+        client = socketio.AsyncClient(reconnection=False)
+
+        def on_message(message):
+            if message["author_kind"] == "agent" and message["body"].startswith("r=") and measuring["on"]:
+                stats.heard_by_widget += 1
+                stats.round_trip.append((time.perf_counter() - float(message["body"][2:])) * 1000)
+
+        client.on("message", on_message, namespace="/widget")
+        started = time.perf_counter()
+        await client.connect(base, namespaces=["/widget"], transports=["websocket"],
+                             auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
+        answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=60)
+        connect_times.append((time.perf_counter() - started) * 1000)
+        agent = agents[n % len(agents)]
+        accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=60)
+        if not accepted.get("ok"):
+            stats.errors += 1
+        widgets.append(client)
+
+    began = time.perf_counter()
+    batch = 10
+    for first in range(0, args.connections, batch):
+        await asyncio.gather(*(open_widget(n) for n in range(first, min(first + batch, args.connections))))
+    connect_wall = time.perf_counter() - began
+    await asyncio.sleep(2)
+    rss_after = rss_kb(server_pid)
+
+    database = sqlite3.connect(args.instance + "/novadesk.db")
+    stored_before = database.execute("SELECT count(*) FROM chat_message").fetchone()[0]
+    cpu_before = cpu_seconds(server_pid)
+    measuring["on"] = True
+
+    async def talk(client, n):
+        interval = 1.0 / args.rate
+        await asyncio.sleep((n / len(widgets)) * interval)  # spread evenly
+        deadline = time.perf_counter() + args.duration
+        count = 0
+        while time.perf_counter() < deadline:
+            count += 1
+            await client.emit("message", {"body": f"t={time.perf_counter()}", "client_id": f"w{n}-{count}"}, namespace="/widget")
+            stats.sent += 1
+            await asyncio.sleep(interval)
+
+    talk_started = time.perf_counter()
+    await asyncio.gather(*(talk(client, n) for n, client in enumerate(widgets)))
+    await asyncio.sleep(3)  # let the last replies arrive
+    measuring["on"] = False
+    elapsed = time.perf_counter() - talk_started - 3
+    cpu = cpu_seconds(server_pid) - cpu_before
+    stored = database.execute("SELECT count(*) FROM chat_message").fetchone()[0] - stored_before
+    database.close()
+
+    for client in widgets + agents:
+        await client.disconnect()
+    return {
+        "connect_p50": statistics.median(connect_times), "connect_p99": percentile(connect_times, 0.99), "connect_wall": connect_wall,
+        "rss_per_connection_kb": (rss_after - rss_before) / max(1, args.connections), "rss_mb": rss_after / 1024,
+        "sent": stats.sent, "heard_by_agent": stats.heard_by_agent, "heard_by_widget": stats.heard_by_widget,
+        "stored_per_s": stored / elapsed, "cpu_percent": 100 * cpu / elapsed,
+        "to_agent": stats.to_agent, "round_trip": stats.round_trip, "errors": stats.errors,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=2000)
+    parser.add_argument("--agents", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=0.25, help="messages per second per widget")
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--instance", help="reuse a prepared instance folder")
+    args = parser.parse_args()
+    temporary = None
+    if not args.instance:
+        temporary = tempfile.TemporaryDirectory(prefix="novadesk-chat-bench-")
+        args.instance = temporary.name
+    key, secret = prepare(args.instance, args.agents)
+    port = free_port()
+    server = start_server(args.instance, port)
+    try:
+        result = asyncio.run(run(args, f"http://127.0.0.1:{port}", key, secret, server.pid))
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    print(f"{sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, run.py (gevent, 1 process), embedded SQLite")
+    print(f"{args.connections} widget connections, {args.agents} agent consoles, {args.rate} msg/s per widget for {args.duration:.0f} s "
+          f"(widget messages {args.connections * args.rate:.0f}/s, each answered at once)")
+    print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s")
+    for label, values in (("widget → agent", result["to_agent"]), ("widget → agent → widget", result["round_trip"])):
+        print(f"{label:<26} p50 {percentile(values, .5):6.1f} ms  p95 {percentile(values, .95):6.1f} ms  p99 {percentile(values, .99):6.1f} ms  max {max(values or [float('nan')]):7.1f} ms")
+    lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
+    print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost}")
+    print(f"stored: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core; "
+          f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); accept errors {result['errors']}")
+
+
+if __name__ == "__main__":
+    main()
