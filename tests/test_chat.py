@@ -437,3 +437,23 @@ def test_images_go_through_the_attachment_checks(app, desk, db):
     picture = http.get(link)
     assert picture.status_code == 200 and picture.data.startswith(b"\x89PNG")
     assert http.get(link[:-4] + "0000").status_code == 404  # the link's signature is checked
+
+
+def test_chat_ratings_and_waits_feed_the_figures_of_those_who_may_see_them(app, desk, db):
+    from app.services import figures
+    from tests.ticket_helpers import user
+
+    channel, agent, agent_http = desk
+    client, answer = start(app, channel)
+    cid = answer["conversation"]["id"]
+    call(agent, "/console", "accept", {"conversation_id": cid})
+    call(agent, "/console", "close", {"conversation_id": cid})
+    call(client, "/widget", "rate", {"score": 5})
+    period = figures.last_days(30, "Europe/Paris")
+    db.session.expire_all()
+    seen = figures.chat_summary(user("superviseur@novalead.com"), period)
+    assert (seen["conversations"], seen["answered"], seen["ratings"], seen["satisfaction_rate"]) == (1, 1, 1, 100.0)
+    assert figures.chat_summary(user("commercial1@novalead.com"), period)["conversations"] == 1  # their client
+    assert figures.chat_summary(user("commercial2@novalead.com"), period)["conversations"] == 0
+    dashboard = agent_http.get("/dashboard/data").json
+    assert dashboard["chat"]["satisfaction_label"] == "100 %"

@@ -546,3 +546,27 @@ def report(user, period):
         return out
     finally:
         cohort.drop(connection)
+
+
+# --- live chat (C2, P4) ---------------------------------------------------------------------
+
+
+def chat_summary(user, period):
+    """Conversations started in the period, through the reader's scopes: how many, answered
+    live, taken as a message when nobody could answer, the mean wait before an agent joined,
+    and the visitors' ratings (feeding satisfaction beside the tickets')."""
+    from app.models import ChatConversation, ConversationStatus
+
+    query = db.session.query(ChatConversation).filter(scopes.conversations_filter(user), _in(ChatConversation.started_on, period))
+    rows = query.with_entities(ChatConversation.status, ChatConversation.started_on, ChatConversation.accepted_on, ChatConversation.rating).all()
+    waits = [(accepted - started).total_seconds() for _status, started, accepted, _rating in rows if accepted is not None]
+    ratings = [rating for *_rest, rating in rows if rating is not None]
+    return {
+        "conversations": len(rows),
+        "answered": len(waits),
+        "offline": sum(1 for status, *_rest in rows if status == ConversationStatus.OFFLINE),
+        "mean_wait_seconds": round(sum(waits) / len(waits)) if waits else None,
+        "ratings": len(ratings),
+        "mean_score": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "satisfaction_rate": round(100 * sum(1 for r in ratings if r >= SATISFIED_FROM) / len(ratings), 1) if ratings else None,
+    }

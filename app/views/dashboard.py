@@ -109,6 +109,13 @@ def dashboard_data(user):
         ],
     }
     if team:
+        chats = figures.chat_summary(user, period)
+        chats.update(
+            mean_wait_label="—" if chats["mean_wait_seconds"] is None else _("%(m)s min %(s)02d s", m=chats["mean_wait_seconds"] // 60, s=chats["mean_wait_seconds"] % 60),
+            satisfaction_label=percent_label(chats["satisfaction_rate"]),
+            mean_score_label="—" if chats["mean_score"] is None else f"{chats['mean_score']:.1f}".replace(".", ",") + " / 5",
+        )
+        data["chat"] = chats
         top = db.session.query(Priority).order_by(Priority.position).first()
         data["urgent"] = _watched(figures.urgent_tickets(user), True)
         data["urgent_url"] = _list_url(view="active", priority=top.id if top else None)
