@@ -1,5 +1,5 @@
 """Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
-watch, the outbox sender; later directory sync.
+watch, the outbox sender, the live chat's housekeeping.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -31,6 +31,7 @@ def run_once(app):
             _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
         _guarded(mail_in.process_pending)
         _guarded(_watch_sla)
+        _guarded(_chat_housekeeping)
         return _guarded(deliver_due_mail) or (0, 0)
 
 
@@ -41,6 +42,15 @@ def _watch_sla():
     raised = check_deadlines()
     db.session.commit()
     return raised
+
+
+def _chat_housekeeping():
+    """Console connections of a process that stopped without saying goodbye."""
+    from app.extensions import db
+    from app.services.chat import forget_stale_presence
+
+    forget_stale_presence()
+    db.session.commit()
 
 
 def _guarded(step, *args):

@@ -143,6 +143,13 @@ async def run(args, base, key, secret, server_pid):
         await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"])
         agents.append(client)
 
+    async def heartbeat():
+        while True:
+            await asyncio.sleep(30)
+            for client in agents:
+                await client.emit("heartbeat", {}, namespace="/console")
+
+    beating = asyncio.ensure_future(heartbeat())
     rss_before = rss_kb(server_pid)
     # Widgets: connect, start a conversation, have it accepted by an agent (round-robin).
     widgets = []
@@ -205,6 +212,7 @@ async def run(args, base, key, secret, server_pid):
     stored = database.execute("SELECT count(*) FROM chat_message").fetchone()[0] - stored_before
     database.close()
 
+    beating.cancel()
     for client in widgets + agents:
         await client.disconnect()
     return {

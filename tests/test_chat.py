@@ -457,3 +457,21 @@ def test_chat_ratings_and_waits_feed_the_figures_of_those_who_may_see_them(app, 
     assert figures.chat_summary(user("commercial2@novalead.com"), period)["conversations"] == 0
     dashboard = agent_http.get("/dashboard/data").json
     assert dashboard["chat"]["satisfaction_label"] == "100 %"
+
+
+def test_a_console_whose_process_died_stops_counting_as_online(app, desk, db):
+    """Its heartbeat never comes again: after 90 s nobody is available, and the worker
+    clears the row."""
+    from datetime import timedelta
+
+    from app.models import ChatPresence
+    from app.worker import run_once
+
+    channel, _agent, _ = desk
+    later = clock.now() + timedelta(seconds=chat.PRESENCE_SECONDS + 5)
+    with clock.frozen(later):
+        assert events(widget(app, channel, identity=signed(channel)), "/widget", "hello")[0]["available"] is False
+    with clock.frozen(clock.now() + timedelta(seconds=chat.PRESENCE_SECONDS * 5)):
+        run_once(app)
+    db.session.expire_all()
+    assert db.session.query(ChatPresence).count() == 0

@@ -185,10 +185,9 @@ def _account_for(channel, email):
 
 def online_agents_query(now=None):
     """Agents with a live console who switched themselves available."""
-    fresh = (now or clock.now()).timestamp() - PRESENCE_SECONDS
-    from datetime import datetime, timezone
+    from datetime import timedelta
 
-    since = datetime.fromtimestamp(fresh, timezone.utc)
+    since = (now or clock.now()) - timedelta(seconds=PRESENCE_SECONDS)
     present = select(ChatPresence.user_id).where(ChatPresence.seen_on >= since)
     return db.session.query(NovaUser).filter(NovaUser.id.in_(present), NovaUser.active.is_(True), NovaUser.chat_available.is_(True))
 
@@ -233,6 +232,13 @@ def touch_presence(sid, user):
         db.session.add(ChatPresence(sid=sid, user_id=user.id, seen_on=clock.now()))
     else:
         row.seen_on = clock.now()
+
+
+def forget_stale_presence():
+    """Rows left by a process that stopped abruptly: their heartbeat never comes again."""
+    from datetime import timedelta
+
+    db.session.query(ChatPresence).filter(ChatPresence.seen_on < clock.now() - timedelta(seconds=PRESENCE_SECONDS * 4)).delete(synchronize_session=False)
 
 
 def drop_presence(sid):
