@@ -158,6 +158,8 @@ class Config:
     CHAT_BUSINESS_HOURS_ONLY = _bool("CHAT_BUSINESS_HOURS_ONLY", True)  # outside them, the widget takes a message
     CHAT_MESSAGES_PER_MINUTE = _int("CHAT_MESSAGES_PER_MINUTE", 30)  # per widget connection, beyond: a notice
     DEMO_CHAT_ORIGINS = os.environ.get("DEMO_CHAT_ORIGINS", "")  # more origins for the demo widget channel
+    CHAT_UPLOADS_PER_MINUTE = os.environ.get("CHAT_UPLOADS_PER_MINUTE", "20 per minute")  # widget files, per address
+    CHAT_STARTS_PER_HOUR = os.environ.get("CHAT_STARTS_PER_HOUR", "30 per hour")  # new chats and offline messages, per address
     CHAT_MAX_EVENT_BYTES = _int("CHAT_MAX_EVENT_BYTES", 64 * 1024)  # one socket event; files go by HTTP upload
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")

@@ -475,3 +475,17 @@ def test_a_console_whose_process_died_stops_counting_as_online(app, desk, db):
         run_once(app)
     db.session.expire_all()
     assert db.session.query(ChatPresence).count() == 0
+
+
+def test_a_visitor_reconnecting_again_and_again_cannot_open_chats_without_end(app, desk):
+    channel, _agent, _ = desk
+    app.config["CHAT_STARTS_PER_HOUR"] = "3 per hour"
+    try:
+        answers = []
+        for n in range(5):
+            client = widget(app, channel, identity=signed(channel, external_id=f"v{n}", email=f"v{n}@credit-solidaire.sn"))
+            answers.append(call(client, "/widget", "start", {"question": "Bonjour"}))
+    finally:
+        app.config["CHAT_STARTS_PER_HOUR"] = "30 per hour"
+    assert [bool(a.get("ok")) for a in answers] == [True, True, True, False, False]
+    assert "réessayez plus tard" in answers[-1]["error"]

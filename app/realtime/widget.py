@@ -56,6 +56,17 @@ def _conversation(state):
     return conversation
 
 
+def _allow_start():
+    """New conversations and offline messages (each may become a ticket) per address: a
+    visitor reconnecting again and again gets no more than CHAT_STARTS_PER_HOUR."""
+    if not current_app.config.get("RATELIMIT_ENABLED"):
+        return True
+    from limits import parse
+
+    limiter = current_app.appbuilder.sm.limiter.limiter
+    return limiter.hit(parse(current_app.config["CHAT_STARTS_PER_HOUR"]), "chat-start", request.remote_addr or "")
+
+
 def _allow_message(state):
     """A token bucket per connection: a burst of 10, then CHAT_MESSAGES_PER_MINUTE."""
     per_minute = current_app.config["CHAT_MESSAGES_PER_MINUTE"]
@@ -121,6 +132,8 @@ class WidgetNamespace(Namespace):
         with force_locale(state.lang):
             if state.conversation_id is not None:
                 raise ServiceError(_("Une conversation est déjà en cours."))
+            if not _allow_start():
+                raise ServiceError(_("Trop de discussions ouvertes depuis votre connexion : réessayez plus tard."))
             reason = chat.availability()
             if reason is not None:
                 return {"error": chat.unavailable_message(reason), "offline": True}
@@ -140,8 +153,8 @@ class WidgetNamespace(Namespace):
         data = data if isinstance(data, dict) else {}
         state = _state()
         with force_locale(state.lang):
-            if not _allow_message(state):
-                raise ServiceError(_("Vous envoyez trop de messages : patientez un instant."))
+            if not _allow_message(state) or not _allow_start():
+                raise ServiceError(_("Trop de discussions ouvertes depuis votre connexion : réessayez plus tard."))
             channel = chat.channel_by_id(state.channel_id)
             visitor = chat.Visitor(**state.visitor.as_session())
             _conversation, ticket = chat.leave_message(channel, visitor, data.get("body"), name=data.get("name"), email=data.get("email"), language=state.lang)

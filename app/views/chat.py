@@ -127,11 +127,7 @@ def demo_partner():
     channel = db.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY, active=True).one_or_none()
     if channel is None:
         abort(404)
-    user = (
-        db.session.query(NovaUser)
-        .filter(NovaUser.organisation_id == channel.organisation_id, NovaUser.active.is_(True), NovaUser.email == request.args.get("as", "").strip().lower())
-        .one_or_none()
-    ) or db.session.query(NovaUser).filter(NovaUser.organisation_id == channel.organisation_id, NovaUser.active.is_(True)).order_by(NovaUser.id).first()
+    user = db.session.query(NovaUser).filter(NovaUser.organisation_id == channel.organisation_id, NovaUser.active.is_(True)).order_by(NovaUser.id).first()
     identity = None
     if user is not None and request.args.get("anonymous") != "1":
         expires = int(time.time()) + 3600

@@ -304,5 +304,9 @@ def limit_help_centre(appbuilder, app):
     if app.config.get("RATELIMIT_ENABLED"):
         limiter = appbuilder.sm.limiter
         # Flask-Limiter checks in the decorated function: the registered views are replaced.
-        for endpoint, limit in (("help.suggest", app.config.get("HELP_SUGGEST_RATE_LIMIT", "120 per minute")), ("help.vote", app.config["SENSITIVE_RATE_LIMIT"])):
+        for endpoint, limit in (
+            ("help.suggest", app.config.get("HELP_SUGGEST_RATE_LIMIT", "120 per minute")),
+            ("help.vote", app.config["SENSITIVE_RATE_LIMIT"]),
+            ("chat_public.widget_upload", app.config["CHAT_UPLOADS_PER_MINUTE"]),
+        ):
             app.view_functions[endpoint] = limiter.limit(limit)(app.view_functions[endpoint])
