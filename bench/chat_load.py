@@ -190,6 +190,7 @@ async def run(args, base, key, secret, server_pid):
     database = sqlite3.connect(args.instance + "/novadesk.db")
     stored_before = database.execute("SELECT count(*) FROM chat_message").fetchone()[0]
     cpu_before = cpu_seconds(server_pid)
+    client_before = time.process_time()
     measuring["on"] = True
 
     async def talk(client, n):
@@ -209,6 +210,7 @@ async def run(args, base, key, secret, server_pid):
     measuring["on"] = False
     elapsed = time.perf_counter() - talk_started - 3
     cpu = cpu_seconds(server_pid) - cpu_before
+    client_cpu = time.process_time() - client_before
     stored = database.execute("SELECT count(*) FROM chat_message").fetchone()[0] - stored_before
     database.close()
 
@@ -219,7 +221,7 @@ async def run(args, base, key, secret, server_pid):
         "connect_p50": statistics.median(connect_times), "connect_p99": percentile(connect_times, 0.99), "connect_wall": connect_wall,
         "rss_per_connection_kb": (rss_after - rss_before) / max(1, args.connections), "rss_mb": rss_after / 1024,
         "sent": stats.sent, "heard_by_agent": stats.heard_by_agent, "heard_by_widget": stats.heard_by_widget,
-        "stored_per_s": stored / elapsed, "cpu_percent": 100 * cpu / elapsed,
+        "stored_per_s": stored / elapsed, "cpu_percent": 100 * cpu / elapsed, "client_cpu_percent": 100 * client_cpu / elapsed,
         "to_agent": stats.to_agent, "round_trip": stats.round_trip, "errors": stats.errors,
     }
 
@@ -257,6 +259,7 @@ def main():
     print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost}")
     print(f"stored: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core; "
           f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); accept errors {result['errors']}")
+    print(f"load generator CPU {result['client_cpu_percent']:.0f} % of one core (above ~90 % the figures measure the generator, not the server)")
 
 
 if __name__ == "__main__":

@@ -160,6 +160,9 @@ function renderHead() {
   $("nd-compose").hidden = !mine;
   $("nd-manage").hidden = !canManage;
   $("nd-ticket-tools").hidden = !(staff && !c.ticket);
+  const result = $("nd-ticket-result");
+  if (c.ticket && c.ticket_url) result.replaceChildren(S.linked + " ", el("a", { href: c.ticket_url, text: c.ticket }));
+  else if (!c.ticket) result.replaceChildren();
 }
 
 function addMessages(id, messages) {
@@ -222,7 +225,6 @@ function loadContext(id) {
 }
 
 function showError(message) {
-  $("nd-ticket-result").textContent = "";
   $("nd-connection").textContent = S.error + " " + message;
 }
 
@@ -345,12 +347,9 @@ function ticketAction(name, fields) {
     .then((r) => r.json())
     .then((answer) => {
       if (answer.error) return showError(answer.error);
-      const result = $("nd-ticket-result");
-      result.replaceChildren(S.linked + " ", el("a", { href: answer.url, text: answer.ticket }));
       const c = state.conversations.get(state.selected);
-      if (c) c.ticket = answer.ticket;
+      if (c) Object.assign(c, { ticket: answer.ticket, ticket_url: answer.url });
       renderHead();
-      $("nd-ticket-tools").hidden = false;
     });
 }
 $("nd-to-ticket").addEventListener("submit", (event) => {
