@@ -107,6 +107,69 @@ def _empty_data_tables(db):
                 conn.execute(db.metadata.tables[name].delete())
 
 
+# What a fresh database holds (roles, permissions, the desk's reference data), and what the demo
+# adds, are built once per database and restored before each test: far quicker than building
+# them again, and the same rows (same ids) every time. A test that changed the roles or the
+# two-factor policies gets them rebuilt for the next one.
+_KEPT_CHECKED = ("ab_role", "ab_permission_view_role", "role_policy")
+_BASE = {}
+_DEMO = {}
+
+
+def _kept_state(database):
+    with database.engine.connect() as conn:
+        return {name: sorted(tuple(row) for row in conn.execute(text(f'SELECT * FROM "{name}"'))) for name in _KEPT_CHECKED}
+
+
+def _data_tables(database):
+    existing = set(inspect(database.engine).get_table_names())
+    return [t for t in database.metadata.sorted_tables if t.name not in _KEPT_TABLES and t.name in existing]
+
+
+def _snapshot(database):
+    with database.engine.connect() as conn:
+        rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in _data_tables(database)}
+    return {name: sorted(found, key=lambda r: r.get("id") or 0) for name, found in rows.items() if found}
+
+
+def _restore(database, snapshot):
+    """Empty the data tables and put the snapshot back. Foreign keys that point forward in the
+    insertion order (organisations and their account managers, users and their organisation,
+    self-references) are filled in a second pass, once every row exists."""
+    from sqlalchemy import bindparam
+
+    _empty_data_tables(database)
+    tables = _data_tables(database)
+    position = {t.name: n for n, t in enumerate(tables)}
+    later = []
+    with database.engine.begin() as conn:
+        for table in tables:
+            rows = snapshot.get(table.name)
+            if not rows:
+                continue
+            forward = [
+                fk.parent.name for fk in table.foreign_keys
+                if position.get(fk.column.table.name, -1) >= position[table.name] and fk.parent.nullable
+            ]
+            if forward and "id" in table.c:
+                conn.execute(table.insert(), [{**row, **{name: None for name in forward}} for row in rows])
+                for name in forward:
+                    values = [{"_id": row["id"], "_value": row[name]} for row in rows if row.get(name) is not None]
+                    if values:
+                        later.append((table.update().where(table.c.id == bindparam("_id")).values({name: bindparam("_value")}), values))
+            else:
+                conn.execute(table.insert(), rows)
+        for statement, values in later:
+            conn.execute(statement, values)
+        if database.engine.dialect.name == "postgresql":
+            for table in tables:
+                if snapshot.get(table.name) and "id" in table.c:
+                    conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), (SELECT max(id) FROM \"{table.name}\"))"
+                        f" WHERE pg_get_serial_sequence('\"{table.name}\"', 'id') IS NOT NULL"
+                    ))
+
+
 @pytest.fixture
 def db(app):
     from app.cli import sync_permissions_and_roles
@@ -116,11 +179,18 @@ def db(app):
 
     ctx = app.app_context()
     ctx.push()
-    _empty_data_tables(database)
-    sync_permissions_and_roles(reset_roles=True)
-    for policy in database.session.query(RolePolicy).all():
-        policy.two_factor_required = policy.role.name in TWO_FACTOR_REQUIRED_BY_DEFAULT
-    database.session.commit()
+    backend = database.engine.dialect.name
+    base = _BASE.get(backend)
+    if base is not None and _kept_state(database) == base[0]:
+        _restore(database, base[1])
+    else:
+        _empty_data_tables(database)
+        sync_permissions_and_roles(reset_roles=True)
+        for policy in database.session.query(RolePolicy).all():
+            policy.two_factor_required = policy.role.name in TWO_FACTOR_REQUIRED_BY_DEFAULT
+        database.session.commit()
+        _BASE[backend] = (_kept_state(database), _snapshot(database))
+        _DEMO.pop(backend, None)  # taken over other roles: take it again
     app.appbuilder.sm.limiter.reset()
     yield database
     database.session.rollback()
@@ -132,7 +202,13 @@ def db(app):
 def demo(db):
     from seeds.demo import load_demo
 
-    load_demo(with_tickets=False)  # tests make the tickets they need
+    backend = db.engine.dialect.name
+    if backend in _DEMO:
+        _restore(db, _DEMO[backend])
+    else:
+        load_demo(with_tickets=False)  # tests make the tickets they need
+        db.session.commit()
+        _DEMO[backend] = _snapshot(db)
     return db
 
 
