@@ -35,7 +35,8 @@ _EVERYONE = [
     ("Products", "can_(list|show)"),
     ("Directory", "can_(list|show)"),
     ("Organisations", "can_(list|show)"),
-    ("(OrganisationApi|ProductApi)", "can_get"),
+    # The REST API: reads scoped by scopes.py; the OpenAPI description for integrators.
+    ("(OrganisationApi|ProductApi|TicketApi|TicketMessageApi|AttachmentApi|UserApi|KbArticleApi|OpenApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
     ("(Knowledge Base|Help Centre)", "menu_access"),
     ("Dashboard", "can_show"),
@@ -43,14 +44,15 @@ _EVERYONE = [
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
-_PARTNER = _EVERYONE + [
+_TICKET_API_WRITES = [("TicketApi", "can_(post|put)"), ("TicketMessageApi", "can_post")]
+_PARTNER = _EVERYONE + _TICKET_API_WRITES + [
     ("Tickets", "can_(list|show|add|reply|status|rate)"),
     ("Ticket Desk", "menu_access"),
 ]
 # Commercials also work their clients' tickets (notes, priority, links) but do not assign.
 _REPORTS = [("Reports", "can_(show|export)"), ("Support Reports", "menu_access")]
 _COMMERCIAL = _PARTNER + [("Tickets", "can_work")] + _REPORTS
-_STAFF = _EVERYONE + [
+_STAFF = _EVERYONE + _TICKET_API_WRITES + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
     ("Ticket Desk", "menu_access"),
