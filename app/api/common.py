@@ -11,7 +11,20 @@ from app.services import ServiceError
 
 READ_ROUTES = {"get", "get_list"}
 QUERY_MAX_LENGTH = 4000
+MAX_ID = 2**31 - 1  # the databases' integer ids; larger numbers would be refused by PostgreSQL
 QUERY_MAX_DEPTH = 12  # rison nesting: prison parses recursively and overflows on "((((…"
+
+
+def _has_huge_number(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return abs(value) > MAX_ID
+    if isinstance(value, dict):
+        return any(_has_huge_number(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_huge_number(v) for v in value)
+    return False
 
 
 class ScopedApi(ModelRestApi):
@@ -27,6 +40,9 @@ class ScopedApi(ModelRestApi):
 
     def _refuse_unreadable_query(self):
         """A `q` too long or too deeply nested is refused with 400 before FAB's parser sees it."""
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and not (str(pk).isdigit() and 0 < int(pk) <= MAX_ID):
+            return self.response_404()  # no row has such an id (and the database would refuse it)
         query = request.args.get("q")
         if query is None:
             return None
@@ -38,11 +54,13 @@ class ScopedApi(ModelRestApi):
         if len(query) > QUERY_MAX_LENGTH or deepest > QUERY_MAX_DEPTH:
             return self.response_400(message="Paramètre q illisible (trop long ou trop imbriqué).")
         try:
-            prison.loads(query)  # an unterminated "(((" sends the parser into endless recursion
+            parsed = prison.loads(query)  # an unterminated "(((" sends the parser into endless recursion
         except RecursionError:
             return self.response_400(message="Paramètre q illisible (rison mal formé).")
         except Exception:
             return None  # FAB's own parse answers 400 with its message
+        if _has_huge_number(parsed):
+            return self.response_400(message="Paramètre q : nombre hors limites.")
         return None
 
     def run_service(self, action, status=200, result=None):

@@ -10,14 +10,15 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.common import READ_ROUTES, ScopedApi
+from app.api.common import MAX_ID, READ_ROUTES, ScopedApi
 from app.extensions import db
 from app.models import Attachment, Channel, Ticket, TicketMessage
 from app.security import scopes
 from app.services import tickets, uploads
 from app.views.scoping import scoped
 
-_id = lambda: fields.Integer(allow_none=True, validate=validate.Range(min=1))  # noqa: E731
+_ID_RANGE = validate.Range(min=1, max=MAX_ID)
+_id = lambda: fields.Integer(allow_none=True, validate=_ID_RANGE)  # noqa: E731
 
 
 class TicketCreateSchema(Schema):
@@ -31,19 +32,19 @@ class TicketCreateSchema(Schema):
     priority_id = _id()
     internal_note = fields.String(allow_none=True, validate=validate.Length(max=tickets.BODY_MAX))
     # Admins and supervisors only:
-    assignee_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=20))
+    assignee_ids = fields.List(fields.Integer(validate=_ID_RANGE), validate=validate.Length(max=20))
     queue_id = _id()
 
 
 class TicketUpdateSchema(Schema):
     status_id = _id()
     priority_id = _id()  # staff and commercials
-    assignee_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=20))  # staff
+    assignee_ids = fields.List(fields.Integer(validate=_ID_RANGE), validate=validate.Length(max=20))  # staff
     queue_id = _id()  # staff, with assignee_ids
 
 
 class MessageCreateSchema(Schema):
-    ticket_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    ticket_id = fields.Integer(required=True, validate=_ID_RANGE)
     body = fields.String(required=True, validate=validate.Length(min=1, max=tickets.BODY_MAX))
     internal = fields.Boolean(load_default=False)  # an internal note: staff and commercials only
 

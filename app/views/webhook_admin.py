@@ -57,9 +57,17 @@ class WebhookSubscriptionView(ModelView):
     edit_columns = add_columns
     add_form_extra_fields = edit_form_extra_fields = {
         "name": StringField(_l("Nom"), validators=[DataRequired(), Length(max=120)]),
-        "url": StringField(_l("Adresse (URL) de réception"), validators=[DataRequired(), Length(max=1000)]),
+        "url": StringField(
+            _l("Adresse (URL) de réception"),
+            validators=[DataRequired(), Length(max=1000)],
+            description=_l("Adresse http:// ou https:// qui recevra un POST JSON à chaque événement."),
+        ),
         "events": SelectMultipleField(
-            _l("Événements"), choices=[(e, webhooks.EVENT_LABELS[e]) for e in WebhookEvent.ALL], validators=[DataRequired()], widget=Select2ManyWidget()
+            _l("Événements"),
+            choices=[(e, webhooks.EVENT_LABELS[e]) for e in WebhookEvent.ALL],
+            validators=[DataRequired()],
+            widget=Select2ManyWidget(),
+            description=_l("Les événements à envoyer à cette adresse."),
         ),
     }
     base_order = ("name", "asc")
