@@ -1,7 +1,6 @@
 """The REST API (U3, T15): writes through the same services as the web, reads through
 scopes.py, consistent errors, API keys that act with their user's rights and no more, and an
 OpenAPI description fuzzed by Schemathesis with every role's credentials."""
-import pytest
 
 from app.models import ActivityLog, Channel, NovaUser, Organisation, OutboxMail, Ticket, TicketMessage
 from tests.conftest import api_token

@@ -221,10 +221,9 @@ def _outcome(response, api=False):
 
 @pytest.fixture
 def world(app, demo):
-    """Demo data plus one of each admin-side object (an account request, a mail, a log entry)."""
-    from app.services import accounts
-
-    from app.services import webhooks
+    """Demo data plus one of each admin-side object (an account request, a mail, a log entry, a
+    webhook and one of its deliveries)."""
+    from app.services import accounts, webhooks
 
     accounts.request_account(
         first_name="Awa", last_name="Test", email="awa@unknown-mfi.org", organisation_name="IMF inconnue", password="Password-123"

@@ -2,7 +2,6 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.common import ScopedApi
-
 from app.models import Organisation, Product
 from app.views.scoping import scoped
 

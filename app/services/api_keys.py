@@ -9,7 +9,6 @@ from app.models.types import utcnow
 from app.services import ServiceError, audit
 from app.services.auth import find_user_by_email
 
-
 READ_ONLY = "read"  # the key reads (GET) and writes nothing
 READ_WRITE = "read write"
 SCOPE_LABELS = {READ_ONLY: "Lecture seule", READ_WRITE: "Lecture et écriture"}
