@@ -15,7 +15,8 @@ subscription's secret>.
 - ticket.replied: {"ticket": TICKET, "message": {"id", "body", "author_email", "channel", "created_on"}}
   (public replies only; internal notes never leave NovaDesk);
 - sla.breached: {"ticket": TICKET, "deadline": "first_response"|"resolution", "due": ISO time};
-- chat.started: {"conversation": {...}} as the chat service gives it (ticket optional).
+- chat.started: {"conversation": {...}} as the chat service gives it to `chat_started()`:
+  {"id", "organisation": {"id", "name", "external_id"}, "visitor_email", "product", "started_on"}.
 TICKET = {"id", "number", "title", "status", "status_category", "priority", "type", "product",
 "channel", "organisation": {"id", "name", "external_id"}, "requester_email", "created_on",
 "resolved_on", "closed_on", "first_response_due", "resolution_due"}.
@@ -166,6 +167,13 @@ def ticket_replied(ticket, message):
         "message": {"id": message.id, "body": message.body, "author_email": author_email, "channel": message.channel or "web", "created_on": _iso(message.created_on)},
     }
     return emit(WebhookEvent.TICKET_REPLIED, data, ticket=ticket)
+
+
+def chat_started(conversation, ticket=None):
+    """For the chat service: `conversation` is a dict, e.g. {"id", "organisation": {"id",
+    "name", "external_id"}, "visitor_email", "product", "started_on" (ISO)}; give `ticket` when
+    the conversation already has one, so its events stay in order with the ticket's."""
+    return emit(WebhookEvent.CHAT_STARTED, {"conversation": conversation}, ticket=ticket)
 
 
 def sla_breached(ticket, deadline, due):
