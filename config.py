@@ -86,6 +86,12 @@ class Config:
     # Keys are 256 random bits: a slow hash adds nothing but latency on every API call.
     FAB_API_KEY_HASH_METHOD = "pbkdf2:sha256:1000"
     FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    # Webhooks: each attempt waits at most this long for the receiver; failures are retried
+    # after WEBHOOK_RETRY_SECONDS, doubled each time (at most an hour), WEBHOOK_MAX_ATTEMPTS times.
+    WEBHOOK_TIMEOUT_SECONDS = _int("WEBHOOK_TIMEOUT_SECONDS", 5)
+    WEBHOOK_RETRY_SECONDS = _int("WEBHOOK_RETRY_SECONDS", 30)
+    WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 12)
     FAB_PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     AUTH_TYPE = 1  # AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"

@@ -1,5 +1,5 @@
 """Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
-watch, the outbox sender, the live chat's housekeeping.
+watch, the outbox sender, the webhook sender, the live chat's housekeeping.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -31,8 +31,15 @@ def run_once(app):
             _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
         _guarded(mail_in.process_pending)
         _guarded(_watch_sla)
+        _guarded(_deliver_webhooks)
         _guarded(_chat_housekeeping)
         return _guarded(deliver_due_mail) or (0, 0)
+
+
+def _deliver_webhooks():
+    from app.channels.webhook_out import deliver_due_webhooks
+
+    return deliver_due_webhooks()
 
 
 def _watch_sla():

@@ -489,3 +489,30 @@ def test_a_visitor_reconnecting_again_and_again_cannot_open_chats_without_end(ap
         app.config["CHAT_STARTS_PER_HOUR"] = "30 per hour"
     assert [bool(a.get("ok")) for a in answers] == [True, True, True, False, False]
     assert "réessayez plus tard" in answers[-1]["error"]
+
+
+def test_a_new_chat_is_announced_to_webhooks(app, desk, db):
+    """chat.started, signed, once, with the organisation the ERP knows."""
+    import hashlib
+    import hmac
+    import json
+
+    from app.models import WebhookEvent
+    from tests.test_webhooks import Receiver, _deliver_until_done, _subscribe
+
+    channel, _agent, _ = desk
+    app.config["WEBHOOK_RETRY_SECONDS"] = 0  # retry at the next pass
+    try:
+        with Receiver(failures=1) as receiver:
+            subscription = _subscribe(db, receiver.url, events=[WebhookEvent.CHAT_STARTED])
+            _client, answer = start(app, channel, question="Le module épargne plante")
+            _deliver_until_done(app)
+    finally:
+        app.config["WEBHOOK_RETRY_SECONDS"] = 30
+    assert len(receiver.accepted) == 1
+    headers, body = receiver.accepted[0]
+    event = json.loads(body)
+    assert event["event"] == "chat.started" and event["data"]["conversation"]["id"] == answer["conversation"]["id"]
+    assert event["data"]["conversation"]["organisation"]["external_id"] == "ERP-0101"
+    expected = "sha256=" + hmac.new(subscription.secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-NovaDesk-Signature"] == expected

@@ -9,7 +9,18 @@ Later issues add their paths to PAGES and API.
 """
 import pytest
 
-from app.models import AccountRequest, ActivityLog, NovaUser, Organisation, OutboxMail, Product, RolePolicy, TicketMessage
+from app.models import (
+    AccountRequest,
+    ActivityLog,
+    NovaUser,
+    Organisation,
+    OutboxMail,
+    Product,
+    RolePolicy,
+    TicketMessage,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tests.conftest import api_token, login
 
 ROLES = ["admin", "supervisor", "agent", "commercial", "client", "reseller", "anonymous"]
@@ -85,6 +96,13 @@ PAGES = [
     ("GET", "/dev-mailbox/{mail}", expect(ADMIN_ONLY)),
     ("GET", "/account/security/", expect(SIGNED_IN)),
     ("GET", "/swagger/v1", expect(ADMIN_ONLY)),
+    # Webhooks (integrations): admins only.
+    ("GET", "/webhooks/list/", expect(ADMIN_ONLY)),
+    ("GET", "/webhooks/add", expect(ADMIN_ONLY)),
+    ("GET", "/webhooks/show/{webhook}", expect(ADMIN_ONLY)),
+    ("GET", "/webhooks/edit/{webhook}", expect(ADMIN_ONLY)),
+    ("GET", "/webhooks/deliveries/list/", expect(ADMIN_ONLY)),
+    ("GET", "/webhooks/deliveries/show/{delivery}", expect(ADMIN_ONLY)),
     # The help centre (K1–K5): open to visitors, each article and wiki to its readers only.
     ("GET", "/help/", expect(EVERYONE)),
     ("GET", "/help/search?q=remboursement", expect(EVERYONE)),
@@ -112,6 +130,18 @@ API = [
     ("GET", "/api/v1/organisation/{other_org}", OTHER_ORG),
     ("GET", "/api/v1/product/", expect(SIGNED_IN)),
     ("GET", "/api/v1/product/{product}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/_openapi", expect(SIGNED_IN)),
+    ("GET", "/api/v1/user/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/user/{colleague}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/user/{other_user}", OTHER_ORG),
+    ("GET", "/api/v1/ticket/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/ticket_message/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/attachment/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/kb_article/", expect(SIGNED_IN)),
+    ("GET", "/api/v1/kb_article/{public_article}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/kb_article/{partners_article}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/kb_article/{internal_article}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE)),
+    ("GET", "/api/v1/kb_article/{draft_article}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial"})),
 ]
 
 # Generated routes NovaDesk trimmed away: nobody reaches them.
@@ -126,6 +156,19 @@ REMOVED = [
     ("POST", "/api/v1/organisation/"),
     ("PUT", "/api/v1/organisation/{own_org}"),
     ("DELETE", "/api/v1/organisation/{own_org}"),
+    ("POST", "/api/v1/product/"),
+    ("GET", "/api/v1/organisation/related/reseller"),
+    ("GET", "/api/v1/organisation/distinct/name"),
+] + [
+    (method, f"/api/v1/{resource}/{suffix}")
+    for resource in ("ticket", "ticket_message", "attachment", "user", "kb_article")
+    for method, suffix in [("GET", "_info"), ("GET", "related/organisation"), ("GET", "distinct/title"), ("DELETE", "1")]
+] + [
+    ("POST", "/api/v1/user/"),
+    ("PUT", "/api/v1/user/{colleague}"),
+    ("PUT", "/api/v1/ticket_message/1"),
+    ("POST", "/api/v1/attachment/"),
+    ("POST", "/api/v1/kb_article/"),
 ]
 
 
@@ -144,6 +187,8 @@ def _ids(db, role):
         "activity": db.session.query(ActivityLog).first().id,
         "account_request": db.session.query(AccountRequest).first().id,
         "mail": db.session.query(OutboxMail).first().id,
+        "webhook": db.session.query(WebhookSubscription).first().id,
+        "delivery": db.session.query(WebhookDelivery).first().id,
         **_kb_ids(db),
     }
 
@@ -163,7 +208,7 @@ def _kb_ids(db):
 
 
 def _outcome(response, api=False):
-    if response.status_code == 200:
+    if response.status_code == 200 or (api and response.status_code == 201):
         return "ok"
     if response.status_code == 404:
         return "hidden"
@@ -176,12 +221,16 @@ def _outcome(response, api=False):
 
 @pytest.fixture
 def world(app, demo):
-    """Demo data plus one of each admin-side object (an account request, a mail, a log entry)."""
-    from app.services import accounts
+    """Demo data plus one of each admin-side object (an account request, a mail, a log entry, a
+    webhook and one of its deliveries)."""
+    from app.services import accounts, webhooks
 
     accounts.request_account(
         first_name="Awa", last_name="Test", email="awa@unknown-mfi.org", organisation_name="IMF inconnue", password="Password-123"
     )
+    demo.session.add(WebhookSubscription(name="ERP", url="https://erp.example/hook", events=["chat.started"], secret=webhooks.new_secret()))
+    demo.session.flush()
+    webhooks.emit("chat.started", {"conversation": {"id": 1}})
     demo.session.commit()
     return demo
 
@@ -684,3 +733,65 @@ def test_chat_socket_events_follow_the_matrix(app, world, role):
         "transfer other": "ok" if staff else "refused",
         "close other": "ok" if role in {"admin", "supervisor"} else "refused",  # waiting again: only a supervisor closes it
     }
+# --- the ticket API: the same rules as the ticket desk's actions ----------------------------
+
+TICKET_API = [
+    ("GET", "/api/v1/ticket/{own_ticket}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/ticket/{other_ticket}", OTHER_ORG),
+    ("GET", "/api/v1/ticket_message/{own_message}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/ticket_message/{note_message}", expect(WORKERS, hidden_for=PARTNERS)),
+    ("GET", "/api/v1/ticket_message/{other_message}", OTHER_ORG),
+    ("GET", "/api/v1/attachment/{own_file}", expect(SIGNED_IN)),
+    ("GET", "/api/v1/attachment/{own_file}/download", expect(SIGNED_IN)),
+    ("GET", "/api/v1/attachment/{other_file}", OTHER_ORG),
+    ("GET", "/api/v1/attachment/{other_file}/download", OTHER_ORG),
+    ("GET", "/api/v1/attachment/{note_file}", expect(WORKERS, hidden_for=PARTNERS)),
+    ("GET", "/api/v1/attachment/{note_file}/download", expect(WORKERS, hidden_for=PARTNERS)),
+    ("POST", "/api/v1/ticket/", expect(SIGNED_IN)),
+    ("POST", "/api/v1/ticket_message/ reply own", expect(SIGNED_IN)),
+    ("POST", "/api/v1/ticket_message/ reply other", OTHER_ORG),
+    ("POST", "/api/v1/ticket_message/ note own", expect(WORKERS, hidden_for=PARTNERS)),
+    ("PUT", "/api/v1/ticket/{own_ticket} priority", expect(WORKERS, hidden_for=PARTNERS)),
+    ("PUT", "/api/v1/ticket/{own_ticket} assign", expect(STAFF, hidden_for=PARTNERS | {"commercial"})),
+    ("PUT", "/api/v1/ticket/{other_ticket} status", OTHER_ORG),
+    ("PUT", "/api/v1/ticket/{own_ticket} status", expect(SIGNED_IN)),
+]
+
+
+def _api_body(label, ids):
+    return {
+        "reply own": {"ticket_id": ids["own_ticket"], "body": "Réponse API"},
+        "reply other": {"ticket_id": ids["other_ticket"], "body": "Réponse API"},
+        "note own": {"ticket_id": ids["own_ticket"], "body": "Note API", "internal": True},
+        "priority": {"priority_id": ids["urgent"]},
+        "assign": {"assignee_ids": [ids["agent_id"]]},
+        "status": {"status_id": ids["closed"]},
+    }[label]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_ticket_api_follows_the_matrix(app, world, role):
+    from tests.ticket_helpers import priority
+
+    ids = _ticket_world(app, world, role)
+    messages = {m.body: m.id for m in world.session.query(TicketMessage)}
+    own = world.session.query(TicketMessage).filter_by(ticket_id=ids["own_ticket"], internal=False).first()
+    other = world.session.query(TicketMessage).filter_by(ticket_id=ids["other_ticket"]).first()
+    ids.update(own_message=own.id, note_message=messages["note"], other_message=other.id, urgent=priority("urgent").id)
+    headers = {"Authorization": f"Bearer {api_token(app.test_client(), world, EMAILS[role])}"} if role != "anonymous" else {}
+    api = app.test_client()
+    mismatches = []
+    for method, template, expectations in TICKET_API:
+        path, _, label = template.partition(" ")
+        path = path.format(**ids)
+        body = {"title": "Par l'API", "body": "Texte"} if path == "/api/v1/ticket/" else _api_body(label, ids) if label else None
+        if path == "/api/v1/ticket/" and role in WORKERS:
+            body["organisation_id"] = world.session.query(Organisation).filter_by(name=OWN[role][0]).one().id
+        got = _outcome(api.open(path, method=method, json=body, headers=headers), api=True)
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    world.session.expire_all()
+    assert world.session.query(TicketMessage).filter_by(body="Note API").count() == (1 if role in WORKERS else 0)
+    other_replies = world.session.query(TicketMessage).filter_by(ticket_id=ids["other_ticket"], body="Réponse API").count()
+    assert other_replies == (1 if role in STAFF else 0)

@@ -147,3 +147,23 @@ def test_admin_configures_a_rule_in_the_admin_screen(app, demo):
     assert (rule.stage, rule.deadline, rule.priority.key, rule.raise_level, rule.notify_commercial, rule.raise_priority) == ("breach", "resolution", "urgent", True, True, False)
     listing = client.get("/config/escalation-rules/list/").get_data(as_text=True)
     assert "Résolution urgente manquée" in listing and "Échéance dépassée" in listing
+
+
+def test_a_breach_is_announced_to_webhooks_once(app, demo, urgent):
+    import json
+
+    from app.models import WebhookDelivery, WebhookSubscription
+    from app.services import webhooks
+
+    subscription = WebhookSubscription(name="Supervision", url="https://erp.example/hook", events=["sla.breached"], active=True)
+    webhooks.check_subscription(None, subscription, created=True)
+    demo.session.add(subscription)
+    demo.session.commit()
+    watch(app, utc(8, 45))  # a warning only: not a breach
+    assert demo.session.query(WebhookDelivery).count() == 0
+    watch(app, utc(9, 5))
+    watch(app, utc(9, 10))
+    deliveries = demo.session.query(WebhookDelivery).all()
+    assert [d.event for d in deliveries] == ["sla.breached"]
+    data = json.loads(deliveries[0].body)["data"]
+    assert data["ticket"]["number"] == urgent.number and data["deadline"] == "first_response"

@@ -1,12 +1,12 @@
 """REST resources for organisations and products, scoped like the screens."""
-from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app.api.common import ScopedApi
 from app.models import Organisation, Product
 from app.views.scoping import scoped
 
 
-class OrganisationApi(ModelRestApi):
+class OrganisationApi(ScopedApi):
     resource_name = "organisation"
     class_permission_name = "OrganisationApi"
     datamodel = SQLAInterface(Organisation)
@@ -20,7 +20,7 @@ class OrganisationApi(ModelRestApi):
     order_columns = ["name", "id"]
 
 
-class ProductApi(ModelRestApi):
+class ProductApi(ScopedApi):
     resource_name = "product"
     class_permission_name = "ProductApi"
     datamodel = SQLAInterface(Product)

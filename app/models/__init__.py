@@ -42,3 +42,4 @@ from app.models.tickets import (  # noqa: F401
     TicketMessage,
     TicketStatus,
 )
+from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription  # noqa: F401

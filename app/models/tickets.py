@@ -238,6 +238,7 @@ class Attachment(Model):
     ticket_id = Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False, index=True)
     message_id = Column(Integer, ForeignKey("ticket_message.id", ondelete="CASCADE"), nullable=False, index=True)
     message = relationship("TicketMessage", backref="attachments")
+    ticket = relationship("Ticket", viewonly=True)  # for the API's filters
     filename = Column(String(255), nullable=False)
     content_type = Column(String(100), nullable=False)
     size = Column(Integer, nullable=False)

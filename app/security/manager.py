@@ -49,6 +49,11 @@ class NovaSecurityManager(SecurityManager):
     def _has_view_access(self, user, permission_name, view_name):
         """FAB asks the database once per menu entry and per check; NovaDesk reads the
         roles' permissions once per request (a page checks a dozen of them)."""
+        if getattr(g, "_api_key_read_only", False):
+            from app.services.api_keys import READ_PERMISSIONS
+
+            if permission_name not in READ_PERMISSIONS:
+                return False  # a read-only key: its user's rights, minus every write
         role_ids = tuple(sorted(role.id for role in self.get_user_roles(user) if role is not None))
         cache = g.setdefault("novadesk_permissions", {})
         if role_ids not in cache:
@@ -99,6 +104,9 @@ class NovaSecurityManager(SecurityManager):
         db.session.commit()
         g.user = user
         g._api_key_user = True
+        from app.services.api_keys import is_read_only
+
+        g._api_key_read_only = is_read_only(api_key.scopes)
         return user
 
     def auth_user_db(self, username, password):

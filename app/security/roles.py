@@ -35,7 +35,8 @@ _EVERYONE = [
     ("Products", "can_(list|show)"),
     ("Directory", "can_(list|show)"),
     ("Organisations", "can_(list|show)"),
-    ("(OrganisationApi|ProductApi)", "can_get"),
+    # The REST API: reads scoped by scopes.py; the OpenAPI description for integrators.
+    ("(OrganisationApi|ProductApi|TicketApi|TicketMessageApi|AttachmentApi|UserApi|KbArticleApi|OpenApi)", "can_get"),
     ("(List Organisations|List People|List Products|Annuaire)", "menu_access"),
     ("(Knowledge Base|Help Centre)", "menu_access"),
     ("Dashboard", "can_show"),
@@ -43,7 +44,8 @@ _EVERYONE = [
 ]
 
 # Partners file and follow their organisation's tickets, reply, close and reopen them.
-_PARTNER = _EVERYONE + [
+_TICKET_API_WRITES = [("TicketApi", "can_(post|put)"), ("TicketMessageApi", "can_post")]
+_PARTNER = _EVERYONE + _TICKET_API_WRITES + [
     ("Tickets", "can_(list|show|add|reply|status|rate)"),
     ("Ticket Desk", "menu_access"),
 ]
@@ -51,7 +53,7 @@ _PARTNER = _EVERYONE + [
 _REPORTS = [("Reports", "can_(show|export)"), ("Support Reports", "menu_access")]
 # Live chat: commercials follow their clients' conversations; the support answers them.
 _COMMERCIAL = _PARTNER + [("Tickets", "can_work"), ("Chat", "can_console"), ("ChatConversations", "can_list"), ("(Live Chat|Live Chat Console|List Conversations)", "menu_access")] + _REPORTS
-_STAFF = _EVERYONE + [
+_STAFF = _EVERYONE + _TICKET_API_WRITES + [
     ("Directory", "can_.*"),
     ("Tickets", "can_.*"),
     ("Ticket Desk", "menu_access"),

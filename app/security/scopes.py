@@ -159,11 +159,35 @@ def events_filter(user):
     return true() if sees_internal_notes(user) else TicketEvent.internal.is_(False)
 
 
+def visible_ticket_ids(user):
+    """A SELECT of the ids of the tickets the user may see."""
+    return select(Ticket.id).where(tickets_filter(user))
+
+
+def ticket_messages_filter(user):
+    """Messages of visible tickets; internal notes only for the vendor's people (T7)."""
+    return and_(TicketMessage.ticket_id.in_(visible_ticket_ids(user)), messages_filter(user))
+
+
+def attachments_filter(user):
+    """Files of visible tickets, on messages the user may read (a note's files stay internal)."""
+    readable_messages = select(TicketMessage.id).where(messages_filter(user))
+    return and_(Attachment.ticket_id.in_(visible_ticket_ids(user)), Attachment.message_id.in_(readable_messages))
+
+
+def api_articles_filter(user):
+    """Articles through the API: as on the help centre; staff also read drafts, as in /kb/."""
+    return articles_filter(user, published_only=False)
+
+
 FILTERS = {
     "organisations": organisations_filter,
     "users": users_filter,
     "products": products_filter,
     "tickets": tickets_filter,
+    "ticket_messages": ticket_messages_filter,
+    "attachments": attachments_filter,
+    "articles": api_articles_filter,
 }
 
 

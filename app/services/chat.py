@@ -33,7 +33,7 @@ from app.models import (
     Ticket,
 )
 from app.security import scopes
-from app.services import ServiceError, audit, clock, sla, tickets, uploads
+from app.services import ServiceError, audit, clock, sla, tickets, uploads, webhooks
 from app.services.business_hours import is_business_time
 from app.services.tickets import CONTROL_CHARACTERS
 
@@ -292,6 +292,16 @@ def start_conversation(channel, visitor, question, language="fr", name=None, ema
     db.session.flush()
     message, _created = add_message(conversation, VISITOR, None, question, author_name=visitor.name)
     audit.record(db.session, "chat.started", actor=None, target=None, details={"conversation": conversation.id, "organisation": conversation.organisation_id})
+    organisation = db.session.get(Organisation, conversation.organisation_id)
+    webhooks.chat_started({
+        "id": conversation.id,
+        "organisation": {"id": organisation.id, "name": organisation.name, "external_id": organisation.external_id},
+        "visitor_external_id": conversation.visitor_external_id,
+        "visitor_email": conversation.visitor_email,
+        "identified": conversation.identified,
+        "question": question,
+        "started_on": conversation.started_on.isoformat(),
+    })
     return conversation, token, message
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import EscalationRule, NovaUser, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
 from app.security import roles, scopes
-from app.services import ServiceError, clock, mail, tickets
+from app.services import ServiceError, clock, mail, tickets, webhooks
 from app.services.notifications import ticket_link
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def check_deadlines():
                 priority_before = ticket.priority_id
                 actions = _apply_rules(ticket, deadline, stage, priority_before)
                 _announce(ticket, deadline, stage, due, actions)
+                if stage == SlaStage.BREACH:
+                    webhooks.sla_breached(ticket, deadline, due)
     return raised
 
 

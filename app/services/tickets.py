@@ -24,7 +24,7 @@ from app.models import (
     TicketStatus,
 )
 from app.security import roles, scopes
-from app.services import ServiceError, audit, clock, notifications, routing, sla, uploads
+from app.services import ServiceError, audit, clock, notifications, routing, sla, uploads, webhooks
 
 TITLE_MAX = 200
 BODY_MAX = 20000
@@ -206,7 +206,9 @@ def create_ticket(
             raise ServiceError(_("Canal inconnu."))
     else:
         organisation = _visible_organisation(actor, organisation_id or actor.organisation_id)
-        requester, priority, channel, internal_note = actor, default_priority(), Channel.WEB, None
+        # Partners file from the web form or the API; the channel says which (T15).
+        channel = Channel.API if channel == Channel.API else Channel.WEB
+        requester, priority, internal_note = actor, default_priority(), None
     if organisation.kind == "vendor" or not organisation.active:
         raise ServiceError(_("Choisissez l'organisation cliente de la demande."))
     stored = _store_files(files)
@@ -219,6 +221,7 @@ def create_ticket(
         routing.route_new_ticket(ticket)
     audit.record(db.session, "ticket.created", actor=actor, target=ticket, details={"channel": channel})
     notifications.ticket_created(ticket, actor, body=body)
+    webhooks.ticket_created(ticket)
     return ticket
 
 
@@ -235,6 +238,7 @@ def create_ticket_from_mail(sender, organisation, sender_email, title, body, fil
     audit.record(db.session, "ticket.created", actor=sender, target=ticket, details={"channel": Channel.EMAIL, "from": sender_email})
     if acknowledge:
         notifications.ticket_created(ticket, sender, in_reply_to=in_reply_to, body=body)
+    webhooks.ticket_created(ticket)
     return ticket
 
 
@@ -362,6 +366,7 @@ def identify_requester(actor, ticket, organisation_id, include_others=False):
                 TicketMessage.ticket_id == target.id, func.lower(TicketMessage.author_email) == address, TicketMessage.author_id.is_(None)
             ).update({TicketMessage.author_id: person.id}, synchronize_session=False)
         record_event(target, actor, "identified", "organisation", old, organisation.name)
+        webhooks.ticket_updated(target, "organisation", old, organisation.name)
         audit.record(db.session, "ticket.identified", actor=actor, target=target, details={"organisation": organisation.name, "email": address})
         _touch(target, actor)
     return targets
@@ -432,6 +437,7 @@ def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=N
         return message
     record_event(ticket, actor, "replied")
     _touch(ticket, actor)
+    webhooks.ticket_replied(ticket, message)
     if actor is not None and can_work(actor):
         if ticket.first_responded_on is None:
             ticket.first_responded_on = message.created_on
@@ -527,6 +533,9 @@ def _set_status(actor, ticket, status):
     record_event(ticket, actor, "status", "status", old.name if old else None, status.name)
     if now in StatusCategory.DONE and was not in StatusCategory.DONE:
         audit.record(db.session, f"ticket.{now}", actor=actor, target=ticket)
+    webhooks.ticket_updated(ticket, "status", old.name if old else None, status.name)
+    if now == StatusCategory.CLOSED and was != StatusCategory.CLOSED:
+        webhooks.ticket_closed(ticket)
 
 
 # --- priority, assignment, escalation (T4, T12) -------------------------------------------
@@ -542,6 +551,7 @@ def change_priority(actor, ticket, priority_id):
     ticket.priority = priority
     sla.compute_deadlines(ticket)
     record_event(ticket, actor, "priority", "priority", old, priority.name)
+    webhooks.ticket_updated(ticket, "priority", old, priority.name)
     _touch(ticket, actor)
 
 
@@ -583,6 +593,7 @@ def assign(actor, ticket, assignee_ids, queue_id=None):
         notifications.assigned(ticket, newcomers, actor)
         record_event(ticket, actor, "assigned", "assignees", ", ".join(before), ", ".join(after))
         audit.record(db.session, "ticket.assigned", actor=actor, target=ticket, details={"assignees": after})
+        webhooks.ticket_updated(ticket, "assignees", before, after)
     if ticket.status_category == StatusCategory.NEW and ticket.assignees:
         _set_status(actor, ticket, default_status(StatusCategory.OPEN))
     if before != after:  # a queue move alone is internal: partners see no new activity
@@ -611,6 +622,7 @@ def move_to_next_level(actor, ticket):
     record_event(ticket, actor, "escalated", "queue", ticket.queue.name if ticket.queue else None, target.name, internal=True)
     record_event(ticket, actor, "escalated_level", "support_level", level or None, target.support_level)
     audit.record(db.session, "ticket.escalated", actor=actor, target=ticket, details={"queue": target.name})
+    webhooks.ticket_updated(ticket, "support_level", level or None, target.support_level)
     ticket.queue = target
     ticket.assignees = []
     routing.route_to_queue(ticket, target)
@@ -645,6 +657,7 @@ def raise_priority_one_step(ticket):
     ticket.priority = higher
     sla.compute_deadlines(ticket)
     record_event(ticket, None, "priority", "priority", old, higher.name)
+    webhooks.ticket_updated(ticket, "priority", old, higher.name)
     return True
 
 
@@ -655,4 +668,5 @@ def hand_over(ticket, agent):
     before = ", ".join(sorted(member.full_name for member in ticket.assignees))
     ticket.assignees = [agent]
     record_event(ticket, None, "assigned", "assignees", before, agent.full_name)
+    webhooks.ticket_updated(ticket, "assignees", before.split(", ") if before else [], [agent.full_name])
     return True

@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 
 def register_views(appbuilder):
     from app.api.directory import OrganisationApi, ProductApi
+    from app.api.people import KbArticleApi, UserApi
+    from app.api.tickets import AttachmentApi, TicketApi, TicketMessageApi
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
@@ -28,6 +30,7 @@ def register_views(appbuilder):
         TicketStatusView,
     )
     from app.views.tickets import TicketDeskView
+    from app.views.webhook_admin import WebhookDeliveryView, WebhookSubscriptionView
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
@@ -68,6 +71,8 @@ def register_views(appbuilder):
         (MailboxView, "List Mailboxes", _l("Boîtes de réception (IMAP)"), "fa-server"),
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Mail", category_label=_l("Messagerie"), category_icon="fa-envelope")
+    appbuilder.add_view(WebhookSubscriptionView, "List Webhooks", icon="fa-satellite-dish", label=_l("Webhooks"), category="Integrations", category_label=_l("Intégrations"), category_icon="fa-plug")
+    appbuilder.add_view(WebhookDeliveryView, "List Webhook Deliveries", icon="fa-list-check", label=_l("Envois des webhooks"), category="Integrations")
     appbuilder.add_view(DevMailboxView, "Development Mailbox", icon="fa-envelope", label=_l("Boîte de développement"), category="Security")
 
     appbuilder.add_view_no_menu(AccountSecurityView)
@@ -75,5 +80,7 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(SatisfactionView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
+    for api in (TicketApi, TicketMessageApi, AttachmentApi, UserApi, KbArticleApi):
+        appbuilder.add_api(api)
     limit_account_requests(appbuilder, app)
     limit_help_centre(appbuilder, app)

@@ -8,7 +8,7 @@ from flask_appbuilder.security.sqla.models import ApiKey
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
@@ -90,6 +90,11 @@ class IssueApiKeyForm(FlaskForm):
     user_email = StringField("Adresse e-mail de l'utilisateur", validators=[DataRequired(), Length(max=320)])
     name = StringField("Nom de la clé (usage)", validators=[DataRequired(), Length(max=100)])
     expires_on = DateField("Expire le (facultatif)", validators=[Optional()])
+    scopes = RadioField(
+        "Droits de la clé",
+        choices=[(api_keys.READ_WRITE, _l("Lecture et écriture (les droits de l'utilisateur)")), (api_keys.READ_ONLY, _l("Lecture seule"))],
+        default=api_keys.READ_WRITE,
+    )
 
 
 class ApiKeyView(ModelView):
@@ -101,12 +106,15 @@ class ApiKeyView(ModelView):
     include_route_methods = {"list", "show", "action_post", "issue"}
     list_title = _l("Clés d'API")
     show_title = _l("Clé d'API")
-    label_columns = {"name": _l("Nom"), "user": _l("Utilisateur"), "key_prefix": _l("Préfixe"), "created_on": _l("Créée le"), "expires_on": _l("Expire le"), "revoked_on": _l("Révoquée le"), "last_used_on": _l("Dernière utilisation"), "active": _l("Active")}
-    list_columns = ["name", "user", "created_on", "expires_on", "last_used_on", "revoked_on"]
+    label_columns = {"name": _l("Nom"), "user": _l("Utilisateur"), "key_prefix": _l("Préfixe"), "created_on": _l("Créée le"), "expires_on": _l("Expire le"), "revoked_on": _l("Révoquée le"), "last_used_on": _l("Dernière utilisation"), "active": _l("Active"), "scopes": _l("Droits")}
+    list_columns = ["name", "user", "scopes", "created_on", "expires_on", "last_used_on", "revoked_on"]
     show_columns = list_columns
     base_order = ("created_on", "desc")
     list_template = "novadesk/api_keys.html"
-    formatters_columns = {c: local_datetime for c in ("created_on", "expires_on", "last_used_on", "revoked_on")}
+    formatters_columns = {
+        **{c: local_datetime for c in ("created_on", "expires_on", "last_used_on", "revoked_on")},
+        "scopes": lambda value: _("Lecture seule") if api_keys.is_read_only(value) else _("Lecture et écriture"),
+    }
 
     @expose("/issue", methods=["GET", "POST"])
     @has_access
@@ -115,7 +123,7 @@ class ApiKeyView(ModelView):
         form = IssueApiKeyForm()
         if form.validate_on_submit():
             try:
-                user, created = api_keys.issue_api_key(g.user, form.user_email.data, form.name.data, form.expires_on.data)
+                user, created = api_keys.issue_api_key(g.user, form.user_email.data, form.name.data, form.expires_on.data, scopes=form.scopes.data)
             except ServiceError as error:
                 db.session.rollback()
                 flash(error.message, "danger")

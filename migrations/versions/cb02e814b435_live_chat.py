@@ -1,7 +1,7 @@
 """live chat
 
 Revision ID: cb02e814b435
-Revises: c4682990f672
+Revises: 9febc7961d38
 Create Date: 2026-11-27 14:25:04.996353
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'cb02e814b435'
-down_revision = 'c4682990f672'
+down_revision = '9febc7961d38'
 branch_labels = None
 depends_on = None
 
