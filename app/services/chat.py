@@ -582,19 +582,7 @@ def store_file(conversation, filename, stream):
         stored = uploads.store_upload(root, filename, stream, max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except uploads.UploadRefused as refused:
         raise ServiceError(refused.message, {"file": refused.reason})
-    chat_file = ChatFile(
-        conversation_id=conversation.id,
-        filename=stored.filename,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.storage_key,
-        preview_key=stored.preview_key,
-        is_image=stored.is_image,
-        width=stored.width,
-        height=stored.height,
-        created_on=clock.now(),
-    )
+    chat_file = ChatFile(conversation_id=conversation.id, created_on=clock.now(), **uploads.file_columns(stored))
     db.session.add(chat_file)
     db.session.flush()
     return chat_file

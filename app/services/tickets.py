@@ -156,20 +156,7 @@ def _store_files(files):
 def _attach(ticket, message, stored_files):
     for stored in stored_files:
         db.session.add(
-            Attachment(
-                ticket_id=ticket.id,
-                message=message,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                storage_key=stored.storage_key,
-                preview_key=stored.preview_key,
-                is_image=stored.is_image,
-                width=stored.width,
-                height=stored.height,
-                created_on=clock.now(),
-            )
+            Attachment(ticket_id=ticket.id, message=message, created_on=clock.now(), **uploads.file_columns(stored))
         )
 
 

@@ -70,6 +70,14 @@ class StoredFile:
     preview_key: str | None  # "<storage_key>.preview.png|.jpg" for images
 
 
+FILE_COLUMNS = ("filename", "content_type", "size", "sha256", "storage_key", "preview_key", "is_image", "width", "height")
+
+
+def file_columns(stored) -> dict:
+    """What a table of stored files (ticket attachments, chat files) records of one."""
+    return {name: getattr(stored, name) for name in FILE_COLUMNS}
+
+
 def sanitize_filename(filename) -> str:
     """The display name: last path part only, no control or format characters, at most 200 characters, extension kept."""
     name = unicodedata.normalize("NFC", str(filename or "")).replace("\\", "/").rsplit("/", 1)[-1]

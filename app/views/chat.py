@@ -82,7 +82,11 @@ def _conversation_from_token():
 @csrf.exempt  # authenticated by the conversation's token, never by a cookie
 def widget_upload():
     """A visitor's file: checked like ticket attachments, then sent as a message by the widget."""
-    conversation = _conversation_from_token()
+    return _store_upload(_conversation_from_token())
+
+
+def _store_upload(conversation):
+    """A file for a conversation, from either side; the sender then sends it as a message."""
     upload = request.files.get("file")
     if upload is None:
         return jsonify({"error": _("Aucun fichier reçu.")}), 400
@@ -238,18 +242,9 @@ class ChatConsoleView(BaseView):
     @has_access
     def upload(self, conversation_id):
         conversation = self._conversation(conversation_id)
-        upload = request.files.get("file")
-        if upload is None:
-            return jsonify({"error": _("Aucun fichier reçu.")}), 400
         if conversation.agent_id != g.user.id:
             return jsonify({"error": _("Acceptez d'abord cette conversation.")}), 422
-        try:
-            chat_file = chat.store_file(conversation, upload.filename, upload.stream)
-            db.session.commit()
-        except ServiceError as refused:
-            db.session.rollback()
-            return jsonify({"error": refused.message}), 422
-        return jsonify({"file_id": chat_file.id, "name": chat_file.filename})
+        return _store_upload(conversation)
 
     @expose("/conversations/<int:conversation_id>/articles")
     @has_access

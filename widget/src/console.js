@@ -1,6 +1,7 @@
 // The agents' console (C2): lists kept live by Socket.IO, one conversation at a time in the
 // middle, the client's context beside it. Every action is checked again by the server.
 import { io } from "socket.io-client";
+import { el, fmt, uid } from "./dom.js";
 
 const root = document.getElementById("nd-console");
 const data = JSON.parse(document.getElementById("nd-console-data").textContent);
@@ -8,25 +9,8 @@ const S = data.strings;
 const $ = (id) => document.getElementById(id);
 const staff = root.dataset.staff === "true";
 
-function fmt(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => (values && key in values ? values[key] : ""));
-}
-function el(tag, attrs, children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of [].concat(children || [])) if (child) node.append(child);
-  return node;
-}
 function url(name, id) {
   return root.dataset[name].replace(/\/0(\/|$)/, "/" + id + "$1");
-}
-function uid() {
-  return crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
 const state = { me: null, conversations: new Map(), selected: null, messages: new Map(), unread: new Map(), lastSeq: new Map(), typingTimer: null, myTyping: false };

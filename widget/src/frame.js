@@ -3,6 +3,7 @@
 // messages it could not send yet (localStorage), so that a reload or a dropped connection
 // loses nothing and sends nothing twice (C6).
 import { io } from "socket.io-client";
+import { el, fmt, uid } from "./dom.js";
 
 const root = document.getElementById("nd-chat");
 const T = JSON.parse(document.getElementById("nd-strings").textContent);
@@ -10,24 +11,6 @@ const channel = root.dataset.channel;
 const allowedOrigins = JSON.parse(root.dataset.origins || "[]");
 let lang = root.dataset.lang || "fr";
 
-function fmt(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => (values && key in values ? values[key] : ""));
-}
-function el(tag, attrs, children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "text") node.textContent = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of [].concat(children || [])) if (child) node.append(child);
-  return node;
-}
-function uid() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-  return Date.now().toString(36) + Math.random().toString(36).slice(2);
-}
 
 // --- what survives a reload --------------------------------------------------------------
 let memory = {};
