@@ -5,10 +5,12 @@ from flask_babel import lazy_gettext as _l
 
 def register_views(appbuilder):
     from app.api.directory import OrganisationApi, ProductApi
+    from app.api.directory_sync import DirectorySyncApi
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.dashboard import DashboardView
+    from app.views.data_admin import DirectoryImportView, SyncRunView, SyncSourceView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
@@ -52,6 +54,9 @@ def register_views(appbuilder):
     appbuilder.add_view(OrganisationView, "List Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
     appbuilder.add_view(DirectoryView, "List People", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
     appbuilder.add_view(ProductView, "List Products", icon="fa-box", label=_l("Produits"), category="Annuaire")
+    appbuilder.add_view(DirectoryImportView, "Directory Import", href="/directory-import/", icon="fa-file-import", label=_l("Importer l'annuaire"), category="Annuaire")
+    appbuilder.add_view(SyncSourceView, "List Sync Sources", icon="fa-rotate", label=_l("Synchronisation planifiée"), category="Annuaire")
+    appbuilder.add_view(SyncRunView, "Sync Log", icon="fa-list", label=_l("Journal des synchronisations"), category="Annuaire")
 
     appbuilder.add_view(AccountRequestModelView, "List Account Requests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
     appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
@@ -70,5 +75,6 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(SatisfactionView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(ProductApi)
+    appbuilder.add_api(DirectorySyncApi)
     limit_account_requests(appbuilder, app)
     limit_help_centre(appbuilder, app)
