@@ -1,5 +1,5 @@
 """Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
-watch, the outbox sender; later directory sync.
+watch, the outbox sender, the scheduled directory sync and the personal-data retention.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -31,6 +31,8 @@ def run_once(app):
             _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
         _guarded(mail_in.process_pending)
         _guarded(_watch_sla)
+        _guarded(_sync_directory)
+        _guarded(_apply_retention)
         return _guarded(deliver_due_mail) or (0, 0)
 
 
@@ -41,6 +43,21 @@ def _watch_sla():
     raised = check_deadlines()
     db.session.commit()
     return raised
+
+
+def _sync_directory():
+    from app.services.directory_sources import run_due_sources
+
+    return run_due_sources()
+
+
+def _apply_retention():
+    from app.extensions import db
+    from app.services.personal_data import apply_retention
+
+    done = apply_retention()
+    db.session.commit()
+    return done
 
 
 def _guarded(step, *args):

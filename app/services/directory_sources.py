@@ -59,7 +59,7 @@ def run_source(source, actor=None):
             orgs, contacts = directory_sync.entries_from_json(payload)
             full = source.full and payload.get("full", True) is not False
         with db.session.begin_nested():
-            _, run = directory_sync.sync(actor, orgs, contacts, full=full, origin="scheduled", source=source, source_label=label)
+            run = directory_sync.sync(actor, orgs, contacts, full=full, origin="scheduled", source=source, source_label=label)[1]
         if source.kind == SyncSourceKind.FILE:
             source.last_file_signature = signature
         return run

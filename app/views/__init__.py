@@ -10,7 +10,7 @@ def register_views(appbuilder):
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.dashboard import DashboardView
-    from app.views.data_admin import DirectoryImportView, SyncRunView, SyncSourceView
+    from app.views.data_admin import DirectoryImportView, SyncRunView, SyncSourceView, TicketImportView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
@@ -48,6 +48,7 @@ def register_views(appbuilder):
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
     appbuilder.add_view_no_menu(HolidayView)
+    appbuilder.add_view(TicketImportView, "Ticket Import", href="/ticket-import/", icon="fa-file-import", label=_l("Importer l'ancien help desk"), category="Support Settings")
     appbuilder.add_link("Help Centre", href="/help/", icon="fa-circle-question", label=_l("Centre d'aide"), category="Knowledge Base", category_label=_l("Base de connaissances"), category_icon="fa-book")
     appbuilder.add_view(KnowledgeBaseView, "Knowledge Base Articles", href="/kb/", icon="fa-file-lines", label=_l("Articles"), category="Knowledge Base")
     appbuilder.add_view(KbCategoryView, "List Kb Categories", icon="fa-folder-tree", label=_l("Thèmes"), category="Knowledge Base")

@@ -195,3 +195,52 @@ class SyncRunView(ModelView):
 
 
 __all__ = ["DirectoryImportView", "SyncSourceView", "SyncRunView", "local_datetime"]
+
+
+class TicketImportView(BaseView):
+    """Tickets → Importer l'ancien help desk: upload, dry run, confirm (same rules as the CLI)."""
+
+    class_permission_name = "TicketImport"
+    route_base = "/ticket-import"
+    default_view = "form"
+
+    @expose("/")
+    @has_access
+    @permission_name("import")
+    def form(self):
+        return self.render_template("novadesk/ticket_import.html", title=_("Importer les tickets de l'ancien help desk"))
+
+    @expose("/preview", methods=["POST"])
+    @has_access
+    @permission_name("import")
+    def preview(self):
+        from app.services import ticket_import
+
+        try:
+            token, filename, data = stage_upload("tickets")
+            the_plan = ticket_import.plan(ticket_import.read_export_bytes(filename, data))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".form"))
+        db.session.rollback()
+        return self.render_template("novadesk/ticket_preview.html", title=_("Aperçu de l'import des tickets"), plan=the_plan, token=token, filename=filename)
+
+    @expose("/confirm", methods=["POST"])
+    @has_access
+    @permission_name("import")
+    def confirm(self):
+        from app.services import ticket_import
+
+        path, filename, data = staged("tickets", request.form.get("token"))
+        try:
+            the_plan, run = ticket_import.import_tickets(g.user, ticket_import.read_export_bytes(filename, data), origin="upload")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".form"))
+        db.session.commit()
+        discard(path)
+        s = the_plan.summary
+        flash(_("Import terminé : %(c)s ticket(s) créé(s), %(u)s déjà importé(s), %(e)s en erreur ignoré(s).", c=s["create"], u=s["unchanged"], e=s["error"]), "success" if not s["error"] else "warning")
+        return redirect(url_for("SyncRunView.show", pk=run.id))
