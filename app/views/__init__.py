@@ -10,7 +10,7 @@ def register_views(appbuilder):
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.dashboard import DashboardView
-    from app.views.data_admin import DirectoryImportView, SyncRunView, SyncSourceView, TicketImportView
+    from app.views.data_admin import DirectoryImportView, PersonalDataView, SyncRunView, SyncSourceView, TicketImportView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
@@ -62,6 +62,7 @@ def register_views(appbuilder):
     appbuilder.add_view(AccountRequestModelView, "List Account Requests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
     appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
     appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")
+    appbuilder.add_view(PersonalDataView, "Personal Data", href="/personal-data/", icon="fa-user-shield", label=_l("Données personnelles"), category="Security")
     appbuilder.add_view(ActivityLogView, "Activity Log", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
     for view, name, label, icon in [
         (InboundMailView, "List Received Mail", _l("Messages reçus"), "fa-inbox"),

@@ -244,3 +244,101 @@ class TicketImportView(BaseView):
         s = the_plan.summary
         flash(_("Import terminé : %(c)s ticket(s) créé(s), %(u)s déjà importé(s), %(e)s en erreur ignoré(s).", c=s["create"], u=s["unchanged"], e=s["error"]), "success" if not s["error"] else "warning")
         return redirect(url_for("SyncRunView.show", pk=run.id))
+
+
+class PersonalDataView(BaseView):
+    """Sécurité → Données personnelles: find a person, export what is held, erase them."""
+
+    class_permission_name = "PersonalData"
+    route_base = "/personal-data"
+    default_view = "search"
+
+    @expose("/")
+    @has_access
+    @permission_name("show")
+    def search(self):
+        from app.services import personal_data
+
+        return self.render_template("novadesk/personal_data.html", title=_("Données personnelles"), person=None, summary=None,
+                                    retention=current_app.config.get("PERSONAL_DATA_RETENTION_YEARS") or 0, holders=personal_data.HOLDERS)
+
+    def _person(self):
+        from app.services import personal_data
+
+        try:
+            return personal_data.find_person(request.form.get("email"))
+        except ServiceError as error:
+            flash(error.message, "danger")
+            return None
+
+    @expose("/person", methods=["POST"])
+    @has_access
+    @permission_name("show")
+    def person(self):
+        from app.services import personal_data
+
+        person = self._person()
+        if person is None:
+            return redirect(url_for(".search"))
+        data = personal_data.export(person)
+        summary = [(h["label"], _count(h["data"])) for h in data["holders"].values()]
+        return self.render_template("novadesk/personal_data.html", title=_("Données personnelles"), person=person, summary=summary,
+                                    retention=current_app.config.get("PERSONAL_DATA_RETENTION_YEARS") or 0, holders=personal_data.HOLDERS)
+
+    @expose("/export", methods=["POST"])
+    @has_access
+    @permission_name("export")
+    def export(self):
+        import json
+
+        from flask import Response
+
+        from app.services import audit, personal_data
+
+        person = self._person()
+        if person is None:
+            return redirect(url_for(".search"))
+        data = personal_data.export(person)
+        audit.record(db.session, "personal_data.exported", actor=g.user, subject_user=person.user, details={"format": request.form.get("format", "json")})
+        db.session.commit()
+        stem = "donnees-personnelles-" + re.sub(r"[^a-z0-9]+", "-", person.email.lower()).strip("-")
+        if request.form.get("format") == "html":
+            page = self.render_template("novadesk/personal_data_export.html", title=_("Données personnelles de %(who)s", who=person.label), data=data)
+            return Response(page, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="{stem}.html"'})
+        body = json.dumps(data, ensure_ascii=False, indent=2)
+        return Response(body, mimetype="application/json", headers={"Content-Disposition": f'attachment; filename="{stem}.json"'})
+
+    @expose("/erase", methods=["POST"])
+    @has_access
+    @permission_name("erase")
+    def erase(self):
+        from app.services import personal_data
+
+        person = self._person()
+        if person is None:
+            return redirect(url_for(".search"))
+        if request.form.get("confirm_email", "").strip().lower() != person.email:
+            flash(_("Pour confirmer, saisissez à nouveau l'adresse exacte de la personne."), "danger")
+            data = personal_data.export(person)
+            summary = [(h["label"], _count(h["data"])) for h in data["holders"].values()]
+            return self.render_template("novadesk/personal_data.html", title=_("Données personnelles"), person=person, summary=summary,
+                                        retention=current_app.config.get("PERSONAL_DATA_RETENTION_YEARS") or 0, holders=personal_data.HOLDERS)
+        try:
+            counts = personal_data.erase(g.user, person, remove_files=bool(request.form.get("remove_files")))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+            return redirect(url_for(".search"))
+        db.session.commit()
+        personal_data.delete_pending_files()
+        flash(_("Les données de la personne ont été anonymisées (%(n)s élément(s)). Les statistiques sont inchangées.", n=sum(counts.values())), "success")
+        return redirect(url_for(".search"))
+
+
+def _count(data):
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        return sum(len(v) for v in lists) if lists else 1
+    return 1
