@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, SyncRun
@@ -170,7 +171,7 @@ def plan(orgs, contacts, full=False):
             outcomes.append(outcome)
     users_by_external = {}
     users_by_email = {}
-    for user in db.session.query(NovaUser):
+    for user in db.session.query(NovaUser).options(selectinload(NovaUser.roles)):
         if user.external_id:
             users_by_external[user.external_id] = user
         users_by_email[(user.email or "").lower()] = user
@@ -186,8 +187,9 @@ def plan(orgs, contacts, full=False):
 
 
 def _commercials_by_email():
-    users = db.session.query(NovaUser).filter(NovaUser.active.is_(True)).all()
-    return {u.email.lower(): u for u in users if role_catalogue.COMMERCIAL in u.role_names}
+    role = current_app.appbuilder.sm.find_role(role_catalogue.COMMERCIAL)
+    users = db.session.query(NovaUser).filter(NovaUser.active.is_(True), NovaUser.roles.contains(role)).all() if role else []
+    return {u.email.lower(): u for u in users}
 
 
 def _is_partner(user):
