@@ -149,6 +149,8 @@ class Config:
     # Personal data (A4): closed tickets older than this many years are anonymised by the
     # worker; 0 keeps them as they are.
     PERSONAL_DATA_RETENTION_YEARS = _int("PERSONAL_DATA_RETENTION_YEARS", 0)
+    # The only folder scheduled directory sources may read files from (FileMaker, Quadratus exports).
+    DIRECTORY_DROP_FOLDER = os.environ.get("DIRECTORY_DROP_FOLDER", str(INSTANCE_PATH / "drop"))
 
     # Dashboards, SLA watch, satisfaction (P2–P4, T13)
     DASHBOARD_REFRESH_SECONDS = _int("DASHBOARD_REFRESH_SECONDS", 60)

@@ -154,15 +154,21 @@ def test_api_refuses_everyone_but_admins(app, demo, email):
 # --- scheduled sources ------------------------------------------------------------------------
 
 
-def test_worker_reads_a_file_drop_once_and_again_when_it_changes(app, demo, tmp_path):
+def test_worker_reads_a_file_drop_once_and_again_when_it_changes(app, demo, tmp_path, monkeypatch):
     from app.services import directory_sources
 
     drop = tmp_path / "annuaire.csv"
     drop.write_bytes(GOOD.encode("utf-8"))
-    source = SyncSource(name="FileMaker", kind="file", location=str(drop), interval_minutes=0, full=True)
-    demo.session.add(source)
+    monkeypatch.setitem(app.config, "DIRECTORY_DROP_FOLDER", str(tmp_path))
+    source = SyncSource(name="FileMaker", kind="file", location="annuaire.csv", interval_minutes=0, full=True)
+    outside = SyncSource(name="Hors dépôt", kind="file", location="/etc/passwd", interval_minutes=0)
+    demo.session.add_all([source, outside])
     demo.session.commit()
-    assert directory_sources.run_due_sources() == 1
+    assert directory_sources.run_due_sources() == 2
+    refused = demo.session.query(SyncRun).filter(SyncRun.failure.isnot(None)).one()
+    assert "dossier de dépôt" in refused.failure  # nothing outside the drop folder is read
+    outside.active = False
+    demo.session.commit()
     demo.session.commit()
     assert demo.session.query(NovaUser).filter_by(external_id="C-2").one().active
     assert directory_sources.run_due_sources() == 0  # the same file is not read twice
@@ -175,7 +181,7 @@ def test_worker_reads_a_file_drop_once_and_again_when_it_changes(app, demo, tmp_
     demo.session.expire_all()
     assert demo.session.query(NovaUser).filter_by(external_id="C-2").one().active is False
     runs = demo.session.query(SyncRun).order_by(SyncRun.id).all()
-    assert [(r.origin, r.deactivated) for r in runs] == [("scheduled", 0), ("scheduled", 2)]  # C-2 and C-3
+    assert [(r.source.name, r.deactivated) for r in runs] == [("FileMaker", 0), ("Hors dépôt", 0), ("FileMaker", 2)]  # C-2 and C-3
 
 
 class _Directory(BaseHTTPRequestHandler):

@@ -9,7 +9,18 @@ Later issues add their paths to PAGES and API.
 """
 import pytest
 
-from app.models import AccountRequest, ActivityLog, NovaUser, Organisation, OutboxMail, Product, RolePolicy, SyncRun, SyncSource, TicketMessage
+from app.models import (
+    AccountRequest,
+    ActivityLog,
+    NovaUser,
+    Organisation,
+    OutboxMail,
+    Product,
+    RolePolicy,
+    SyncRun,
+    SyncSource,
+    TicketMessage,
+)
 from tests.conftest import api_token, login
 
 ROLES = ["admin", "supervisor", "agent", "commercial", "client", "reseller", "anonymous"]

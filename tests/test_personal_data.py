@@ -1,7 +1,6 @@
 """Personal data (A4): export everything held about a person; erase them so that no table,
 export or search index keeps their name, e-mail or phone, while the figures stay the same;
 retention anonymises old closed tickets through the worker."""
-import io
 import json
 from datetime import date, timedelta
 

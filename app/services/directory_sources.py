@@ -7,6 +7,7 @@ import os
 import urllib.request
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -45,10 +46,11 @@ def run_source(source, actor=None):
     source.last_run_on = clock.now()
     try:
         if source.kind == SyncSourceKind.FILE:
-            signature = _file_signature(source.location)
+            path = drop_path(source.location)
+            signature = _file_signature(path)
             if signature == source.last_file_signature:
                 return None
-            with open(source.location, "rb") as handle:
+            with open(path, "rb") as handle:
                 data = handle.read(MAX_BYTES + 1)
             if len(data) > MAX_BYTES:
                 raise ServiceError(_("Fichier trop volumineux."))
@@ -69,6 +71,16 @@ def run_source(source, actor=None):
         db.session.add(run)
         db.session.flush()
         return run
+
+
+def drop_path(location):
+    """The file's real path, which must lie in the drop folder (DIRECTORY_DROP_FOLDER): a
+    source never reads anything else on the server. Relative paths are inside that folder."""
+    folder = os.path.realpath(current_app.config["DIRECTORY_DROP_FOLDER"])
+    path = os.path.realpath(os.path.join(folder, location))
+    if os.path.commonpath([folder, path]) != folder:
+        raise ServiceError(_("Le fichier doit se trouver dans le dossier de dépôt (%(folder)s).", folder=folder))
+    return path
 
 
 def _file_signature(path):

@@ -43,6 +43,7 @@ def stage_upload(kind):
         raise ServiceError(_("Le fichier est vide."))
     if len(data) > MAX_UPLOAD_BYTES:
         raise ServiceError(_("Fichier trop volumineux."))
+    _forget_old_uploads()
     token = secrets.token_urlsafe(24)
     filename = os.path.basename(upload.filename)[:200]
     with open(os.path.join(_staging_dir(), f"{kind}-{g.user.id}-{token}"), "wb") as handle:
@@ -50,6 +51,20 @@ def stage_upload(kind):
     with open(os.path.join(_staging_dir(), f"{kind}-{g.user.id}-{token}.name"), "w", encoding="utf-8") as handle:
         handle.write(filename)
     return token, filename, data
+
+
+def _forget_old_uploads(hours=24):
+    """Files previewed but never confirmed do not stay: gone after a day."""
+    import time
+
+    folder = _staging_dir()
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        try:
+            if time.time() - os.path.getmtime(path) > hours * 3600:
+                os.remove(path)
+        except OSError:
+            pass
 
 
 def staged(kind, token):
@@ -140,7 +155,7 @@ class SyncSourceView(ModelView):
         "last_run_on": _l("Dernière lecture"), "created_on": _l("Créée le"),
     }
     description_columns = {
-        "location": _l("Un fichier CSV ou XLSX déposé dans un dossier (ex. /srv/exports/annuaire.csv), ou une adresse http(s) qui répond le JSON de l'API de synchronisation."),
+        "location": _l("Un fichier CSV ou XLSX du dossier de dépôt (ex. annuaire.csv), ou une adresse http(s) qui répond le JSON de l'API de synchronisation."),
         "full": _l("La source liste tous les contacts : ceux qu'elle ne liste plus sont désactivés (jamais supprimés)."),
         "interval_minutes": _l("Un fichier n'est relu que s'il a changé."),
     }
