@@ -141,6 +141,8 @@ def test_api_upserts_and_a_full_sync_deactivates_who_left(app, demo):
     assert demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one().active  # not synced: untouched
     bad = api.post("/api/v1/directory/sync", data="not json", headers={**headers, "Content-Type": "application/json"})
     assert bad.status_code == 400
+    spec = api.get("/api/v1/_openapi", headers=headers)
+    assert spec.status_code == 200 and "/api/v1/directory/sync" in spec.json["paths"]  # integrators find it
 
 
 @pytest.mark.parametrize("email", ["agent1@novalead.com", "client@credit-solidaire.sn", "commercial1@novalead.com"])
