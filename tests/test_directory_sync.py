@@ -231,3 +231,19 @@ def test_worker_reads_an_http_endpoint_and_logs_failures(app, demo):
     log = client.get("/sync-log/list/").get_data(as_text=True)
     assert "Quadratus" in log and "En panne" in log
     assert demo.session.query(ActivityLog).filter_by(action="directory.synced").count() == 2
+
+
+def test_the_erp_syncs_with_an_api_key_an_admin_issued(app, demo):
+    from app.services import api_keys
+
+    admin = demo.session.query(NovaUser).filter_by(email="admin@novalead.com").one()
+    with app.test_request_context():
+        _, created = api_keys.issue_api_key(admin, "admin@novalead.com", "ERP")
+        _, agent_key = api_keys.issue_api_key(admin, "agent1@novalead.com", "Script")
+    demo.session.commit()
+    response = app.test_client().post("/api/v1/directory/sync", json=_payload([1]), headers={"Authorization": f"Bearer {created['key']}"})
+    assert response.status_code == 200 and response.json["created"] == 2
+    run = demo.session.query(SyncRun).one()
+    assert run.actor.email == "admin@novalead.com" and run.origin == "api"
+    refused = app.test_client().post("/api/v1/directory/sync", json=_payload([2]), headers={"Authorization": f"Bearer {agent_key['key']}"})
+    assert refused.status_code in (401, 403)
