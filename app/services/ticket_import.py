@@ -489,6 +489,9 @@ def apply(actor, the_plan, batch=500):
     stored_keys = []
     cal = sla.calendar()
     to_create = [o for o in the_plan.outcomes if o.action == CREATE]
+    # Anything listening to the session (webhooks, notifications) sees that this is history
+    # being imported, not new activity, and stays quiet.
+    db.session.info["importing_history"] = True
     try:
         for start in range(0, len(to_create), batch):
             chunk = to_create[start:start + batch]
@@ -535,6 +538,8 @@ def apply(actor, the_plan, batch=500):
         for key in stored_keys:
             uploads.delete_stored(root, key)
         raise
+    finally:
+        db.session.info.pop("importing_history", None)
     return the_plan
 
 
