@@ -47,3 +47,24 @@ def test_directory_import_preview_then_confirm(page, live_server, live_app, tmp_
         assert db.session.query(NovaUser).filter_by(external_id="C-1").one().last_name == "Sèye"
         assert db.session.query(NovaUser).filter_by(external_id="C-2").count() == 0
         db.session.remove()
+
+
+def test_personal_data_screen_exports_then_erases_after_confirmation(page, live_server, live_app):
+    base = live_server
+    sign_in(page, base, live_app, "admin@novalead.com")
+    page.goto(f"{base}/personal-data/")
+    check_accessibility(page, "personal data search")
+    page.get_by_label("Adresse e-mail de la personne").fill("comptable@credit-solidaire.sn")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.get_by_role("heading", name="Khady Sarr")).to_be_visible()
+    check_accessibility(page, "personal data summary")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exporter (JSON)").click()
+    assert download.value.suggested_filename.endswith(".json")
+    page.get_by_label("Pour confirmer, saisissez à nouveau son adresse e-mail").fill("comptable@credit-solidaire.sn")
+    screenshot(page, "personal-data-erase")
+    page.get_by_role("button", name="Effacer définitivement").click()
+    expect(page.locator(".alert")).to_contain_text("anonymisées")
+    with live_app.app_context():
+        assert db.session.query(NovaUser).filter_by(email="comptable@credit-solidaire.sn").count() == 0
+        db.session.remove()
