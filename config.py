@@ -152,6 +152,11 @@ class Config:
     # Background work: the worker runs inside the server unless told otherwise.
     WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)
     WORKER_INTERVAL_SECONDS = _int("WORKER_INTERVAL_SECONDS", 5)
+    # Personal data (A4): closed tickets older than this many years are anonymised by the
+    # worker; 0 keeps them as they are.
+    PERSONAL_DATA_RETENTION_YEARS = _int("PERSONAL_DATA_RETENTION_YEARS", 0)
+    # The only folder scheduled directory sources may read files from (FileMaker, Quadratus exports).
+    DIRECTORY_DROP_FOLDER = os.environ.get("DIRECTORY_DROP_FOLDER", str(INSTANCE_PATH / "drop"))
 
     # Dashboards, SLA watch, satisfaction (P2–P4, T13)
     DASHBOARD_REFRESH_SECONDS = _int("DASHBOARD_REFRESH_SECONDS", 60)

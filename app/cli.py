@@ -58,6 +58,36 @@ def register(app):
 
         run_forever(current_app._get_current_object())
 
+    @group.command("import-tickets")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
+    @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), help="JSON file mapping old statuses, types, priorities.")
+    def import_tickets(path, dry_run, mapping):
+        """Import tickets from the previous help desk (JSON, CSV, XLSX or ZIP export).
+
+        Files named by the export are read next to it. Tickets already imported (same
+        original number) are left alone; rows in error are listed and skipped."""
+        from app.services import ServiceError, ticket_import
+
+        try:
+            export = ticket_import.read_export_path(path, ticket_import.load_mapping_file(mapping) if mapping else None)
+            the_plan, run = ticket_import.import_tickets(None, export, origin="cli", dry_run=dry_run)
+        except ServiceError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message)
+        for outcome in the_plan.outcomes:
+            if outcome.action == ticket_import.ERROR:
+                click.echo(f"{outcome.row} {outcome.reference}: {outcome.error}", err=True)
+            for note in outcome.notes:
+                click.echo(f"{outcome.row} {outcome.reference}: {note}")
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        summary = the_plan.summary
+        verb = "would be created" if dry_run else "created"
+        click.echo(f"{summary['create']} ticket(s) {verb}, {summary['unchanged']} already imported, {summary['error']} in error.")
+
     app.cli.add_command(group)
     app.cli.add_command(_mail_commands())
 

@@ -1,5 +1,6 @@
 """Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
-watch, the outbox sender, the webhook sender, the live chat's housekeeping.
+watch, the outbox sender, the webhook sender, the scheduled directory sync, the personal-data
+retention, the live chat's housekeeping.
 
 In the embedded default it runs as a greenlet inside the server (`run.py`); scaled out,
 `flask novadesk worker` runs it as its own process.
@@ -33,6 +34,8 @@ def run_once(app):
         _guarded(_watch_sla)
         _guarded(_deliver_webhooks)
         _guarded(_chat_housekeeping)
+        _guarded(_sync_directory)
+        _guarded(_apply_retention)
         return _guarded(deliver_due_mail) or (0, 0)
 
 
@@ -58,6 +61,19 @@ def _chat_housekeeping():
 
     forget_stale_presence()
     db.session.commit()
+def _sync_directory():
+    from app.services.directory_sources import run_due_sources
+
+    return run_due_sources()
+
+
+def _apply_retention():
+    from app.extensions import db
+    from app.services.personal_data import apply_retention
+
+    done = apply_retention()
+    db.session.commit()
+    return done
 
 
 def _guarded(step, *args):

@@ -516,3 +516,44 @@ def test_a_new_chat_is_announced_to_webhooks(app, desk, db):
     assert event["data"]["conversation"]["organisation"]["external_id"] == "ERP-0101"
     expected = "sha256=" + hmac.new(subscription.secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-NovaDesk-Signature"] == expected
+
+
+def test_a_persons_conversations_are_exported_then_erased_without_moving_the_figures(app, desk, db):
+    """A4 through the chat: the export holds their conversations; after erasure no table keeps
+    their name, address or phone, and the chat figures are the same."""
+    from app.services import figures, personal_data
+    from tests.test_personal_data import _traces
+    from tests.ticket_helpers import png_bytes, user
+
+    channel, agent, _ = desk
+    user(CLIENT_EMAIL).phone = "+221 77 654 32 10"  # the number on their account, typed in the chat
+    db.session.commit()
+    client, answer = start(app, channel, question="Rappelez-moi au 77 654 32 10, Ibrahima Fall")
+    cid, token = answer["conversation"]["id"], answer["token"]
+    call(agent, "/console", "accept", {"conversation_id": cid})
+    uploaded = app.test_client().post(
+        "/widget/upload", data={"file": (io.BytesIO(png_bytes()), "moi.png")}, content_type="multipart/form-data",
+        headers={"X-Channel": channel.public_key, "X-Conversation-Token": token},
+    )
+    call(client, "/widget", "message", {"body": "", "file_id": uploaded.json["file_id"], "client_id": "f"})
+    call(agent, "/console", "close", {"conversation_id": cid})
+    call(client, "/widget", "rate", {"score": 4, "comment": "Merci, signé Ibrahima Fall"})
+    period = figures.last_days(30, "Europe/Paris")
+    supervisor = user("superviseur@novalead.com")
+    db.session.expire_all()
+    before = figures.chat_summary(supervisor, period)
+
+    person = personal_data.find_person(CLIENT_EMAIL)
+    exported = personal_data.export(person)["holders"]["chat"]["data"]
+    assert exported[0]["conversation"] == cid and exported[0]["messages"][0]["text"].startswith("Rappelez-moi")
+    assert exported[0]["rating_comment"] == "Merci, signé Ibrahima Fall"
+    personal_data.erase(user("admin@novalead.com"), person)
+    db.session.commit()
+    personal_data.delete_pending_files()
+    db.session.expire_all()
+    traces = [t for t in _traces(db, [CLIENT_EMAIL, "Ibrahima Fall", "77 654 32 10", "ERP-U-1"]) if t.startswith("chat_")]
+    assert traces == []
+    assert figures.chat_summary(supervisor, period) == before
+    conversation = db.session.get(ChatConversation, cid)
+    assert conversation.visitor_name == "Personne anonymisée" and conversation.rating == 4
+    assert db.session.query(ChatMessage).filter_by(conversation_id=cid, file_id=None).count() == db.session.query(ChatMessage).filter_by(conversation_id=cid).count()

@@ -17,6 +17,8 @@ from app.models import (
     OutboxMail,
     Product,
     RolePolicy,
+    SyncRun,
+    SyncSource,
     TicketMessage,
     WebhookDelivery,
     WebhookSubscription,
@@ -122,6 +124,28 @@ PAGES = [
     ("GET", "/kb/categories/list/", expect(STAFF)),
     ("GET", "/kb/categories/add", expect(STAFF)),
     ("GET", "/kb/categories/edit/{internal_category}", expect(STAFF)),
+    # Integrations and personal data (U6, A4): admins only.
+    ("GET", "/directory-import/", expect(ADMIN_ONLY)),
+    ("GET", "/sync-sources/list/", expect(ADMIN_ONLY)),
+    ("GET", "/sync-sources/add", expect(ADMIN_ONLY)),
+    ("GET", "/sync-sources/show/{sync_source}", expect(ADMIN_ONLY)),
+    ("GET", "/sync-sources/edit/{sync_source}", expect(ADMIN_ONLY)),
+    ("GET", "/sync-log/list/", expect(ADMIN_ONLY)),
+    ("GET", "/sync-log/show/{sync_run}", expect(ADMIN_ONLY)),
+    ("GET", "/ticket-import/", expect(ADMIN_ONLY)),
+    ("GET", "/personal-data/", expect(ADMIN_ONLY)),
+]
+
+# Integration writes and downloads (POST): admins only; everyone else is refused and nothing changes.
+DATA_ACTIONS = [
+    ("/directory-import/preview", "directory_file"),
+    ("/directory-import/confirm", "directory_token"),
+    ("/ticket-import/preview", "ticket_file"),
+    ("/ticket-import/confirm", "ticket_token"),
+    ("/personal-data/person", "person"),
+    ("/personal-data/export", "export"),
+    ("/personal-data/erase", "erase"),
+    ("/sync-sources/action_post", "run_source"),
 ]
 
 API = [
@@ -142,6 +166,7 @@ API = [
     ("GET", "/api/v1/kb_article/{partners_article}", expect(SIGNED_IN)),
     ("GET", "/api/v1/kb_article/{internal_article}", expect(STAFF | {"commercial"}, hidden_for=PARTNER_SIDE)),
     ("GET", "/api/v1/kb_article/{draft_article}", expect(STAFF, hidden_for=PARTNER_SIDE | {"commercial"})),
+    ("POST?dry_run=1", "/api/v1/directory/sync", expect(ADMIN_ONLY)),
 ]
 
 # Generated routes NovaDesk trimmed away: nobody reaches them.
@@ -189,6 +214,8 @@ def _ids(db, role):
         "mail": db.session.query(OutboxMail).first().id,
         "webhook": db.session.query(WebhookSubscription).first().id,
         "delivery": db.session.query(WebhookDelivery).first().id,
+        "sync_source": db.session.query(SyncSource).first().id,
+        "sync_run": db.session.query(SyncRun).first().id,
         **_kb_ids(db),
     }
 
@@ -231,6 +258,9 @@ def world(app, demo):
     demo.session.add(WebhookSubscription(name="ERP", url="https://erp.example/hook", events=["chat.started"], secret=webhooks.new_secret()))
     demo.session.flush()
     webhooks.emit("chat.started", {"conversation": {"id": 1}})
+    source = SyncSource(name="Dépôt ERP", kind="file", location="/nonexistent/annuaire.csv", interval_minutes=60)
+    demo.session.add(source)
+    demo.session.add(SyncRun(kind="directory", origin="api", source_label="API"))
     demo.session.commit()
     return demo
 
@@ -253,7 +283,12 @@ def test_pages_and_api_follow_the_matrix(app, world, role):
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     for method, template, expectations in API:
         path = template.format(**ids)
-        got = _outcome(api_client.open(path, method=method, headers=headers), api=True)
+        if method.startswith("POST"):  # a dry run: answered, and nothing is written whoever asks
+            path, method = path + method[4:], "POST"
+            got = _outcome(api_client.post(path, json={"organisations": [{"external_id": "X-1", "name": "Intruse"}]}, headers=headers), api=True)
+            assert world.session.query(Organisation).filter_by(external_id="X-1").count() == 0
+        else:
+            got = _outcome(api_client.open(path, method=method, headers=headers), api=True)
         if got != expectations[role]:
             mismatches.append(f"{method} {path}: expected {expectations[role]}, got {got}")
     for method, template in REMOVED:
@@ -795,3 +830,55 @@ def test_ticket_api_follows_the_matrix(app, world, role):
     assert world.session.query(TicketMessage).filter_by(body="Note API").count() == (1 if role in WORKERS else 0)
     other_replies = world.session.query(TicketMessage).filter_by(ticket_id=ids["other_ticket"], body="Réponse API").count()
     assert other_replies == (1 if role in STAFF else 0)
+
+
+def _data_action(client, path, kind, ids):
+    import io
+
+    from app.extensions import db
+
+    csv = b"id_organisation;organisation;id_contact;prenom;nom;email\nERP-0999;Intruse;C-999;In;Truse;in@truse.sn\n"
+    export = b'{"tickets": [{"reference": "X-1", "title": "Intrus", "organisation_external_id": "ERP-0101", "status": "Ferme", "created_on": "2024-01-01", "messages": [{"body": "x"}]}]}'
+    data = {
+        "directory_file": {"file": (io.BytesIO(csv), "a.csv")},
+        "ticket_file": {"file": (io.BytesIO(export), "a.json")},
+        "directory_token": {"token": "x" * 32},
+        "ticket_token": {"token": "x" * 32},
+        "person": {"email": OTHER[1]},
+        "export": {"email": OTHER[1], "format": "json"},
+        "erase": {"email": OTHER[1], "confirm_email": OTHER[1]},
+        "run_source": {"action": "run_now", "rowid": [ids["sync_source"]]},
+    }[kind]
+    if kind == "run_source":  # FAB's actions answer with a redirect either way: look at what happened
+        runs = lambda: db.session.query(SyncRun).filter(SyncRun.source_id == ids["sync_source"]).count()  # noqa: E731
+        before = runs()
+        client.post(path, data=data)
+        db.session.expire_all()
+        return "ok" if runs() > before else "denied"
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    if response.status_code == 200:
+        return "ok"
+    if response.status_code == 302:
+        return "denied" if "/login" in response.headers["Location"] or response.headers["Location"].rstrip("/").endswith("novadesk.test") else "ok"
+    return {403: "denied", 404: "hidden"}.get(response.status_code, f"unexpected {response.status_code}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_data_actions_are_for_admins_only(app, world, role):
+    """Imports, exports of personal data and erasure: refused to every role but admin, and a
+    refused request changes nothing."""
+    ids = _ids(world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for path, kind in DATA_ACTIONS:
+        got = _data_action(client, path, kind, ids)
+        wanted = "denied" if role != "admin" else ("hidden" if kind.endswith("_token") else "ok")
+        if got != wanted:
+            mismatches.append(f"POST {path}: expected {wanted}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+    world.session.expire_all()
+    victim = world.session.query(NovaUser).filter_by(id=ids["other_user"]).one()
+    assert (victim.email == OTHER[1]) == (role != "admin")  # only the admin's erasure went through
+    assert world.session.query(Organisation).filter_by(external_id="ERP-0999").count() == 0  # previews write nothing

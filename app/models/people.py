@@ -12,6 +12,8 @@ class NovaUser(User):
     organisation_id = Column(Integer, ForeignKey("organisation.id"), nullable=True)
     organisation = relationship("Organisation", foreign_keys=[organisation_id], backref="members")
     phone = Column(String(50))
+    # The contact's id in the vendor's ERP/CRM (directory sync, U6).
+    external_id = Column(String(100), unique=True, nullable=True)
     locale = Column(String(5), nullable=False, default="fr")
     timezone = Column(String(64), nullable=False, default="Europe/Paris")
     support_level = Column(Integer, nullable=True)  # 1, 2 or 3 for agents

@@ -167,6 +167,10 @@ class Ticket(Model):
 
     id = Column(Integer, primary_key=True)
     number = Column(String(20), unique=True)  # e.g. NL-000123, set once the id is known
+    # The number it had in the previous help desk, for tickets imported from there.
+    external_reference = Column(String(100), unique=True, nullable=True)
+    # When the retention period anonymised its people's details (A4); statistics stay.
+    anonymised_on = Column(UTCDateTime, nullable=True)
     title = Column(String(200), nullable=False)
     organisation_id = Column(Integer, ForeignKey("organisation.id"), nullable=False)
     organisation = relationship("Organisation")

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 def register_views(appbuilder):
     from app.api.directory import OrganisationApi, ProductApi
+    from app.api.directory_sync import DirectorySyncApi
     from app.api.people import KbArticleApi, UserApi
     from app.api.tickets import AttachmentApi, TicketApi, TicketMessageApi
     from app.views.account_request import AccountRequestView, limit_account_requests
@@ -12,6 +13,7 @@ def register_views(appbuilder):
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
     from app.views.chat import ChatChannelView, ChatConsoleView, ChatConversationView, chat_public
     from app.views.dashboard import DashboardView
+    from app.views.data_admin import DirectoryImportView, PersonalDataView, SyncRunView, SyncSourceView, TicketImportView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
@@ -54,16 +56,21 @@ def register_views(appbuilder):
     ]:
         appbuilder.add_view(view, name, icon=icon, label=label, category="Support Settings", category_label=_l("Configuration du support"), category_icon="fa-sliders")
     appbuilder.add_view_no_menu(HolidayView)
+    appbuilder.add_view(TicketImportView, "Ticket Import", href="/ticket-import/", icon="fa-file-import", label=_l("Importer l'ancien help desk"), category="Support Settings")
     appbuilder.add_link("Help Centre", href="/help/", icon="fa-circle-question", label=_l("Centre d'aide"), category="Knowledge Base", category_label=_l("Base de connaissances"), category_icon="fa-book")
     appbuilder.add_view(KnowledgeBaseView, "Knowledge Base Articles", href="/kb/", icon="fa-file-lines", label=_l("Articles"), category="Knowledge Base")
     appbuilder.add_view(KbCategoryView, "List Kb Categories", icon="fa-folder-tree", label=_l("Thèmes"), category="Knowledge Base")
     appbuilder.add_view(OrganisationView, "List Organisations", icon="fa-building", label=_l("Organisations"), category="Annuaire", category_label=_l("Annuaire"), category_icon="fa-address-book")
     appbuilder.add_view(DirectoryView, "List People", icon="fa-address-card", label=_l("Personnes"), category="Annuaire")
     appbuilder.add_view(ProductView, "List Products", icon="fa-box", label=_l("Produits"), category="Annuaire")
+    appbuilder.add_view(DirectoryImportView, "Directory Import", href="/directory-import/", icon="fa-file-import", label=_l("Importer l'annuaire"), category="Annuaire")
+    appbuilder.add_view(SyncSourceView, "List Sync Sources", icon="fa-rotate", label=_l("Synchronisation planifiée"), category="Annuaire")
+    appbuilder.add_view(SyncRunView, "Sync Log", icon="fa-list", label=_l("Journal des synchronisations"), category="Annuaire")
 
     appbuilder.add_view(AccountRequestModelView, "List Account Requests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
     appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
     appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")
+    appbuilder.add_view(PersonalDataView, "Personal Data", href="/personal-data/", icon="fa-user-shield", label=_l("Données personnelles"), category="Security")
     appbuilder.add_view(ActivityLogView, "Activity Log", icon="fa-clock-rotate-left", label=_l("Journal d'activité"), category="Security")
     for view, name, label, icon in [
         (InboundMailView, "List Received Mail", _l("Messages reçus"), "fa-inbox"),
@@ -82,5 +89,6 @@ def register_views(appbuilder):
     appbuilder.add_api(ProductApi)
     for api in (TicketApi, TicketMessageApi, AttachmentApi, UserApi, KbArticleApi):
         appbuilder.add_api(api)
+    appbuilder.add_api(DirectorySyncApi)
     limit_account_requests(appbuilder, app)
     limit_help_centre(appbuilder, app)
