@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import logging
 
-from flask import current_app, g, url_for
+from flask import current_app, g, request, url_for
 
 from app.extensions import db
 from app.models import ConversationStatus
@@ -49,9 +49,9 @@ def after_commit(fn, *args, **kwargs):
     g.setdefault("after_commit", []).append(functools.partial(fn, *args, **kwargs))
 
 
-def broadcast_after_commit(message):
+def broadcast_after_commit(message, skip_sender=False):
     payload = message_payload(message)
-    after_commit(broadcast_message, payload)
+    after_commit(broadcast_message, payload, skip_sid=request.sid if skip_sender else None)
     return payload
 
 
@@ -111,12 +111,14 @@ def conversation_payload(conversation):
     }
 
 
-def broadcast_message(message):
+def broadcast_message(message, skip_sid=None):
     """To call through after_commit: the payload is made now, while the row is in the
-    session (after the commit it would be read again)."""
+    session (after the commit it would be read again). The sender's own connection has it in
+    its acknowledgement: it is skipped (their other tabs are not)."""
     payload = message if isinstance(message, dict) else message_payload(message)
-    socketio.emit("message", payload, to=conversation_room(payload["conversation_id"]), namespace="/widget")
-    socketio.emit("message", payload, to=conversation_room(payload["conversation_id"]), namespace="/console")
+    room = conversation_room(payload["conversation_id"])
+    socketio.emit("message", payload, to=room, namespace="/widget", skip_sid=skip_sid)
+    socketio.emit("message", payload, to=room, namespace="/console", skip_sid=skip_sid)
 
 
 def broadcast_conversation(conversation):

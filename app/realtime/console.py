@@ -170,7 +170,7 @@ class ConsoleNamespace(Namespace):
         conversation_id = _id(data)
         chat_file = chat.file_of(conversation_id, data.get("file_id")) if data.get("file_id") else None
         message, created = chat.agent_message(me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-        payload = broadcast_after_commit(message) if created else message_payload(message)
+        payload = broadcast_after_commit(message, skip_sender=True) if created else message_payload(message)
         return {"ok": True, "message": payload}
 
     def on_typing(self, data=None):

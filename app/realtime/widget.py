@@ -171,7 +171,7 @@ class WidgetNamespace(Namespace):
                 return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
             chat_file = chat.file_of(state.conversation_id, data.get("file_id")) if data.get("file_id") else None
             message, created = chat.visitor_message(state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-            payload = broadcast_after_commit(message) if created else message_payload(message)
+            payload = broadcast_after_commit(message, skip_sender=True) if created else message_payload(message)
             return {"ok": True, "message": payload}
 
     def on_typing(self, data=None):
