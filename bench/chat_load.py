@@ -112,6 +112,16 @@ async def sign_in(base, email, password):
         return "; ".join(f"{c.key}={c.value}" for c in session.cookie_jar)
 
 
+async def send(client, namespace, data):
+    """Send without waiting for the answer; a connection the server dropped counts as an error."""
+    try:
+        await client.emit("message", data, namespace=namespace)
+        return True
+    except socketio.exceptions.SocketIOError:
+        STATS.errors += 1
+        return False
+
+
 class Stats:
     def __init__(self):
         self.to_agent, self.round_trip = [], []
@@ -119,8 +129,12 @@ class Stats:
         self.errors = 0
 
 
+STATS = None
+
+
 async def run(args, base, key, secret, server_pid):
-    stats = Stats()
+    global STATS
+    stats = STATS = Stats()
     password = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
     measuring = {"on": False}
 
@@ -137,7 +151,7 @@ async def run(args, base, key, secret, server_pid):
                 stats.heard_by_agent += 1
                 stats.to_agent.append((time.perf_counter() - float(message["body"][2:])) * 1000)
             stats.replied += measuring["on"]
-            asyncio.ensure_future(client.emit("message", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}, namespace="/console"))
+            asyncio.ensure_future(send(client, "/console", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}))
 
         client.on("message", on_message, namespace="/console")
         await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"])
@@ -147,7 +161,10 @@ async def run(args, base, key, secret, server_pid):
         while True:
             await asyncio.sleep(30)
             for client in agents:
-                await client.emit("heartbeat", {}, namespace="/console")
+                try:
+                    await client.emit("heartbeat", {}, namespace="/console")
+                except socketio.exceptions.SocketIOError:
+                    stats.errors += 1
 
     beating = asyncio.ensure_future(heartbeat())
     rss_before = rss_kb(server_pid)
@@ -200,8 +217,8 @@ async def run(args, base, key, secret, server_pid):
         count = 0
         while time.perf_counter() < deadline:
             count += 1
-            await client.emit("message", {"body": f"t={time.perf_counter()}", "client_id": f"w{n}-{count}"}, namespace="/widget")
-            stats.sent += 1
+            if await send(client, "/widget", {"body": f"t={time.perf_counter()}", "client_id": f"w{n}-{count}"}):
+                stats.sent += 1
             await asyncio.sleep(interval)
 
     talk_started = time.perf_counter()
@@ -215,6 +232,7 @@ async def run(args, base, key, secret, server_pid):
     database.close()
 
     beating.cancel()
+    dropped = sum(1 for client in widgets + agents if not client.connected)
     for client in widgets + agents:
         await client.disconnect()
     return {
@@ -222,7 +240,7 @@ async def run(args, base, key, secret, server_pid):
         "rss_per_connection_kb": (rss_after - rss_before) / max(1, args.connections), "rss_mb": rss_after / 1024,
         "sent": stats.sent, "heard_by_agent": stats.heard_by_agent, "heard_by_widget": stats.heard_by_widget,
         "stored_per_s": stored / elapsed, "cpu_percent": 100 * cpu / elapsed, "client_cpu_percent": 100 * client_cpu / elapsed,
-        "to_agent": stats.to_agent, "round_trip": stats.round_trip, "errors": stats.errors,
+        "to_agent": stats.to_agent, "round_trip": stats.round_trip, "errors": stats.errors, "dropped": dropped,
     }
 
 
@@ -258,7 +276,7 @@ def main():
     lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
     print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost}")
     print(f"stored: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core; "
-          f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); accept errors {result['errors']}")
+          f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); errors {result['errors']}; connections dropped by the end {result['dropped']}")
     print(f"load generator CPU {result['client_cpu_percent']:.0f} % of one core (above ~90 % the figures measure the generator, not the server)")
 
 

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 import pytest
 
 from app.models import Channel, ChatChannel, ChatConversation, ChatMessage, ConversationStatus, OutboxMail, Ticket
-from app.realtime import socketio
 from app.services import chat, clock
 from app.views.chat import DEMO_CHANNEL_KEY
 from tests.conftest import login
@@ -36,7 +35,7 @@ def isolated(function, *args, **kwargs):
 
 def widget(app, channel, identity=None, token=None, host=HOST, after=0, headers=None, key=None):
     return isolated(
-        socketio.test_client,
+        app.extensions["socketio"].test_client,
         app, namespace="/widget", headers=headers or {},
         auth={"channel": key or channel.public_key, "host": host, "identity": identity, "token": token, "after": after, "lang": "fr"},
     )
@@ -45,7 +44,7 @@ def widget(app, channel, identity=None, token=None, host=HOST, after=0, headers=
 def console(app, db, email):
     http = app.test_client()
     login(http, db, email)
-    return isolated(socketio.test_client, app, namespace="/console", flask_test_client=http), http
+    return isolated(app.extensions["socketio"].test_client, app, namespace="/console", flask_test_client=http), http
 
 
 def events(client, namespace, name):
@@ -312,7 +311,7 @@ def test_partners_cannot_open_the_console_and_commercials_only_hear_their_client
     channel = demo_channel(db)
     client_console, _ = console(app, db, CLIENT_EMAIL)
     assert not client_console.is_connected("/console")
-    assert not isolated(socketio.test_client, app, namespace="/console").is_connected("/console")  # anonymous
+    assert not isolated(app.extensions["socketio"].test_client, app, namespace="/console").is_connected("/console")  # anonymous
     mine, _ = console(app, db, "commercial1@novalead.com")  # manages Crédit Solidaire du Sahel
     theirs, _ = console(app, db, "commercial2@novalead.com")
     agent, _ = console(app, db, "agent1@novalead.com")

@@ -735,14 +735,13 @@ def test_chat_socket_events_follow_the_matrix(app, world, role):
     and on one outside it."""
     import contextvars
 
-    from app.realtime import socketio
 
     ids = _chat_world(world, role)
     http = app.test_client()
     if role != "anonymous":
         login(http, world, EMAILS[role])
     run = lambda fn, *a, **k: contextvars.Context().run(fn, *a, **k)  # noqa: E731  (a fresh context per event, as on the server)
-    console = run(socketio.test_client, app, namespace="/console", flask_test_client=http)
+    console = run(app.extensions["socketio"].test_client, app, namespace="/console", flask_test_client=http)
     assert console.is_connected("/console") == (role in WORKERS)
     if role not in WORKERS:
         return

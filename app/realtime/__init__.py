@@ -6,9 +6,13 @@ Rooms: `conv:<id>` holds a conversation's widget(s), its agent and those watchin
 `console:staff` every support console; `console:org:<id>` the consoles of the commercials of
 that organisation. With REDIS_URL set, several processes share rooms through Redis.
 """
+from flask import current_app
 from flask_socketio import SocketIO
 
-socketio = SocketIO()
+
+def socketio():
+    """The application's Socket.IO server (one per application: the tests run two)."""
+    return current_app.extensions["socketio"]
 
 
 def _async_mode():
@@ -25,9 +29,13 @@ def _async_mode():
 
 
 def init_realtime(app):
-    from app.realtime import console, widget  # noqa: F401  (registers the namespaces)
+    from app.realtime.console import ConsoleNamespace
+    from app.realtime.widget import WidgetNamespace
 
-    socketio.init_app(
+    server = SocketIO()
+    server.on_namespace(WidgetNamespace("/widget"))
+    server.on_namespace(ConsoleNamespace("/console"))
+    server.init_app(
         app,
         async_mode=_async_mode(),
         message_queue=app.config.get("REDIS_URL") or None,

@@ -45,6 +45,11 @@ def action(handler):
     return wrapper
 
 
+def emit_to(event, data, **kwargs):
+    """Emit through the application's Socket.IO server (to a room, a namespace)."""
+    socketio().emit(event, data, **kwargs)
+
+
 def after_commit(fn, *args, **kwargs):
     g.setdefault("after_commit", []).append(functools.partial(fn, *args, **kwargs))
 
@@ -117,17 +122,17 @@ def broadcast_message(message, skip_sid=None):
     its acknowledgement: it is skipped (their other tabs are not)."""
     payload = message if isinstance(message, dict) else message_payload(message)
     room = conversation_room(payload["conversation_id"])
-    socketio.emit("message", payload, to=room, namespace="/widget", skip_sid=skip_sid)
-    socketio.emit("message", payload, to=room, namespace="/console", skip_sid=skip_sid)
+    socketio().emit("message", payload, to=room, namespace="/widget", skip_sid=skip_sid)
+    socketio().emit("message", payload, to=room, namespace="/console", skip_sid=skip_sid)
 
 
 def broadcast_conversation(conversation):
     """A conversation changed (new, taken, transferred, closed): every console that may list
     it hears of it, and the widget of its state."""
     payload = conversation_payload(conversation)
-    socketio.emit("conversation", payload, to="console:staff", namespace="/console")
-    socketio.emit("conversation", payload, to=f"console:org:{conversation.organisation_id}", namespace="/console")
-    socketio.emit(
+    socketio().emit("conversation", payload, to="console:staff", namespace="/console")
+    socketio().emit("conversation", payload, to=f"console:org:{conversation.organisation_id}", namespace="/console")
+    socketio().emit(
         "state",
         {"status": conversation.status, "agent_name": payload["agent_name"], "ticket": payload["ticket"]},
         to=conversation_room(conversation.id),

@@ -15,7 +15,15 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ChatConversation, ConversationStatus
 from app.realtime import conversation_room, socketio
-from app.realtime.common import action, after_commit, broadcast_after_commit, broadcast_conversation, conversation_payload, message_payload
+from app.realtime.common import (
+    action,
+    after_commit,
+    broadcast_after_commit,
+    broadcast_conversation,
+    conversation_payload,
+    emit_to,
+    message_payload,
+)
 from app.security import scopes
 from app.services import chat
 
@@ -188,7 +196,7 @@ class ConsoleNamespace(Namespace):
         db.session.rollback()
         if agent_id != me.user_id:
             return
-        socketio.emit("typing", {"side": "agent", "on": bool(data.get("on")), "name": me.first_name}, to=conversation_room(conversation_id), namespace="/widget")
+        socketio().emit("typing", {"side": "agent", "on": bool(data.get("on")), "name": me.first_name}, to=conversation_room(conversation_id), namespace="/widget")
 
     @action
     def on_read(self, data=None):
@@ -196,7 +204,7 @@ class ConsoleNamespace(Namespace):
         conversation_id = _id(data)
         seq = chat.mark_read(conversation_id, chat.AGENT, (data or {}).get("seq"), agent_id=me.user_id)
         if seq:
-            after_commit(socketio.emit, "read", {"side": "agent", "seq": seq}, to=conversation_room(conversation_id), namespace="/widget")
+            after_commit(emit_to, "read", {"side": "agent", "seq": seq}, to=conversation_room(conversation_id), namespace="/widget")
         return {"ok": True}
 
     @action
@@ -229,6 +237,4 @@ def _id(data):
     except (TypeError, ValueError):
         raise chat.ConversationNotFound()
 
-
-socketio.on_namespace(ConsoleNamespace("/console"))
 

@@ -13,7 +13,15 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 from app.extensions import db
 from app.models import ChatConversation
 from app.realtime import conversation_room, socketio
-from app.realtime.common import action, after_commit, broadcast_after_commit, broadcast_conversation, conversation_payload, message_payload
+from app.realtime.common import (
+    action,
+    after_commit,
+    broadcast_after_commit,
+    broadcast_conversation,
+    conversation_payload,
+    emit_to,
+    message_payload,
+)
 from app.services import ServiceError, chat
 
 
@@ -183,7 +191,7 @@ class WidgetNamespace(Namespace):
             return
         state.last_typing = now
         typing = bool(data.get("on")) if isinstance(data, dict) else False
-        socketio.emit("typing", {"conversation_id": state.conversation_id, "side": "visitor", "on": typing}, to=conversation_room(state.conversation_id), namespace="/console")
+        socketio().emit("typing", {"conversation_id": state.conversation_id, "side": "visitor", "on": typing}, to=conversation_room(state.conversation_id), namespace="/console")
 
     @action
     def on_read(self, data=None):
@@ -193,7 +201,7 @@ class WidgetNamespace(Namespace):
             return {"ok": True}
         seq = chat.mark_read(state.conversation_id, chat.VISITOR, data.get("seq"))
         if seq:
-            after_commit(socketio.emit, "read", {"conversation_id": state.conversation_id, "side": "visitor", "seq": seq}, to=conversation_room(state.conversation_id), namespace="/console")
+            after_commit(emit_to, "read", {"conversation_id": state.conversation_id, "side": "visitor", "seq": seq}, to=conversation_room(state.conversation_id), namespace="/console")
         return {"ok": True}
 
     @action
@@ -239,5 +247,3 @@ def _widget_view(conversation):
     keep = ("id", "status", "agent_name", "last_seq", "agent_read_seq", "ticket", "rating", "open")
     return {key: full[key] for key in keep}
 
-
-socketio.on_namespace(WidgetNamespace("/widget"))

@@ -365,14 +365,14 @@ def _numbering(only_if):
         elif only_if == "agent":
             conditions += [ChatConversation.status == ConversationStatus.ACTIVE, ChatConversation.agent_id == bindparam("answering_agent")]
         _NUMBERING[key] = (
-            update(ChatConversation).where(*conditions).values(last_seq=ChatConversation.last_seq + 1)
-            .returning(ChatConversation.last_seq).execution_options(synchronize_session=False)
+            update(ChatConversation.__table__).where(*conditions).values(last_seq=ChatConversation.last_seq + 1)
+            .returning(ChatConversation.last_seq)
         )
     return _NUMBERING[key]
 
 
-_SAME_CLIENT_ID = select(ChatMessage).where(ChatMessage.conversation_id == bindparam("conversation_id"), ChatMessage.client_id == bindparam("client_id"))
-_INSERT = insert(ChatMessage).returning(ChatMessage.id)
+_SAME_CLIENT_ID = select(*ChatMessage.__table__.columns).where(ChatMessage.conversation_id == bindparam("conversation_id"), ChatMessage.client_id == bindparam("client_id"))
+_INSERT = insert(ChatMessage.__table__).returning(ChatMessage.id)
 
 
 def store_message(conversation_id, author_kind, body, *, author_id=None, author_name=None, client_id=None, chat_file=None, only_if=None, agent_id=None):
@@ -382,13 +382,16 @@ def store_message(conversation_id, author_kind, body, *, author_id=None, author_
     after a reconnect) is returned as it was stored, with created=False; (None, False) when
     the condition does not hold. Nothing here loads the conversation: every chat message
     takes this path."""
+    # Core statements on the session's connection (same transaction): the ORM layer adds
+    # nothing here but time, on the path every message takes.
+    connection = db.session.connection()
     if client_id is not None:
         client_id = str(client_id)[:64]
-        existing = db.session.execute(_SAME_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id}).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
+        known = connection.execute(_SAME_CLIENT_ID, {"conversation_id": conversation_id, "client_id": client_id}).mappings().first()
+        if known is not None:
+            return StoredMessage(file=db.session.get(ChatFile, known["file_id"]) if known["file_id"] else None, **{k: v for k, v in known.items() if k != "file_id"}), False
     body = _clean_body(body, required=chat_file is None)
-    seq = db.session.execute(_numbering(only_if), {"numbered_conversation": conversation_id, "answering_agent": agent_id}).scalar_one_or_none()
+    seq = connection.execute(_numbering(only_if), {"numbered_conversation": conversation_id, "answering_agent": agent_id}).scalar_one_or_none()
     if seq is None:
         return None, False
     now = clock.now()
@@ -396,7 +399,7 @@ def store_message(conversation_id, author_kind, body, *, author_id=None, author_
         "conversation_id": conversation_id, "seq": seq, "author_kind": author_kind, "author_id": author_id, "author_name": author_name,
         "body": body, "client_id": client_id, "file_id": chat_file.id if chat_file is not None else None, "created_on": now,
     }
-    message_id = db.session.execute(_INSERT, row).scalar_one()
+    message_id = connection.execute(_INSERT, row).scalar_one()
     row.pop("file_id")
     return StoredMessage(id=message_id, file=chat_file, **row), True
 

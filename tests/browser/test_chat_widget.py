@@ -14,12 +14,11 @@ from tests.ticket_helpers import png_bytes
 def chat_server(live_server, live_app):
     """The live server, its origin declared on the demo widget channel."""
     from app.extensions import db
-    from app.realtime import socketio
 
     # Flask-SocketIO's test client (tests/test_chat.py) reroutes the server's packets to
     # itself; real clients need them back.
     for name in ("_send_packet", "_send_eio_packet"):
-        socketio.server.__dict__.pop(name, None)
+        live_app.extensions["socketio"].server.__dict__.pop(name, None)
     from app.models import ChatChannel
     from app.views.chat import DEMO_CHANNEL_KEY
 
