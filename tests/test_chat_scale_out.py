@@ -96,9 +96,8 @@ def eventually(check, seconds=10):
     return False
 
 
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)  # one database is enough to prove the Redis hop
 def test_a_widget_on_one_process_and_an_agent_on_another_talk_through_redis(app, demo, redis_url, tmp_path):
-    if demo.engine.dialect.name != "sqlite":
-        pytest.skip("one database is enough to prove the Redis hop; this runs on the SQLite file")
     channel = demo.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one()
     secret, key = channel.secret, channel.public_key
     demo.session.commit()
