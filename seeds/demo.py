@@ -89,6 +89,10 @@ def load_demo(with_tickets=True):
     kb_note = load_demo_kb()
 
     tickets_note = load_demo_tickets() if with_tickets else ""
+    if with_tickets:  # the tests make the conversations they need
+        from seeds.demo_chat import load_demo_chat
+
+        tickets_note += " " + load_demo_chat()
     return f"Demo data ready: {db.session.query(NovaUser).count()} users, {len(organisations) + 1} organisations, {kb_note}. {tickets_note}"
 
 
