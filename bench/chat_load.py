@@ -176,7 +176,7 @@ async def run(args, base, key, secret, server_pid):
         expires = int(time.time()) + 3600
         external = f"bench-{n}"
         email = f"visitor{n}@bench.example"
-        signature = hmac.new(secret.encode(), f"{external}:{email}:{expires}".encode(), hashlib.sha256).hexdigest()
+        signature = hmac.new(secret.encode(), f"{external}:{email}:Visiteur {n}:{expires}".encode(), hashlib.sha256).hexdigest()
         client = socketio.AsyncClient(reconnection=False)
 
         def on_message(message):

@@ -114,7 +114,7 @@ def test_a_widget_on_one_process_and_an_agent_on_another_talk_through_redis(app,
 
         expires = int(time.time()) + 600
         identity = {"id": "ERP-U-1", "name": "Ibrahima Fall", "email": "client@credit-solidaire.sn", "expires": expires,
-                    "signature": chat.sign_identity(secret, "ERP-U-1", "client@credit-solidaire.sn", expires)}
+                    "signature": chat.sign_identity(secret, "ERP-U-1", "client@credit-solidaire.sn", expires, "Ibrahima Fall")}
         visitor = socketio.Client()
         seen = collector(visitor, "/widget", ["hello", "message", "state"])
         visitor.connect(widget_side, namespaces=["/widget"], transports=["websocket"],

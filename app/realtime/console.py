@@ -106,10 +106,10 @@ class ConsoleNamespace(Namespace):
         for conversation in live:
             if conversation.agent_id == user.id:
                 join_room(conversation_room(conversation.id))
-        if scopes.answers_chats(user):
-            chat.touch_presence(request.sid, user)
+        state = _refresh(user)
+        if state.answers:  # only those who may take a chat make the widget say someone is there
+            chat.touch_presence(request.sid, user.id)
         db.session.commit()
-        _refresh(user)
         emit(
             "snapshot",
             {
@@ -125,9 +125,9 @@ class ConsoleNamespace(Namespace):
 
     @action
     def on_heartbeat(self, data=None):
-        user = _actor()  # the full check, every 30 s
-        if scopes.answers_chats(user):
-            chat.touch_presence(request.sid, user)
+        _actor()  # the full check, every 30 s
+        if _consoles[request.sid].answers:
+            chat.touch_presence(request.sid, _consoles[request.sid].user_id)
         return {"ok": True}
 
     @action

@@ -3,6 +3,7 @@ the support. The frame sends, when it connects:
   {channel: public key, host: the partner page's origin, identity: {id, name, email,
    expires, signature} or nothing, token: the conversation it resumes, after: last seq, lang}.
 """
+import logging
 import time
 
 from flask import current_app, request
@@ -23,6 +24,8 @@ from app.realtime.common import (
     message_payload,
 )
 from app.services import ServiceError, chat
+
+log = logging.getLogger(__name__)
 
 
 class WidgetState:
@@ -76,7 +79,19 @@ def _allow_start():
 
 
 def _allow_message(state):
-    """A token bucket per connection: a burst of 10, then CHAT_MESSAGES_PER_MINUTE."""
+    """A token bucket per connection (a burst of 10, then CHAT_MESSAGES_PER_MINUTE), and the
+    same allowance per conversation across connections, so reconnecting does not reset it."""
+    if state.conversation_id is not None and current_app.config.get("RATELIMIT_ENABLED"):
+        from limits import parse
+
+        per_minute = current_app.config["CHAT_MESSAGES_PER_MINUTE"]
+        limiter = current_app.appbuilder.sm.limiter.limiter
+        if not limiter.hit(parse(f"{per_minute + 10} per minute"), "chat-message", str(state.conversation_id)):
+            return False
+    return _bucket(state)
+
+
+def _bucket(state):
     per_minute = current_app.config["CHAT_MESSAGES_PER_MINUTE"]
     now = time.monotonic()
     burst = 10.0
@@ -125,6 +140,10 @@ class WidgetNamespace(Namespace):
             except ServiceError as refused:
                 db.session.rollback()
                 raise ConnectionRefusedError({"message": refused.message})
+            except Exception:  # whatever a visitor sends, the connection is refused, never broken
+                db.session.rollback()
+                log.exception("widget connection refused")
+                raise ConnectionRefusedError({"message": _("Une erreur est survenue ; réessayez.")})
         _widgets[request.sid] = state
         emit("hello", hello)
 

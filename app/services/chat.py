@@ -62,12 +62,22 @@ def new_channel_keys():
     return "ndc_" + secrets.token_urlsafe(18), secrets.token_hex(32)
 
 
-def sign_identity(secret, external_id, email, expires):
-    """What the partner's server computes: HMAC-SHA256 over `id:email:expires` (expires in
-    Unix seconds), hexadecimal. Signing the e-mail keeps a visitor from putting someone
-    else's address on a signed id (answers go there)."""
-    message = f"{external_id}:{(email or '').strip().lower()}:{int(expires)}".encode()
+def sign_identity(secret, external_id, email, expires, name=""):
+    """What the partner's server computes: HMAC-SHA256 over `id:email:name:expires` (the
+    e-mail in lower case, expires in Unix seconds), hexadecimal. Everything the console shows
+    as verified is signed: a visitor cannot put someone else's address on a signed id
+    (answers go there), nor another name (agents trust it)."""
+    message = f"{external_id}:{(email or '').strip().lower()}:{(name or '').strip()}:{int(expires)}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _int(value, default=0):
+    """An integer from a visitor, or the default (no overflow, no infinity)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return number if -(2**62) < number < 2**62 else default
 
 
 def channel_for_key(public_key):
@@ -148,16 +158,14 @@ def visitor_from_identity(channel, identity):
         raise ChatRefused(_("Ce canal n'accepte que les utilisateurs identifiés par votre logiciel."))
     external_id = str(identity.get("id") or "").strip()[:200]
     email = _clean_email(identity.get("email"), required=False)
-    try:
-        expires = int(identity.get("expires"))
-    except (TypeError, ValueError):
-        expires = 0
-    expected = sign_identity(channel.secret, external_id, email, expires)
-    if not external_id or not hmac.compare_digest(expected, str(signature)):
+    expires = _int(identity.get("expires"))
+    name = _clean_name(identity.get("name"))
+    expected = sign_identity(channel.secret, external_id, email, expires, name or "")
+    if not external_id or not hmac.compare_digest(expected.encode(), str(signature).encode()):
         raise ChatRefused(_("Identité refusée : la signature ne correspond pas."))
     if expires < time.time():
         raise ChatRefused(_("Identité expirée : rechargez la page de votre logiciel."))
-    visitor = Visitor(identified=True, external_id=external_id, name=_clean_name(identity.get("name")), email=email, organisation_id=channel.organisation_id)
+    visitor = Visitor(identified=True, external_id=external_id, name=name, email=email, organisation_id=channel.organisation_id)
     user = _account_for(channel, email)
     if user is not None:
         visitor.user_id, visitor.organisation_id = user.id, user.organisation_id
@@ -226,10 +234,10 @@ def unavailable_message(reason):
     }.get(reason, "")
 
 
-def touch_presence(sid, user):
+def touch_presence(sid, user_id):
     row = db.session.get(ChatPresence, sid)
     if row is None:
-        db.session.add(ChatPresence(sid=sid, user_id=user.id, seen_on=clock.now()))
+        db.session.add(ChatPresence(sid=sid, user_id=user_id, seen_on=clock.now()))
     else:
         row.seen_on = clock.now()
 
@@ -426,10 +434,7 @@ def system_message(conversation, body):
 
 
 def messages_after(conversation, seq, limit=500):
-    try:
-        seq = max(0, int(seq or 0))
-    except (TypeError, ValueError):
-        seq = 0
+    seq = max(0, _int(seq))
     return (
         db.session.query(ChatMessage)
         .filter(ChatMessage.conversation_id == conversation.id, ChatMessage.seq > seq)
@@ -443,9 +448,8 @@ def mark_read(conversation_id, side, seq, agent_id=None):
     """Read receipts: the highest number each side has seen (never goes back, never past the
     last message); for the agent's side, only the conversation's agent. Returns the new
     number, or None when nothing changed."""
-    try:
-        seq = int(seq)
-    except (TypeError, ValueError):
+    seq = _int(seq, None)
+    if seq is None:
         return None
     column = ChatConversation.visitor_read_seq if side == VISITOR else ChatConversation.agent_read_seq
     conditions = [ChatConversation.id == conversation_id, column < seq, ChatConversation.last_seq >= seq]
@@ -653,7 +657,8 @@ def attach_to_ticket(actor, conversation, reference):
     reference = str(reference or "").strip()
     query = db.session.query(Ticket).filter(scopes.tickets_filter(actor), Ticket.organisation_id == conversation.organisation_id)
     by_number = Ticket.number == reference.upper()
-    ticket = query.filter(by_number | (Ticket.id == int(reference)) if reference.isdigit() else by_number).first() if reference else None
+    by_id = reference.isascii() and reference.isdigit() and len(reference) < 12
+    ticket = query.filter(by_number | (Ticket.id == int(reference)) if by_id else by_number).first() if reference else None
     if ticket is None:
         raise ServiceError(_("Aucun ticket de ce client ne porte ce numéro."))
     tickets.add_transcript(actor, ticket, transcript(conversation), _chat_files(conversation))
@@ -668,8 +673,11 @@ def leave_message(channel, visitor, body, name=None, email=None, language="fr"):
     if not conversation.visitor_email and conversation.visitor_id is None:
         raise ChatRefused(_("Indiquez votre adresse e-mail pour recevoir la réponse."), {"email": "required"})
     conversation.status, conversation.closed_on = ConversationStatus.OFFLINE, clock.now()
+    # The acknowledgement goes only to an address the partner vouched for: an anonymous
+    # visitor could otherwise make NovaDesk mail any address with their text.
     ticket = tickets.create_ticket_from_chat(
-        None, conversation.organisation, conversation.visitor, conversation.visitor_email, _title_from(conversation), _clean_body(body), [], acknowledge=True
+        None, conversation.organisation, conversation.visitor, conversation.visitor_email, _title_from(conversation), _clean_body(body), [],
+        acknowledge=visitor.identified,
     )
     conversation.ticket = ticket
     return conversation, ticket

@@ -111,7 +111,7 @@ def chat_file(file_id, signature):
 def _same_signature(expected, given):
     import hmac
 
-    return hmac.compare_digest(expected, str(given))
+    return hmac.compare_digest(expected.encode(), str(given).encode())
 
 
 def _send_chat_file(item):
@@ -141,7 +141,7 @@ def demo_partner():
             "email": user.email,
             "organisation": channel.organisation.name,
             "expires": expires,
-            "signature": chat.sign_identity(channel.secret, f"demo-{user.id}", user.email, expires),
+            "signature": chat.sign_identity(channel.secret, f"demo-{user.id}", user.email, expires, user.full_name),
         }
     lang = "en" if request.args.get("lang") == "en" else "fr"
     response = make_response(render_template("chat/demo_partner.html", channel=channel, identity=identity, user=user if identity else None, lang=lang))
