@@ -84,16 +84,6 @@ def _answering(user):
     return user
 
 
-def _may_follow_live(user, conversation):
-    """Who may sit in a conversation's room: its agent, supervisors, any agent while it waits
-    (to read before accepting), a commercial of that client."""
-    if conversation.agent_id == user.id or scopes.watches_every_chat(user):
-        return True
-    if scopes.answers_chats(user):
-        return conversation.status == ConversationStatus.WAITING
-    return True  # access_conversation already limited commercials to their clients
-
-
 class ConsoleNamespace(Namespace):
     def on_connect(self, auth=None):
         user = _user()
@@ -141,7 +131,7 @@ class ConsoleNamespace(Namespace):
         """Read a conversation (history, context); join its room when allowed to follow it."""
         user = _actor()
         conversation = chat.access_conversation(user, _id(data))
-        live = conversation.status in ConversationStatus.OPEN and _may_follow_live(user, conversation)
+        live = scopes.follows_conversation_live(user, conversation)
         if live:
             join_room(conversation_room(conversation.id))
         return {

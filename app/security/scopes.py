@@ -418,6 +418,19 @@ def live_conversations_filter(user):
     return and_(is_open, conversations_filter(user))
 
 
+def follows_conversation_live(user, conversation):
+    """Who may sit in an open conversation's room (hear its messages as they come), among
+    those who may read it: its agent, supervisors, any agent while it waits (to read before
+    accepting), a commercial of that client."""
+    if conversation.status not in ConversationStatus.OPEN:
+        return False
+    if conversation.agent_id == user.id or watches_every_chat(user):
+        return True
+    if answers_chats(user):
+        return conversation.status == ConversationStatus.WAITING
+    return audience_of(user) == Audience.COMMERCIAL
+
+
 def access_conversation(session, user, conversation_id):
     conversation = session.query(ChatConversation).filter(ChatConversation.id == conversation_id, conversations_filter(user)).one_or_none()
     if conversation is None:

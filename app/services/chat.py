@@ -33,7 +33,7 @@ from app.models import (
     Ticket,
 )
 from app.security import scopes
-from app.services import ServiceError, audit, clock, sla, tickets, uploads, webhooks
+from app.services import ServiceError, audit, clock, search, sla, tickets, uploads, webhooks
 from app.services.business_hours import is_business_time
 from app.services.tickets import CONTROL_CHARACTERS
 
@@ -577,13 +577,26 @@ def context_for(user, conversation):
     }
 
 
+def articles_for_reply(conversation, query, limit=8):
+    """Knowledge-base articles an agent may cite in this conversation: only what the visitor
+    may read (their account's audience, or the public for anyone else)."""
+    query = (query or "").strip()[:200]
+    if len(query) < 3:
+        return []
+    reader = conversation.visitor if conversation.visitor is not None and conversation.visitor.active else None
+    return search.suggest(reader, query, limit=limit)
+
+
 # --- files ----------------------------------------------------------------------------
 
 
-def store_file(conversation, filename, stream):
-    """A file for the conversation, under the same checks as ticket attachments."""
+def store_file(conversation, filename, stream, agent=None):
+    """A file for the conversation, under the same checks as ticket attachments; from the
+    support's side, only from the conversation's agent."""
     if conversation.status not in ConversationStatus.OPEN:
         raise ServiceError(_("Cette conversation est terminée."))
+    if agent is not None and conversation.agent_id != agent.id:
+        raise ServiceError(_("Acceptez d'abord cette conversation."))
     root = current_app.config["UPLOAD_FOLDER"]
     try:
         stored = uploads.store_upload(root, filename, stream, max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])

@@ -18,7 +18,7 @@ from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
 from app.realtime.common import broadcast_conversation, broadcast_message, conversation_payload, file_signature, message_payload
 from app.security import scopes
-from app.services import ServiceError, chat, search, tickets, uploads
+from app.services import ServiceError, chat, tickets, uploads
 from app.views.scoping import scoped
 
 WIDGET_BUILD = "widget"  # app/static/widget/: built from widget/ (npm run build)
@@ -85,13 +85,13 @@ def widget_upload():
     return _store_upload(_conversation_from_token())
 
 
-def _store_upload(conversation):
+def _store_upload(conversation, agent=None):
     """A file for a conversation, from either side; the sender then sends it as a message."""
     upload = request.files.get("file")
     if upload is None:
         return jsonify({"error": _("Aucun fichier reçu.")}), 400
     try:
-        chat_file = chat.store_file(conversation, upload.filename, upload.stream)
+        chat_file = chat.store_file(conversation, upload.filename, upload.stream, agent=agent)
         db.session.commit()
     except ServiceError as refused:
         db.session.rollback()
@@ -241,19 +241,13 @@ class ChatConsoleView(BaseView):
     @expose("/conversations/<int:conversation_id>/upload", methods=["POST"])
     @has_access
     def upload(self, conversation_id):
-        conversation = self._conversation(conversation_id)
-        if conversation.agent_id != g.user.id:
-            return jsonify({"error": _("Acceptez d'abord cette conversation.")}), 422
-        return _store_upload(conversation)
+        return _store_upload(self._conversation(conversation_id), agent=g.user)
 
     @expose("/conversations/<int:conversation_id>/articles")
     @has_access
     def articles(self, conversation_id):
         """Knowledge-base links for a reply: only what the visitor may read."""
-        conversation = self._conversation(conversation_id)
-        query = (request.args.get("q") or "").strip()[:200]
-        reader = conversation.visitor if conversation.visitor is not None and conversation.visitor.active else None
-        found = search.suggest(reader, query, limit=8) if len(query) >= 3 else []
+        found = chat.articles_for_reply(self._conversation(conversation_id), request.args.get("q"))
         return jsonify({"articles": [{"title": a.title, "url": url_for("help.article", article_id=a.id, slug=a.slug, _external=True)} for a in found]})
 
 
