@@ -249,3 +249,17 @@ def test_a_role_given_the_administration_right_may_open_the_matrix(app, demo):
         role_matrix.apply_changes(supervisor, changes)
     demo.session.rollback()
     assert current_app.appbuilder.sm.find_role("Supervisor") is not None
+
+
+def test_the_matrix_reads_in_english_too(app, demo):
+    admin = app.test_client()
+    login(admin, demo, ADMIN)
+    admin.get("/lang/en")
+    page = html.unescape(admin.get("/roles/matrix/").get_data(as_text=True))
+    for words in ("Roles and rights", "See reports", "Export reports", "Review the changes before saving", "Others", 'aria-label="See reports — Sales representative"'):
+        assert words in page, words
+    assert "Voir les rapports" not in page and "Rôles et droits" not in page
+    rows = list(csv.reader(io.StringIO(admin.get("/roles/matrix/export.csv").get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:3] == ["Area", "Right", "Technical permissions"]
+    assert next(row for row in rows if row[1] == "See reports")[3:] == ["yes", "yes", "yes", "yes", "no", "no"]
+    assert "Sales representative (Commercial)" in rows[0]
