@@ -263,3 +263,20 @@ def test_the_matrix_reads_in_english_too(app, demo):
     assert rows[0][:3] == ["Area", "Right", "Technical permissions"]
     assert next(row for row in rows if row[1] == "See reports")[3:] == ["yes", "yes", "yes", "yes", "no", "no"]
     assert "Sales representative (Commercial)" in rows[0]
+
+
+def test_a_right_held_in_part_is_shown_so_and_left_alone(app, demo):
+    """A role holding some of a right's permissions (set before the matrix existed) reads
+    « en partie »; saving the grid untouched does not change it."""
+    commercial = _role(demo, "Commercial")
+    commercial.permissions = [pv for pv in commercial.permissions if (pv.view_menu.name, pv.permission.name) != ("Tickets", "can_show")]
+    demo.session.commit()
+    admin = app.test_client()
+    login(admin, demo, ADMIN)
+    page = admin.get(f"/roles/matrix/?role={commercial.id}").get_data(as_text=True)
+    row = re.search(r'<tr data-right="tickets.view">(.*?)</tr>', page, re.S).group(1)
+    assert "en partie" in row and " checked" not in row
+    checked, shown, _token = _grid(page)
+    assert admin.post(f"/roles/matrix/preview?role={commercial.id}", data={"cell": sorted(checked), "shown": shown}).status_code == 302
+    rows = list(csv.reader(io.StringIO(admin.get("/roles/matrix/export.csv").get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert next(r for r in rows if r[1] == "Voir les tickets")[6] == "en partie"

@@ -16,8 +16,6 @@ from app.security.roles import ADMIN, ROLE_LABELS
 from app.services import ServiceError
 
 ALL, SOME, NONE = "all", "some", "none"
-# The anonymous visitors' role stays empty: the help centre and the widget are opened by code.
-_HIDDEN_ROLES = {"Public"}
 _ROLE_ORDER = [ADMIN, "Supervisor", "Agent", "Commercial", "Client", "Reseller"]
 
 
@@ -79,7 +77,8 @@ def role_label(role):
 
 def _roles(only_role_id=None):
     sm = _sm()
-    roles = [role for role in db.session.query(sm.role_model).all() if role.name not in _HIDDEN_ROLES]
+    # The anonymous visitors' role stays empty: the help centre and the widget are opened by code.
+    roles = [role for role in db.session.query(sm.role_model).all() if role.name != sm.auth_role_public]
     roles.sort(key=lambda r: (_ROLE_ORDER.index(r.name) if r.name in _ROLE_ORDER else len(_ROLE_ORDER), r.name.lower()))
     if only_role_id is not None:
         roles = [role for role in roles if role.id == only_role_id]
