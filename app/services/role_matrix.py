@@ -205,8 +205,9 @@ def _keep_own_administration(actor):
 
 
 def _derive_menus(sm, role):
-    """A menu entry is granted when the role holds any right on the screen it opens, a menu
-    group when any of its entries is; links to screens without permissions keep their state."""
+    """A menu entry is granted when the role may open the page it leads to (that page's
+    permission, or any right on the screen when the page has none of its own), a menu group
+    when any of its entries is; links to pages without permissions keep their state."""
     menu_pvs = {
         pv.view_menu.name: pv
         for pv in db.session.query(sm.permissionview_model).join(sm.permission_model).filter(sm.permission_model.name == catalogue.MENU_PERMISSION)
