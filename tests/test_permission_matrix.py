@@ -83,7 +83,9 @@ PAGES = [
     ("GET", "/novauserinfoeditview/form", expect(SIGNED_IN)),
     ("GET", "/resetmypassword/form", expect(SIGNED_IN)),
     ("GET", "/resetpassword/form?pk={other_user}", expect(ADMIN_ONLY)),
-    ("GET", "/roles/list/", expect(ADMIN_ONLY)),
+    ("GET", "/roles/matrix/", expect(ADMIN_ONLY)),
+    ("GET", "/roles/matrix/?role={role}", expect(ADMIN_ONLY)),
+    ("GET", "/roles/matrix/export.csv", expect(ADMIN_ONLY)),
     ("GET", "/roles/edit/{role}", expect(ADMIN_ONLY)),
     ("GET", "/role-policies/list/", expect(ADMIN_ONLY)),
     ("GET", "/role-policies/edit/{policy}", expect(ADMIN_ONLY)),
@@ -881,3 +883,34 @@ def test_data_actions_are_for_admins_only(app, world, role):
     victim = world.session.query(NovaUser).filter_by(id=ids["other_user"]).one()
     assert (victim.email == OTHER[1]) == (role != "admin")  # only the admin's erasure went through
     assert world.session.query(Organisation).filter_by(external_id="ERP-0999").count() == 0  # previews write nothing
+
+
+# --- the permission matrix screen (U1) ----------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_role_matrix_is_for_the_administration_right_only(app, world, role):
+    """Page, export, preview and save: only a role with the right to manage roles gets them;
+    a refused save changes nothing. The old roles list and role page lead to the matrix."""
+    from flask import current_app
+
+    ids = _ids(world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    sm = current_app.appbuilder.sm
+    commercial = sm.find_role("Commercial")
+    before = {pv.id for pv in commercial.permissions}
+    is_admin = role == "admin"
+    from urllib.parse import urlparse
+
+    matrix_location = lambda response: response.status_code == 302 and urlparse(response.headers["Location"]).path == "/roles/matrix/"  # noqa: E731
+    outcomes = {
+        "GET /roles/list/": matrix_location(client.get("/roles/list/")),
+        "GET /roles/show/{role}": matrix_location(client.get(f"/roles/show/{ids['role']}")),
+        "POST /roles/matrix/preview": client.post("/roles/matrix/preview", data={"shown": [commercial.id], "cell": []}).status_code == 200,
+        "POST /roles/matrix/save": matrix_location(client.post("/roles/matrix/save", data={"change": [f"revoke:{commercial.id}:reports.view"]})),
+    }
+    assert outcomes == {path: is_admin for path in outcomes}
+    world.session.expire_all()
+    after = {pv.id for pv in sm.find_role("Commercial").permissions}
+    assert (after != before) == is_admin  # only the admin's save went through

@@ -24,7 +24,7 @@ def test_security_headers(client, db):
 
 def test_pages_load_nothing_from_outside(client, demo):
     login(client, demo, "admin@novalead.com")
-    for path in ["/", "/users/list/", "/organisations/list/", "/roles/list/", "/account/security/", "/swagger/v1"]:
+    for path in ["/", "/users/list/", "/organisations/list/", "/roles/matrix/", "/account/security/", "/swagger/v1"]:
         page = client.get(path).get_data(as_text=True)
         assert 'src="http' not in page and 'href="http' not in page.replace('href="http://novadesk.test', ""), path
         assert "googleapis" not in page and "cdn" not in page.lower(), path
@@ -69,7 +69,7 @@ def test_admin_changes_are_in_the_activity_log(app, client, demo):
     assert entry.details["name"] == ["Baobab Microcrédit", "Baobab Microcrédit SA"]
     client_role = demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one().roles[0]
     page = client.get(f"/roles/edit/{client_role.id}").get_data(as_text=True)
-    assert "permissions" in page
+    assert "Rôles et droits" in page  # a role's rights are set in the permission matrix
     # The log of one person, as admins read it.
     person = demo.session.query(NovaUser).filter_by(email="admin@novalead.com").one()
     log_page = client.get(f"/activity/list/?_flt_0_subject_user={person.id}").get_data(as_text=True)
@@ -120,13 +120,13 @@ def test_admin_sets_a_password_and_edits_a_role_on_the_record(app, client, demo)
     login(app.test_client(), demo, person.email, password="Pose-par-admin-7")
     entry = demo.session.query(ActivityLog).filter_by(action="user.password_changed", subject_user_id=person.id).one()
     assert entry.actor.email == "admin@novalead.com"
-    # The permission matrix: take "list organisations" away from the Client role.
+    # The permission matrix: take "see organisations" away from the Client role.
     role = person.roles[0]
-    kept = [pv.id for pv in role.permissions if not (pv.view_menu.name == "Organisations" and pv.permission.name == "can_list")]
-    client.post(f"/roles/edit/{role.id}", data={"name": role.name, "permissions": kept})
+    client.post("/roles/matrix/save", data={"change": [f"revoke:{role.id}:directory.organisations"]})
     change = demo.session.query(ActivityLog).filter_by(action="role.updated", target_id=role.id).one()
     assert change.actor.email == "admin@novalead.com"
-    assert change.details["permissions"]["removed"] == ["can list on Organisations"]
+    assert change.details["rights"]["removed"] == ["Voir les organisations"]
+    assert "can list on Organisations" in change.details["permissions"]["removed"]
     partner = app.test_client()
     login(partner, demo, person.email, password="Pose-par-admin-7")
     assert partner.get("/organisations/list/").status_code == 403

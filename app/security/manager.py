@@ -39,7 +39,8 @@ class NovaSecurityManager(SecurityManager):
         # NovaDesk grants rights through roles only; FAB's user groups would bypass scopes.py.
         security_menu = self.appbuilder.menu.find("Security")
         if security_menu is not None:
-            security_menu.childs = [item for item in security_menu.childs if item.name != "List Groups"]
+            # Roles are reached through the permission matrix ("Permission Matrix", views/__init__.py).
+            security_menu.childs = [item for item in security_menu.childs if item.name not in ("List Groups", "List Roles")]
         # FAB's limiter covers the login form only; the API's token endpoint needs it too.
         if current_app.config.get("RATELIMIT_ENABLED"):
             api_blueprint = current_app.blueprints.get("NovaSecurityApi")

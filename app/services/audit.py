@@ -105,6 +105,10 @@ def _record_changes(session):
         if not kind or not session.is_modified(obj):
             continue
         changes = _changes(obj)
+        if kind == "role" and changes:  # the permission matrix names the rights in words
+            words = session.info.get("novadesk_role_rights", {}).pop(obj.id, None)
+            if words:
+                changes["rights"] = words
         if changes:
             record(session, f"{kind}.updated", target=obj, subject_user=obj if kind == "user" else None, details=changes)
     for obj in list(session.deleted):

@@ -20,6 +20,7 @@ def register_views(appbuilder):
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
     from app.views.reports import ReportsView
+    from app.views.role_matrix import RoleMatrixView
     from app.views.satisfaction import SatisfactionView
     from app.views.ticket_admin import (
         BusinessCalendarView,
@@ -67,6 +68,7 @@ def register_views(appbuilder):
     appbuilder.add_view(SyncSourceView, "List Sync Sources", icon="fa-rotate", label=_l("Synchronisation planifiée"), category="Annuaire")
     appbuilder.add_view(SyncRunView, "Sync Log", icon="fa-list", label=_l("Journal des synchronisations"), category="Annuaire")
 
+    appbuilder.add_view(RoleMatrixView, "Permission Matrix", icon="fa-table-cells", label=_l("Rôles et droits"), category="Security")
     appbuilder.add_view(AccountRequestModelView, "List Account Requests", icon="fa-user-plus", label=_l("Demandes de compte"), category="Security")
     appbuilder.add_view(RolePolicyView, "Two-factor Policies", icon="fa-shield-halved", label=_l("Double authentification par rôle"), category="Security")
     appbuilder.add_view(ApiKeyView, "List API Keys", icon="fa-key", label=_l("Clés d'API"), category="Security")

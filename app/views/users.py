@@ -1,6 +1,8 @@
 """User administration (admins) and each person's own profile."""
 from flask import abort, flash, g, redirect, request, session, url_for
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.views import (
     ResetMyPasswordView,
     ResetPasswordView,
@@ -161,14 +163,37 @@ class NovaUserInfoEditView(UserInfoEditView):
 
 
 class NovaRoleModelView(RoleModelView):
-    """Roles and their permissions: the permission matrix admins edit (U1)."""
+    """Roles by name: creating, renaming and deleting them. What a role may do is set in the
+    permission matrix (views/role_matrix.py), where the list and each role lead (U1)."""
 
     include_route_methods = {"list", "show", "add", "edit", "delete", "action_post"}
     list_title = _l("Rôles")
     show_title = _l("Rôle")
     add_title = _l("Nouveau rôle")
-    edit_title = _l("Modifier le rôle et ses permissions")
+    edit_title = _l("Renommer le rôle")
     label_columns = {"name": _l("Nom"), "permissions": _l("Permissions"), "user": _l("Utilisateurs")}
+    description_columns = {"name": _l("Ses droits se règlent ensuite dans « Rôles et droits ».")}
+    add_columns = ["name"]
+    edit_columns = ["name"]
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        return redirect(url_for("RoleMatrixView.index"))
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        return redirect(url_for("RoleMatrixView.index", role=pk))
+
+    def post_add_redirect(self):
+        return redirect(url_for("RoleMatrixView.index"))
+
+    def post_edit_redirect(self):
+        return redirect(url_for("RoleMatrixView.index"))
+
+    def post_delete_redirect(self):
+        return redirect(url_for("RoleMatrixView.index"))
 
 
 class UnusedGroupView(UserGroupModelView):
