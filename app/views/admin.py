@@ -1,6 +1,6 @@
 """Admin screens: activity log, account requests, 2FA per role, API keys, development mailbox."""
 from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -15,9 +15,10 @@ from app.extensions import db
 from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
 from app.services import ServiceError, accounts, api_keys
 from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
+from app.views.generated import NovaModelView
 
 
-class ActivityLogView(ModelView):
+class ActivityLogView(NovaModelView):
     datamodel = SQLAInterface(ActivityLog)
     class_permission_name = "ActivityLog"
     route_base = "/activity"
@@ -33,7 +34,7 @@ class ActivityLogView(ModelView):
     formatters_columns = datetime_formatters("at")
 
 
-class AccountRequestModelView(ModelView):
+class AccountRequestModelView(NovaModelView):
     datamodel = SQLAInterface(AccountRequest)
     class_permission_name = "AccountRequests"
     route_base = "/account-requests"
@@ -72,7 +73,7 @@ class AccountRequestModelView(ModelView):
         return redirect(self.get_redirect())
 
 
-class RolePolicyView(ModelView):
+class RolePolicyView(NovaModelView):
     datamodel = SQLAInterface(RolePolicy)
     class_permission_name = "RolePolicies"
     route_base = "/role-policies"
@@ -97,7 +98,7 @@ class IssueApiKeyForm(FlaskForm):
     )
 
 
-class ApiKeyView(ModelView):
+class ApiKeyView(NovaModelView):
     """API keys: separate credentials admins issue, and revoke, for scripts and the ERP."""
 
     datamodel = SQLAInterface(ApiKey)

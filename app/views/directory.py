@@ -1,6 +1,5 @@
 """Organisations, products and the people directory, scoped by app/security/scopes.py."""
 from flask import flash, g, redirect
-from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -15,6 +14,7 @@ from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.security import roles, scopes
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters, yes_no_formatters
+from app.views.generated import NovaModelView
 from app.views.scoping import scoped, visible_rows
 
 _ORG_LABELS = {
@@ -50,7 +50,7 @@ _REL_FIELDS = {
 }
 
 
-class OrganisationView(ModelView):
+class OrganisationView(NovaModelView):
     datamodel = SQLAInterface(Organisation)
     class_permission_name = "Organisations"
     route_base = "/organisations"
@@ -105,7 +105,7 @@ class OrganisationView(ModelView):
         return redirect(self.get_redirect())
 
 
-class ProductView(ModelView):
+class ProductView(NovaModelView):
     datamodel = SQLAInterface(Product)
     class_permission_name = "Products"
     route_base = "/products"
@@ -125,7 +125,7 @@ class ProductView(ModelView):
     formatters_columns = {**datetime_formatters("created_on"), **yes_no_formatters("active")}
 
 
-class DirectoryView(ModelView):
+class DirectoryView(NovaModelView):
     """Read-only directory of people: colleagues for clients, clients for their commercial,
     everyone for support staff."""
 

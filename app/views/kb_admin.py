@@ -2,7 +2,7 @@
 with its workflow buttons, images and history with restore, a draft from a resolved ticket,
 and the categories (FAB-generated). Thin: parse, call app/services/kb.py, commit, render."""
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from app.models import KbArticle, KbCategory, NovaUser, Organisation, Product, V
 from app.security import scopes
 from app.services import ServiceError, kb, tickets
 from app.views.formatting import local_datetime
+from app.views.generated import NovaModelView
 from app.views.markdown import render_markdown
 from app.views.outcome import commit_or_refuse
 
@@ -161,7 +162,7 @@ class KnowledgeBaseView(BaseView):
         return redirect(url_for("TicketDeskView.show", ticket_id=ticket.id))
 
 
-class KbCategoryView(ModelView):
+class KbCategoryView(NovaModelView):
     datamodel = SQLAInterface(KbCategory)
     class_permission_name = "KbCategories"
     route_base = "/kb/categories"

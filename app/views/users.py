@@ -20,6 +20,7 @@ from app.security.passwords import check_password
 from app.services import ServiceError, notifications, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
+from app.views.generated import GeneratedScreen
 from app.views.outcome import commit_or_refuse
 
 _LABELS = {
@@ -63,7 +64,7 @@ _PREFERENCE_FIELDS = {
 _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "chat_limit", "phone", "locale", "timezone", "active"]
 
 
-class NovaUserDBModelView(UserDBModelView):
+class NovaUserDBModelView(GeneratedScreen, UserDBModelView):
     """Users of every role. No delete: a person who leaves is deactivated and keeps their history."""
 
     include_route_methods = {"list", "show", "add", "edit", "action_post", "userinfo"}
@@ -160,7 +161,7 @@ class NovaUserInfoEditView(UserInfoEditView):
         return redirect(url_for("NovaUserDBModelView.userinfo"))
 
 
-class NovaRoleModelView(RoleModelView):
+class NovaRoleModelView(GeneratedScreen, RoleModelView):
     """Roles and their permissions: the permission matrix admins edit (U1)."""
 
     include_route_methods = {"list", "show", "add", "edit", "delete", "action_post"}
