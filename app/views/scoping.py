@@ -15,6 +15,16 @@ class VisibleToCurrentUser(BaseFilter):
         return query.filter(scopes.FILTERS[value](g.user))
 
 
+class ArticleAudience(BaseFilter):
+    """Organisations an article or theme may be shown to (scopes.article_audience_filter)."""
+
+    name = "Article audience"
+    arg_name = "article_audience"
+
+    def apply(self, query, value):
+        return query.filter(scopes.article_audience_filter())
+
+
 def scoped(kind):
     """`base_filters` entry for a view of objects of this kind ("organisations", "users"…)."""
     return [["id", VisibleToCurrentUser, kind]]

@@ -61,6 +61,12 @@ _PREFERENCE_FIELDS = {
     "support_level": SelectField(_l("Niveau de support"), choices=SUPPORT_LEVELS, coerce=_level, default=None),
 }
 
+# A new account gets its organisation's time zone unless the admin picks another.
+_NEW_ACCOUNT_FIELDS = {
+    **_PREFERENCE_FIELDS,
+    "timezone": SelectField(_l("Fuseau horaire"), choices=[("", _l("Celui de son organisation"))] + timezone_choices(), default=""),
+}
+
 _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "chat_limit", "phone", "locale", "timezone", "active"]
 
 
@@ -103,7 +109,7 @@ class NovaUserDBModelView(GeneratedScreen, UserDBModelView):
     base_order = ("last_name", "asc")
     validators_columns = {"email": [DataRequired(), Email()]}
     edit_form_extra_fields = _PREFERENCE_FIELDS
-    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_PREFERENCE_FIELDS}
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_NEW_ACCOUNT_FIELDS}
 
     def pre_add(self, item):
         users.check_new_account(item)
