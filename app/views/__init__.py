@@ -16,6 +16,7 @@ def register_views(appbuilder):
     from app.views.data_admin import DirectoryImportView, PersonalDataView, SyncRunView, SyncSourceView, TicketImportView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
+    from app.views.home import site_icon
     from app.views.help import help_centre, limit_help_centre
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
@@ -36,6 +37,7 @@ def register_views(appbuilder):
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
+    app.register_blueprint(site_icon)
     app.register_blueprint(help_centre)
     app.register_blueprint(chat_public)
 

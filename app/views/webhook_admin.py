@@ -116,6 +116,7 @@ class WebhookDeliveryView(NovaModelView):
     formatters_columns = {
         **datetime_formatters("created_on", "next_attempt_on", "delivered_on"),
         "status": lambda s: webhooks.STATUS_LABELS.get(s, s),
+        "event": lambda e: webhooks.EVENT_LABELS.get(e, e),
         "body": lambda b: Markup("<pre>{}</pre>").format(b),
     }
 

@@ -25,6 +25,14 @@
         .children("li").attr("role", "presentation");
     });
   }
+  // FAB's list actions warn "No row selected" in English: say it in the page's language.
+  if (typeof window.ab_alert === "function") {
+    var fabAlert = window.ab_alert;
+    window.ab_alert = function (text) {
+      var localised = $("#modal-alert").attr("data-no-row");
+      return fabAlert(text === "No row selected" && localised ? localised : text);
+    };
+  }
   $(function () {
     fix();
     $(document).on("select2:select select2:unselect select2:open select2:close change", fix);
