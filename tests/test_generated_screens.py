@@ -278,7 +278,7 @@ def test_the_new_user_of_an_organisation_gets_its_time_zone(app, demo, language)
     client_role = app.appbuilder.sm.find_role("Client")
     response = client.post("/users/add", data={
         "first_name": "Paul", "last_name": "Biya", "email": f"paul.{language}@mf-horizon.cm", "organisation": org.id,
-        "roles": [client_role.id], "locale": language, "timezone": "", "active": "y",
+        "roles": [client_role.id], "locale": language, "timezone": "", "active": "y", "chat_limit": "3",
         "password": "Un-mot-de-passe-42", "conf_password": "Un-mot-de-passe-42",
     })
     assert response.status_code == 302
@@ -287,7 +287,7 @@ def test_the_new_user_of_an_organisation_gets_its_time_zone(app, demo, language)
     # An admin may still choose another zone.
     client.post("/users/add", data={
         "first_name": "Anne", "last_name": "Ngo", "email": f"anne.{language}@mf-horizon.cm", "organisation": org.id,
-        "roles": [client_role.id], "locale": language, "timezone": "Africa/Lagos", "active": "y",
+        "roles": [client_role.id], "locale": language, "timezone": "Africa/Lagos", "active": "y", "chat_limit": "3",
         "password": "Un-mot-de-passe-42", "conf_password": "Un-mot-de-passe-42",
     })
     assert demo.session.query(NovaUser).filter_by(email=f"anne.{language}@mf-horizon.cm").one().timezone == "Africa/Lagos"
@@ -312,9 +312,9 @@ def test_an_organisation_gets_the_default_zone_and_refuses_an_unknown_one(app, d
     login(client, demo, "admin@novalead.com")
     form = client.get("/organisations/add").get_data(as_text=True)
     assert re.search(r'<option selected value="Europe/Paris">|<option value="Europe/Paris" selected>', form)
-    client.post("/organisations/add", data={"name": "IMF Nouvelle", "kind": "client", "email_domains": "", "timezone": "Mars/Olympus", "active": "y"})
+    client.post("/organisations/add", data={"name": "IMF Nouvelle", "kind": "client", "email_domains": "imf-nouvelle.ne", "timezone": "Mars/Olympus", "active": "y"})
     assert demo.session.query(Organisation).filter_by(name="IMF Nouvelle").first() is None
-    client.post("/organisations/add", data={"name": "IMF Nouvelle", "kind": "client", "email_domains": "", "timezone": "Africa/Niamey", "active": "y"})
+    client.post("/organisations/add", data={"name": "IMF Nouvelle", "kind": "client", "email_domains": "imf-nouvelle.ne", "timezone": "Africa/Niamey", "active": "y"})
     assert demo.session.query(Organisation).filter_by(name="IMF Nouvelle").one().timezone == "Africa/Niamey"
 
 
