@@ -16,8 +16,8 @@ def register_views(appbuilder):
     from app.views.data_admin import DirectoryImportView, PersonalDataView, SyncRunView, SyncSourceView, TicketImportView
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
-    from app.views.home import site_icon
     from app.views.help import help_centre, limit_help_centre
+    from app.views.home import site_icon
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
     from app.views.reports import ReportsView
