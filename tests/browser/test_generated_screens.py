@@ -93,7 +93,7 @@ def test_a_list_action_brings_the_admin_back_to_the_list(page, live_server, live
     # No row chosen: the warning is in French too.
     page.get_by_role("button", name="Actions").click()
     page.get_by_role("link", name="Désactiver").click()
-    expect(page.get_by_text("Sélectionnez au moins une ligne.")).to_be_visible()
+    expect(page.locator("#modal-alert").get_by_text("Sélectionnez au moins une ligne.")).to_be_visible()
     screenshot(page, "list-action-no-row")
 
 

@@ -12,7 +12,7 @@
     // FAB's list pages: selection checkboxes for actions have no label.
     $("#check_all:not([aria-label])").attr("aria-label", document.documentElement.lang === "en" ? "Select all rows" : "Sélectionner toutes les lignes");
     $("input.action_check:not([aria-label])").each(function (index) {
-      var cells = $(this).closest("tr").find("td").not(":has(input)");
+      var cells = $(this).closest("tr").find("td").not(":has(input)").not(":has(.btn-group)");
       var text = cells.first().text().trim();
       $(this).attr("aria-label", (document.documentElement.lang === "en" ? "Select " : "Sélectionner ") + (text || "#" + (index + 1)));
     });
