@@ -343,3 +343,94 @@ def test_unknown_senders_pseudo_organisation_where_it_belongs(app, demo):
     partner = app.test_client()
     login(partner, demo, "client@credit-solidaire.sn")
     assert "Expéditeurs non identifiés" not in partner.get("/tickets/").get_data(as_text=True)
+
+
+def _codes_used_in_the_app():
+    """Every activity code the application writes, read from its source: literal codes given to
+    audit.record (and to the login failure counter), the audited models' created/updated/deleted,
+    and a ticket's arrival in a done category."""
+    from pathlib import Path
+
+    from app.models.tickets import StatusCategory
+    from app.services.audit import _audited_types
+
+    source = "\n".join(p.read_text() for p in Path("app").rglob("*.py"))
+    codes = set(re.findall(r'(?:audit\.record\([^,]+,\s*|_count_failure\(user,\s*|else\s+)"([a-z0-9_]+\.[a-z_]+|logout)"', source))
+    codes |= set(re.findall(r'"(2fa\.[a-z_]+)"\s+if\b', source))
+    codes |= {f"{kind}.{change}" for kind in _audited_types().values() for change in ("created", "updated", "deleted")}
+    codes |= {f"ticket.{category}" for category in StatusCategory.DONE}
+    return codes
+
+
+def test_every_activity_code_of_the_app_has_a_sentence():
+    codes = _codes_used_in_the_app()
+    assert {"ticket.assigned", "login.success", "2fa.failed", "2fa.email_disabled", "logout", "ticket.closed", "role_policy.updated"} <= codes
+    assert sorted(codes - _activity_codes()) == []
+
+
+class _Person:
+    def __init__(self, full_name):
+        self.full_name = full_name
+
+
+class _Entry:
+    def __init__(self, action, actor=None, subject=None, target_type=None, target_label=None, details=None):
+        self.action, self.target_type, self.target_label, self.details = action, target_type, target_label, details
+        self.actor = _Person(actor) if actor else None
+        self.subject_user = _Person(subject) if subject else None
+
+
+SENTENCES = [
+    (_Entry("ticket.assigned", "Fatou Ndiaye", target_type="Ticket", target_label="NL-000123 Export bloqué", details={"assignees": ["Koffi Mensah"]}),
+     "Fatou Ndiaye a attribué NL-000123 à Koffi Mensah", "Fatou Ndiaye assigned NL-000123 to Koffi Mensah"),
+    (_Entry("ticket.assigned", "Fatou Ndiaye", target_type="Ticket", target_label="NL-000123 Export bloqué", details={"assignees": []}),
+     "Fatou Ndiaye a attribué NL-000123 à personne", "Fatou Ndiaye assigned NL-000123 to nobody"),
+    (_Entry("ticket.created", "Ibrahima Fall", target_type="Ticket", target_label="NL-000124 Question", details={"channel": "email"}),
+     "Ibrahima Fall a créé NL-000124 (E-mail)", "Ibrahima Fall created NL-000124 (E-mail)"),
+    (_Entry("ticket.closed", "Moussa Traoré", target_type="Ticket", target_label="NL-000125 Clôture"),
+     "Moussa Traoré a fermé NL-000125", "Moussa Traoré closed NL-000125"),
+    (_Entry("ticket.merged", "Fatou Ndiaye", target_type="Ticket", target_label="NL-000126 Doublon", details={"into": "NL-000120"}),
+     "Fatou Ndiaye a fusionné NL-000126 dans NL-000120", "Fatou Ndiaye merged NL-000126 into NL-000120"),
+    (_Entry("login.success", "Awa Diallo", subject="Awa Diallo", target_type="NovaUser", target_label="Awa Diallo"),
+     "Awa Diallo s'est connecté(e)", "Awa Diallo signed in"),
+    (_Entry("login.failed", details={"email": "inconnu@exemple.org"}),
+     "Échec de connexion pour inconnu@exemple.org", "Failed sign-in for inconnu@exemple.org"),
+    (_Entry("role.updated", "Awa Diallo", target_type="Role", target_label="Commercial"),
+     "Awa Diallo a modifié le rôle Commercial", "Awa Diallo changed the role Sales representative"),
+    (_Entry("role.created", target_type="Role", target_label="Admin"),
+     "NovaDesk a créé le rôle Administrateur", "NovaDesk created the role Administrator"),
+    (_Entry("organisation.updated", "Awa Diallo", target_type="Organisation", target_label="Baobab Microcrédit"),
+     "Awa Diallo a modifié l'organisation Baobab Microcrédit", "Awa Diallo changed the organisation Baobab Microcrédit"),
+    (_Entry("api_key.issued", "Awa Diallo", subject="Ibrahima Fall", details={"name": "ERP"}),
+     "Awa Diallo a émis la clé d'API « ERP » pour Ibrahima Fall", "Awa Diallo issued the API key “ERP” for Ibrahima Fall"),
+    (_Entry("chat.started", details={"conversation": 7}),
+     "Une discussion en direct a commencé (n° 7)", "A live chat started (no. 7)"),
+    (_Entry("some.future_code", "Awa Diallo"),
+     "Awa Diallo : action sans libellé", "Awa Diallo: an action without a description"),
+]
+
+
+@pytest.mark.parametrize(("entry", "french", "english"), SENTENCES, ids=[e.action + str(i) for i, (e, _f, _e) in enumerate(SENTENCES)])
+def test_activity_entries_read_as_sentences(app, entry, french, english):
+    from flask_babel import force_locale
+
+    from app.views.labels import activity_sentence
+
+    with app.test_request_context():
+        assert str(activity_sentence(entry)) == french
+        with force_locale("en"):
+            assert str(activity_sentence(entry)) == english
+
+
+def test_every_sentence_renders_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from app.views.labels import activity_sentence
+
+    with app.test_request_context():
+        for code in sorted(_activity_codes()):
+            entry = _Entry(code, "Awa Diallo", subject="Ibrahima Fall", target_type="Ticket", target_label="NL-000001 Titre", details={})
+            for language in ("fr", "en"):
+                with force_locale(language):
+                    sentence = str(activity_sentence(entry))
+                assert code not in sentence and "%(" not in sentence and ("Awa Diallo" in sentence or "Ibrahima Fall" in sentence or "NL-000001" in sentence or "n°" in sentence or "no." in sentence), (code, language, sentence)
