@@ -253,6 +253,13 @@ def test_after_a_list_action_the_admin_is_back_on_the_list(app, demo):
     assert "Organisations désactivées." in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
+def test_the_api_page_has_a_title(app, demo):
+    client = app.test_client()
+    login(client, demo, "admin@novalead.com")
+    page = client.get("/swagger/v1").get_data(as_text=True)
+    assert re.findall(r"<h1[^>]*>([^<]+)</h1>", page) == ["API de NovaDesk (OpenAPI)"]
+
+
 def test_favicon_is_served(client, db):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
