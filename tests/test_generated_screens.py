@@ -328,7 +328,7 @@ def test_an_organisation_gets_the_default_zone_and_refuses_an_unknown_one(app, d
 def test_unknown_senders_pseudo_organisation_where_it_belongs(app, demo):
     """Offered in the ticket list's filter (agents work through it); never as an audience or
     a wiki of the knowledge base."""
-    from app.services import kb, mail_intake
+    from app.services import accounts, kb, mail_intake
 
     holder = mail_intake.unidentified_organisation()
     demo.session.commit()
@@ -345,6 +345,14 @@ def test_unknown_senders_pseudo_organisation_where_it_belongs(app, demo):
     admin = demo.session.query(NovaUser).filter_by(email="admin@novalead.com").one()
     with pytest.raises(kb.ServiceError):
         kb.create_article(admin, title="Wiki", body="Texte", wiki_organisation_id=holder.id)
+    demo.session.rollback()
+    # Nor as the organisation of a new account.
+    request_ = accounts.request_account(first_name="Rose", last_name="Eto", email="rose@nouvelle-imf.example", organisation_name="Nouvelle IMF", password="Un-mot-de-passe-42")
+    demo.session.commit()
+    assert "Expéditeurs non identifiés" not in client.get(f"/account-requests/edit/{request_.id}").get_data(as_text=True)
+    request_.status = "pending"
+    with pytest.raises(kb.ServiceError):
+        accounts.approve_account_request(admin, request_, holder)
     demo.session.rollback()
     # Partners never see it in their filter.
     partner = app.test_client()

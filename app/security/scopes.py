@@ -104,14 +104,15 @@ def ticket_filter_organisations(session, user):
     return query.order_by(Organisation.holds_unidentified, Organisation.name).all()
 
 
-def article_audience_filter():
-    """Organisations an article or theme may be shown to, or hold a wiki: partners, never the
-    vendor nor the holder of unknown senders' mail (nobody reads through it)."""
+def partner_organisations_filter():
+    """Real partner organisations: those an article or theme may be shown to, that may hold a
+    wiki or take a new account — never the vendor nor the holder of unknown senders' mail
+    (nobody works or reads through it)."""
     return and_(Organisation.kind != "vendor", Organisation.holds_unidentified.is_(False))
 
 
-def article_audience_organisations(session):
-    return session.query(Organisation).filter(article_audience_filter()).order_by(Organisation.name).all()
+def partner_organisations(session):
+    return session.query(Organisation).filter(partner_organisations_filter()).order_by(Organisation.name).all()
 
 
 def users_filter(user):

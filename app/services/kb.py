@@ -112,7 +112,7 @@ def _id(value):
 
 def _organisations(ids):
     ids = [i for i in (_id(v) for v in ids or []) if i]
-    found = db.session.query(Organisation).filter(Organisation.id.in_(ids), scopes.article_audience_filter()).all() if ids else []
+    found = db.session.query(Organisation).filter(Organisation.id.in_(ids), scopes.partner_organisations_filter()).all() if ids else []
     if len(found) != len(set(ids)):
         raise ServiceError(_("Organisation inconnue."))
     return found
@@ -220,7 +220,7 @@ def _article_fields(article, *, title, body, summary=None, kind=None, category_i
     article.language = _choice(language, LANGUAGE_LABELS, _("Langue"), "fr")
     wiki_id = _id(wiki_organisation_id)
     if wiki_id is not None:
-        wiki = db.session.query(Organisation).filter(Organisation.id == wiki_id, scopes.article_audience_filter()).one_or_none()
+        wiki = db.session.query(Organisation).filter(Organisation.id == wiki_id, scopes.partner_organisations_filter()).one_or_none()
         if wiki is None:
             raise ServiceError(_("Le wiki appartient à une organisation cliente."))
         article.wiki_organisation_id = wiki_id

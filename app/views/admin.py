@@ -17,6 +17,7 @@ from app.services import ServiceError, accounts, api_keys
 from app.views.formatting import datetime_formatters, local_datetime, screen_value, yes_no_formatters
 from app.views.generated import NovaModelView
 from app.views.labels import activity_sentence
+from app.views.scoping import PartnerOrganisations
 
 
 def _entry_sentence(entry_id):
@@ -69,6 +70,7 @@ class AccountRequestModelView(NovaModelView):
     list_columns = ["created_on", "first_name", "last_name", "email", "organisation_name", "status_label", "organisation"]
     show_columns = ["first_name", "last_name", "email", "phone", "organisation_name", "message", "status_label", "organisation", "created_on", "confirmed_on", "decided_on", "decided_by", "user"]
     edit_columns = ["organisation"]
+    edit_form_query_rel_fields = {"organisation": [["id", PartnerOrganisations, None]]}
     search_columns = ["email", "organisation_name", "status", "created_on"]
     base_order = ("created_on", "desc")
     formatters_columns = datetime_formatters("created_on", "confirmed_on", "decided_on")

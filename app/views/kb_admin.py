@@ -18,7 +18,7 @@ from app.views.formatting import local_datetime
 from app.views.generated import NovaModelView
 from app.views.markdown import render_markdown
 from app.views.outcome import commit_or_refuse
-from app.views.scoping import ArticleAudience
+from app.views.scoping import PartnerOrganisations
 
 PAGE_SIZE = 50
 _FIELDS = ("title", "summary", "body", "kind", "category_id", "product_id", "product_version", "tags", "language", "translation_of_id", "visibility", "wiki_organisation_id")
@@ -45,7 +45,7 @@ class KnowledgeBaseView(BaseView):
         return {
             "categories": db.session.query(KbCategory).order_by(KbCategory.position, KbCategory.name).all(),
             "products": db.session.query(Product).order_by(Product.name).all(),
-            "organisations": scopes.article_audience_organisations(db.session),
+            "organisations": scopes.partner_organisations(db.session),
             "originals": db.session.query(KbArticle.id, KbArticle.title, KbArticle.language).filter(KbArticle.translation_of_id.is_(None)).order_by(KbArticle.title).limit(500).all(),
             "kind_labels": kb.KIND_LABELS,
             "status_labels": kb.STATUS_LABELS,
@@ -179,7 +179,7 @@ class KbCategoryView(NovaModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "visibility": SelectField(_l("Visibilité"), choices=[(v, kb.VISIBILITY_LABELS[v]) for v in Visibility.ALL]),
     }
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"organisations": [["id", ArticleAudience, None]]}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"organisations": [["id", PartnerOrganisations, None]]}
     formatters_columns = {"visibility": lambda v: kb.VISIBILITY_LABELS.get(v, v)}
     base_order = ("position", "asc")
 

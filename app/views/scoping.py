@@ -15,14 +15,14 @@ class VisibleToCurrentUser(BaseFilter):
         return query.filter(scopes.FILTERS[value](g.user))
 
 
-class ArticleAudience(BaseFilter):
-    """Organisations an article or theme may be shown to (scopes.article_audience_filter)."""
+class PartnerOrganisations(BaseFilter):
+    """Real partner organisations (scopes.partner_organisations_filter), for relation choices."""
 
-    name = "Article audience"
-    arg_name = "article_audience"
+    name = "Partner organisations"
+    arg_name = "partner_organisations"
 
     def apply(self, query, value):
-        return query.filter(scopes.article_audience_filter())
+        return query.filter(scopes.partner_organisations_filter())
 
 
 def scoped(kind):
