@@ -42,9 +42,10 @@ def create_app(overrides=None):
         register_views(appbuilder)
         _exempt_api_from_csrf(appbuilder)
         install_security_headers(app)
-        from app.views.formatting import file_size, local_datetime
+        from app.views.formatting import file_size, local_datetime, screen_value
 
         app.jinja_env.globals.update(local_datetime=local_datetime, file_size=file_size)
+        app.jinja_env.filters["nd_value"] = screen_value
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, worker

@@ -24,6 +24,17 @@ PARTNERS = [
     ("Caisse Populaire de l'Avenir", "ERP-0104", "cpavenir.bj", "commercial2", None),
     ("Baobab Microcrédit", "ERP-0105", "baobab-mc.tg", "commercial2", None),
 ]
+# Where each partner works: its new users get this time zone.
+TIME_ZONES = {
+    "Crédit Solidaire du Sahel": "Africa/Dakar",
+    "Fonds Épargne Plus": "Africa/Abidjan",
+    "MicroFinance Horizon": "Africa/Douala",
+    "Caisse Populaire de l'Avenir": "Africa/Porto-Novo",
+    "Baobab Microcrédit": "Africa/Lome",
+    "Afrique Logiciels Distribution": "Africa/Abidjan",
+    "Mutuelle Kaya": "Africa/Ouagadougou",
+    "COOPEC Lumière": "Africa/Bamako",
+}
 RESELLER = ("Afrique Logiciels Distribution", "ERP-0200", "afrilog.ci", "commercial2")
 RESOLD = [
     ("Mutuelle Kaya", "ERP-0201", "mutuelle-kaya.bf"),
@@ -67,16 +78,18 @@ def load_demo(with_tickets=True):
     organisations = {}
     for name, external_id, domains, manager, _ in PARTNERS:
         organisations[name] = make.organisation(
-            name, external_id=external_id, email_domains=domains, account_manager=people[manager]
+            name, external_id=external_id, email_domains=domains, account_manager=people[manager], timezone=TIME_ZONES.get(name)
         )
     name, external_id, domains, manager = RESELLER
     reseller = make.organisation(
-        name, OrganisationKind.RESELLER, external_id=external_id, email_domains=domains, account_manager=people[manager]
+        name, OrganisationKind.RESELLER, external_id=external_id, email_domains=domains, account_manager=people[manager],
+        timezone=TIME_ZONES.get(name),
     )
     organisations[name] = reseller
     for name, external_id, domains in RESOLD:
         organisations[name] = make.organisation(
-            name, external_id=external_id, email_domains=domains, reseller=reseller, account_manager=people["commercial2"]
+            name, external_id=external_id, email_domains=domains, reseller=reseller, account_manager=people["commercial2"],
+            timezone=TIME_ZONES.get(name),
         )
     for email, first, last, role, org_name in PARTNER_USERS:
         make.user(email, first, last, role, password, organisation=organisations[org_name])

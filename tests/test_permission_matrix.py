@@ -109,6 +109,7 @@ PAGES = [
     ("GET", "/webhooks/deliveries/show/{delivery}", expect(ADMIN_ONLY)),
     # The help centre (K1–K5): open to visitors, each article and wiki to its readers only.
     ("GET", "/help/", expect(EVERYONE)),
+    ("GET", "/favicon.ico", expect(EVERYONE)),
     ("GET", "/help/search?q=remboursement", expect(EVERYONE)),
     ("GET", "/help/suggest?q=remboursement", expect(EVERYONE)),
     ("GET", "/help/articles/{public_article}", expect(EVERYONE)),

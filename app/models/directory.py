@@ -29,6 +29,8 @@ class Organisation(Model):
     active = Column(Boolean, nullable=False, default=True)
     # The one organisation that holds mail from unknown senders until someone attaches it.
     holds_unidentified = Column(Boolean, nullable=False, default=False, server_default="0")
+    # The zone its people live in: new users of the organisation get it (empty: DEFAULT_TIMEZONE).
+    timezone = Column(String(64), nullable=True)
     reseller_id = Column(Integer, ForeignKey("organisation.id"), nullable=True)
     reseller = relationship("Organisation", remote_side=[id], backref="resold_clients")
     # use_alter: users point to organisations and organisations to users (their account manager).

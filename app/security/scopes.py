@@ -97,6 +97,24 @@ def client_organisations(session, user, active_only=False):
     return query.order_by(Organisation.name).all()
 
 
+def ticket_filter_organisations(session, user):
+    """The organisations offered in the ticket list's filter: those of the tickets the user may
+    see, with the holder of unknown senders' mail (staff and commercials work through it)."""
+    query = session.query(Organisation).filter(organisations_filter(user), Organisation.kind != "vendor")
+    return query.order_by(Organisation.holds_unidentified, Organisation.name).all()
+
+
+def partner_organisations_filter():
+    """Real partner organisations: those an article or theme may be shown to, that may hold a
+    wiki or take a new account — never the vendor nor the holder of unknown senders' mail
+    (nobody works or reads through it)."""
+    return and_(Organisation.kind != "vendor", Organisation.holds_unidentified.is_(False))
+
+
+def partner_organisations(session):
+    return session.query(Organisation).filter(partner_organisations_filter()).order_by(Organisation.name).all()
+
+
 def users_filter(user):
     """People: staff see everyone; others see the people of the organisations they may see,
     and themselves."""

@@ -117,7 +117,7 @@ def _tell_admins(account_request):
 def approve_account_request(actor, account_request, organisation, locale="fr"):
     if account_request.status != AccountRequestStatus.PENDING:
         raise ServiceError(_("Seule une demande confirmée et en attente peut être approuvée."))
-    if organisation is None or organisation.kind == OrganisationKind.VENDOR:
+    if organisation is None or organisation.kind == OrganisationKind.VENDOR or organisation.holds_unidentified:
         raise ServiceError(_("Choisissez l'organisation cliente ou revendeuse du demandeur."))
     role = roles.RESELLER if organisation.kind == OrganisationKind.RESELLER else roles.CLIENT
     user = create_user(

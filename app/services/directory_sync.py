@@ -36,7 +36,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, SyncRun
 from app.security import roles as role_catalogue
-from app.services import ServiceError, audit, clock, tabular
+from app.services import ServiceError, audit, clock, tabular, users
 
 CREATE, UPDATE, UNCHANGED, DEACTIVATE, ERROR = "create", "update", "unchanged", "deactivate", "error"
 ACTION_LABELS = {CREATE: "Création", UPDATE: "Mise à jour", UNCHANGED: "Inchangé", DEACTIVATE: "Désactivation", ERROR: "Erreur"}
@@ -356,7 +356,6 @@ def apply(actor, the_plan):
     db.session.flush()
     sm = current_app.appbuilder.sm
     roles = {name: sm.find_role(name) for name in (role_catalogue.CLIENT, role_catalogue.RESELLER)}
-    timezone = current_app.config["DEFAULT_TIMEZONE"]
     for outcome in the_plan.outcomes:
         if outcome.kind != "contact" or outcome.action == ERROR or outcome.action == UNCHANGED:
             continue
@@ -366,7 +365,7 @@ def apply(actor, the_plan):
         values = outcome.values
         user = outcome.target if isinstance(outcome.target, NovaUser) else None
         if user is None:
-            user = NovaUser(username=values["email"], password=None, timezone=timezone, roles=[roles[values["role"]]])
+            user = NovaUser(username=values["email"], password=None, timezone=users.timezone_for(orgs[values["organisation_external_id"]]), roles=[roles[values["role"]]])
             db.session.add(user)
         elif values["role"] not in user.role_names:
             other = role_catalogue.CLIENT if values["role"] == role_catalogue.RESELLER else role_catalogue.RESELLER

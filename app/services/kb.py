@@ -112,7 +112,7 @@ def _id(value):
 
 def _organisations(ids):
     ids = [i for i in (_id(v) for v in ids or []) if i]
-    found = db.session.query(Organisation).filter(Organisation.id.in_(ids)).all() if ids else []
+    found = db.session.query(Organisation).filter(Organisation.id.in_(ids), scopes.partner_organisations_filter()).all() if ids else []
     if len(found) != len(set(ids)):
         raise ServiceError(_("Organisation inconnue."))
     return found
@@ -169,6 +169,8 @@ def check_category(actor, category):
     _choice(category.visibility, Visibility.ALL, _("Visibilité"))
     if category.visibility == Visibility.ORGANISATIONS and not category.organisations:
         raise ServiceError(_("Choisissez au moins une organisation."))
+    if any(o.kind == "vendor" or o.holds_unidentified for o in category.organisations):
+        raise ServiceError(_("Un thème ne s'adresse qu'à des organisations partenaires."))
     if category.visibility != Visibility.ORGANISATIONS:
         category.organisations = []
 
@@ -218,8 +220,8 @@ def _article_fields(article, *, title, body, summary=None, kind=None, category_i
     article.language = _choice(language, LANGUAGE_LABELS, _("Langue"), "fr")
     wiki_id = _id(wiki_organisation_id)
     if wiki_id is not None:
-        wiki = db.session.get(Organisation, wiki_id)
-        if wiki is None or wiki.kind == "vendor":
+        wiki = db.session.query(Organisation).filter(Organisation.id == wiki_id, scopes.partner_organisations_filter()).one_or_none()
+        if wiki is None:
             raise ServiceError(_("Le wiki appartient à une organisation cliente."))
         article.wiki_organisation_id = wiki_id
         article.kind = ArticleKind.WIKI

@@ -26,9 +26,24 @@ def normalise_email(email):
     return (email or "").strip().lower()
 
 
+def timezone_for(organisation):
+    """The time zone a new user of this organisation gets: the organisation's, else the default."""
+    return (organisation.timezone if organisation is not None else None) or current_app.config["DEFAULT_TIMEZONE"]
+
+
+def check_timezone(name):
+    from zoneinfo import available_timezones
+
+    if name not in available_timezones():
+        raise ServiceError(_("Fuseau horaire inconnu : %(name)s.", name=name))
+    return name
+
+
 def check_new_account(user):
-    """An account filled in by an admin screen: unique e-mail, password rules, hashed."""
+    """An account filled in by an admin screen: unique e-mail, password rules, hashed; the
+    organisation's time zone unless the admin chose one."""
     user.email = user.username = normalise_email(user.email)
+    user.timezone = check_timezone(user.timezone or timezone_for(user.organisation))
     if email_taken(user.email):
         raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
     validate_password(user.password)
@@ -69,8 +84,8 @@ def create_user(*, email, first_name, last_name, password, role_names, organisat
         organisation=organisation,
         **fields,
     )
-    if "timezone" not in fields:
-        user.timezone = current_app.config["DEFAULT_TIMEZONE"]
+    if not fields.get("timezone"):
+        user.timezone = timezone_for(organisation)
     db.session.add(user)
     db.session.flush()
     return user
@@ -142,6 +157,11 @@ def is_commercial(user):
 def check_organisation(organisation):
     """Rules an organisation must satisfy whatever screen or import wrote it."""
     errors = {}
+    organisation.timezone = organisation.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    try:
+        check_timezone(organisation.timezone)
+    except ServiceError as error:
+        errors["timezone"] = error.message
     domains = [d.strip().lower().lstrip("@") for d in (organisation.email_domains or "").replace(",", " ").split()]
     organisation.email_domains = " ".join(sorted(set(domains)))
     for domain in domains:

@@ -17,6 +17,7 @@ def register_views(appbuilder):
     from app.views.directory import DirectoryView, OrganisationView, ProductView
     from app.views.health import health
     from app.views.help import help_centre, limit_help_centre
+    from app.views.home import site_icon
     from app.views.kb_admin import KbCategoryView, KnowledgeBaseView
     from app.views.mail_admin import InboundMailView, MailboxView, OutboxView
     from app.views.reports import ReportsView
@@ -37,6 +38,7 @@ def register_views(appbuilder):
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
+    app.register_blueprint(site_icon)
     app.register_blueprint(help_centre)
     app.register_blueprint(chat_public)
 

@@ -1,6 +1,6 @@
 """Admin screens: activity log, account requests, 2FA per role, API keys, development mailbox."""
 from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -14,26 +14,51 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.extensions import db
 from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
 from app.services import ServiceError, accounts, api_keys
-from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
+from app.views.formatting import datetime_formatters, local_datetime, screen_value, yes_no_formatters
+from app.views.generated import NovaModelView
+from app.views.labels import activity_sentence
+from app.views.scoping import PartnerOrganisations
 
 
-class ActivityLogView(ModelView):
+def _entry_sentence(entry_id):
+    """The sentence of one entry of the page (already loaded: no query)."""
+    return activity_sentence(db.session.get(ActivityLog, entry_id))
+
+
+def _details(details):
+    """What changed, one line a field: « name : Baobab → Baobab SA »."""
+    if not isinstance(details, dict) or not details:
+        return None
+    lines = []
+    for key, value in details.items():
+        if isinstance(value, list) and len(value) == 2 and not isinstance(value[0], (list, dict)):
+            value = f"{screen_value(value[0])} → {screen_value(value[1])}"
+        elif isinstance(value, dict):
+            value = " ; ".join(f"{k} : {screen_value(v)}" for k, v in value.items())
+        else:
+            value = screen_value(value)
+        lines.append(f"{key} : {value}")
+    return "\n".join(lines)
+
+
+class ActivityLogView(NovaModelView):
     datamodel = SQLAInterface(ActivityLog)
     class_permission_name = "ActivityLog"
     route_base = "/activity"
     include_route_methods = {"list", "show"}
     list_title = _l("Journal d'activité")
     show_title = _l("Entrée du journal")
-    label_columns = {"at": _l("Date"), "actor": _l("Auteur"), "action": _l("Action"), "target_type": _l("Type d'objet"), "target_label": _l("Objet"), "subject_user": _l("Utilisateur concerné"), "details": _l("Détails"), "ip_address": _l("Adresse IP")}
-    list_columns = ["at", "actor", "action", "target_label", "subject_user", "ip_address"]
-    show_columns = ["at", "actor", "action", "target_type", "target_label", "subject_user", "details", "ip_address"]
-    search_columns = ["subject_user", "actor", "action", "target_type", "at", "ip_address"]
+    label_columns = {"at": _l("Date"), "id": _l("Ce qui s'est passé"), "actor": _l("Auteur"), "action": _l("Code de l'action"), "target_type": _l("Type d'objet"), "target_label": _l("Objet"), "subject_user": _l("Utilisateur concerné"), "details": _l("Détails"), "ip_address": _l("Adresse IP")}
+    list_columns = ["at", "id", "ip_address"]
+    show_columns = ["at", "id", "actor", "subject_user", "target_label", "details", "ip_address"]
+    search_columns = ["subject_user", "actor", "action", "at", "ip_address"]
+    order_columns = ["at"]
     base_order = ("at", "desc")
     page_size = 50
-    formatters_columns = datetime_formatters("at")
+    formatters_columns = {**datetime_formatters("at"), "id": _entry_sentence, "details": _details}
 
 
-class AccountRequestModelView(ModelView):
+class AccountRequestModelView(NovaModelView):
     datamodel = SQLAInterface(AccountRequest)
     class_permission_name = "AccountRequests"
     route_base = "/account-requests"
@@ -45,6 +70,7 @@ class AccountRequestModelView(ModelView):
     list_columns = ["created_on", "first_name", "last_name", "email", "organisation_name", "status_label", "organisation"]
     show_columns = ["first_name", "last_name", "email", "phone", "organisation_name", "message", "status_label", "organisation", "created_on", "confirmed_on", "decided_on", "decided_by", "user"]
     edit_columns = ["organisation"]
+    edit_form_query_rel_fields = {"organisation": [["id", PartnerOrganisations, None]]}
     search_columns = ["email", "organisation_name", "status", "created_on"]
     base_order = ("created_on", "desc")
     formatters_columns = datetime_formatters("created_on", "confirmed_on", "decided_on")
@@ -72,7 +98,7 @@ class AccountRequestModelView(ModelView):
         return redirect(self.get_redirect())
 
 
-class RolePolicyView(ModelView):
+class RolePolicyView(NovaModelView):
     datamodel = SQLAInterface(RolePolicy)
     class_permission_name = "RolePolicies"
     route_base = "/role-policies"
@@ -97,7 +123,7 @@ class IssueApiKeyForm(FlaskForm):
     )
 
 
-class ApiKeyView(ModelView):
+class ApiKeyView(NovaModelView):
     """API keys: separate credentials admins issue, and revoke, for scripts and the ERP."""
 
     datamodel = SQLAInterface(ApiKey)

@@ -6,7 +6,7 @@ import json
 import time
 
 from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, send_file, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import force_locale
@@ -19,6 +19,7 @@ from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
 from app.realtime.common import broadcast_conversation, broadcast_message, conversation_payload, file_signature, message_payload
 from app.security import scopes
 from app.services import ServiceError, chat, tickets, uploads
+from app.views.generated import NovaModelView
 from app.views.scoping import scoped
 
 WIDGET_BUILD = "widget"  # app/static/widget/: built from widget/ (npm run build)
@@ -255,7 +256,7 @@ def _conversation_link(conversation_id):
     return Markup('<a href="%s">%s</a>') % (url_for("ChatConsoleView.transcript", conversation_id=conversation_id), _("Conversation n° %(n)s", n=conversation_id))
 
 
-class ChatConversationView(ModelView):
+class ChatConversationView(NovaModelView):
     """Past and current conversations, for the support and (their clients') commercials."""
 
     datamodel = SQLAInterface(ChatConversation)
@@ -282,7 +283,7 @@ class ChatConversationView(ModelView):
     formatters_columns = {"id": _conversation_link, "started_on": lambda value: value and value.strftime("%d/%m/%Y %H:%M")}
 
 
-class ChatChannelView(ModelView):
+class ChatChannelView(NovaModelView):
     """Widget channels (C5): one per partner installation, with its origins and secret."""
 
     datamodel = SQLAInterface(ChatChannel)

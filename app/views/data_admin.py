@@ -9,7 +9,7 @@ import re
 import secrets
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import SyncRun, SyncSource, SyncSourceKind
 from app.services import ServiceError, directory_sources, directory_sync
 from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
+from app.views.generated import NovaModelView
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
@@ -140,7 +141,7 @@ class DirectoryImportView(BaseView):
         return redirect(url_for("SyncRunView.show", pk=run.id))
 
 
-class SyncSourceView(ModelView):
+class SyncSourceView(NovaModelView):
     datamodel = SQLAInterface(SyncSource)
     class_permission_name = "SyncSources"
     route_base = "/sync-sources"
@@ -185,7 +186,7 @@ class SyncSourceView(ModelView):
         return redirect(url_for("SyncRunView.list"))
 
 
-class SyncRunView(ModelView):
+class SyncRunView(NovaModelView):
     datamodel = SQLAInterface(SyncRun)
     class_permission_name = "SyncLog"
     route_base = "/sync-log"

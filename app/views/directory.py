@@ -1,6 +1,5 @@
 """Organisations, products and the people directory, scoped by app/security/scopes.py."""
-from flask import flash, g, redirect
-from flask_appbuilder import ModelView
+from flask import current_app, flash, g, redirect
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
@@ -15,6 +14,8 @@ from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.security import roles, scopes
 from app.services import ServiceError, users
 from app.views.formatting import datetime_formatters, yes_no_formatters
+from app.views.forms import timezone_choices
+from app.views.generated import NovaModelView
 from app.views.scoping import scoped, visible_rows
 
 _ORG_LABELS = {
@@ -32,6 +33,7 @@ _ORG_LABELS = {
     "members": _l("Membres"),
     "created_on": _l("Créée le"),
     "changed_on": _l("Modifiée le"),
+    "timezone": _l("Fuseau horaire"),
 }
 
 
@@ -50,7 +52,7 @@ _REL_FIELDS = {
 }
 
 
-class OrganisationView(ModelView):
+class OrganisationView(NovaModelView):
     datamodel = SQLAInterface(Organisation)
     class_permission_name = "Organisations"
     route_base = "/organisations"
@@ -65,13 +67,17 @@ class OrganisationView(ModelView):
         "email_domains": _l("Séparés par des espaces, ex. « cofina.ci cofina.sn ». Une demande de compte venant de ces domaines est rattachée à cette organisation."),
         "external_id": _l("Clé de l'organisation dans l'ERP/CRM, pour la synchronisation."),
         "reseller": _l("Pour un client revendu : l'organisation qui le revend."),
+        "timezone": _l("Les nouveaux utilisateurs de l'organisation reçoivent ce fuseau horaire."),
     }
     list_columns = ["name", "kind_label", "external_id", "account_manager", "reseller", "active"]
     search_columns = ["name", "kind", "external_id", "account_manager", "reseller", "active"]
-    show_columns = ["name", "kind_label", "external_id", "email_domains", "phone", "address", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
-    add_columns = ["name", "kind", "external_id", "email_domains", "phone", "address", "account_manager", "reseller", "active", "notes"]
+    show_columns = ["name", "kind_label", "external_id", "email_domains", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
+    add_columns = ["name", "kind", "external_id", "email_domains", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes"]
     edit_columns = add_columns
-    add_form_extra_fields = {"kind": SelectField("Type", choices=OrganisationKind.CHOICES)}
+    add_form_extra_fields = {
+        "kind": SelectField(_l("Type"), choices=OrganisationKind.CHOICES),
+        "timezone": SelectField(_l("Fuseau horaire"), choices=timezone_choices(), default=lambda: current_app.config["DEFAULT_TIMEZONE"]),
+    }
     edit_form_extra_fields = add_form_extra_fields
     add_form_query_rel_fields = _REL_FIELDS
     edit_form_query_rel_fields = _REL_FIELDS
@@ -105,7 +111,7 @@ class OrganisationView(ModelView):
         return redirect(self.get_redirect())
 
 
-class ProductView(ModelView):
+class ProductView(NovaModelView):
     datamodel = SQLAInterface(Product)
     class_permission_name = "Products"
     route_base = "/products"
@@ -125,7 +131,7 @@ class ProductView(ModelView):
     formatters_columns = {**datetime_formatters("created_on"), **yes_no_formatters("active")}
 
 
-class DirectoryView(ModelView):
+class DirectoryView(NovaModelView):
     """Read-only directory of people: colleagues for clients, clients for their commercial,
     everyone for support staff."""
 

@@ -1,10 +1,11 @@
-"""Display helpers shared by the generated screens: dates in the user's time zone."""
-from datetime import timezone
+"""Display helpers shared by the generated screens: dates in the user's time zone, values in words."""
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import g
 from flask_babel import format_decimal, get_timezone, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 
 def _user_zone():
@@ -58,3 +59,28 @@ def business_duration(minutes):
     if hours and rest:
         return _("%(h)s h %(m)02d", h=hours, m=rest)
     return _("%(h)s h", h=hours) if hours else _("%(m)s min", m=rest)
+
+
+EMPTY = "—"
+
+
+def local_date(value):
+    return value.strftime("%d/%m/%Y") if value is not None else ""
+
+
+def screen_value(value):
+    """Any value a generated screen shows, in words: « Oui »/« Non », « — » when empty, dates
+    in the person's time zone, a list as « a, b ». Already formatted text is kept as is."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return EMPTY
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool):
+        return yes_no(value)
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    if isinstance(value, date):
+        return local_date(value)
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(screen_value(v)) for v in value) or EMPTY
+    return value

@@ -1,8 +1,16 @@
-"""The landing page: anonymous visitors go to the login page; others see their start page."""
-from flask import g, redirect, url_for
+"""The landing page: anonymous visitors go to the login page; others see their start page.
+And the site's icon, which browsers ask for at /favicon.ico whatever the page says."""
+from flask import Blueprint, current_app, g, redirect, send_from_directory, url_for
 from flask_appbuilder import IndexView, expose
 
 from app.security import roles, scopes
+
+site_icon = Blueprint("site_icon", __name__)
+
+
+@site_icon.get("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 class HomeView(IndexView):

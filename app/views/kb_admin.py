@@ -2,7 +2,7 @@
 with its workflow buttons, images and history with restore, a draft from a resolved ticket,
 and the categories (FAB-generated). Thin: parse, call app/services/kb.py, commit, render."""
 from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose
+from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
@@ -11,12 +11,14 @@ from sqlalchemy import or_
 from wtforms import SelectField
 
 from app.extensions import db
-from app.models import KbArticle, KbCategory, NovaUser, Organisation, Product, Visibility
+from app.models import KbArticle, KbCategory, NovaUser, Product, Visibility
 from app.security import scopes
 from app.services import ServiceError, kb, tickets
 from app.views.formatting import local_datetime
+from app.views.generated import NovaModelView
 from app.views.markdown import render_markdown
 from app.views.outcome import commit_or_refuse
+from app.views.scoping import PartnerOrganisations
 
 PAGE_SIZE = 50
 _FIELDS = ("title", "summary", "body", "kind", "category_id", "product_id", "product_version", "tags", "language", "translation_of_id", "visibility", "wiki_organisation_id")
@@ -43,7 +45,7 @@ class KnowledgeBaseView(BaseView):
         return {
             "categories": db.session.query(KbCategory).order_by(KbCategory.position, KbCategory.name).all(),
             "products": db.session.query(Product).order_by(Product.name).all(),
-            "organisations": db.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.name).all(),
+            "organisations": scopes.partner_organisations(db.session),
             "originals": db.session.query(KbArticle.id, KbArticle.title, KbArticle.language).filter(KbArticle.translation_of_id.is_(None)).order_by(KbArticle.title).limit(500).all(),
             "kind_labels": kb.KIND_LABELS,
             "status_labels": kb.STATUS_LABELS,
@@ -161,7 +163,7 @@ class KnowledgeBaseView(BaseView):
         return redirect(url_for("TicketDeskView.show", ticket_id=ticket.id))
 
 
-class KbCategoryView(ModelView):
+class KbCategoryView(NovaModelView):
     datamodel = SQLAInterface(KbCategory)
     class_permission_name = "KbCategories"
     route_base = "/kb/categories"
@@ -177,6 +179,7 @@ class KbCategoryView(ModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "visibility": SelectField(_l("Visibilité"), choices=[(v, kb.VISIBILITY_LABELS[v]) for v in Visibility.ALL]),
     }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"organisations": [["id", PartnerOrganisations, None]]}
     formatters_columns = {"visibility": lambda v: kb.VISIBILITY_LABELS.get(v, v)}
     base_order = ("position", "asc")
 

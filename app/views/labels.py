@@ -54,3 +54,102 @@ def event_sentence(event):
         "rated": lambda: _("Satisfaction : %(score)s", score=new),
     }
     return sentences.get(event.action, lambda: event.action)()
+
+
+def _ticket_number(label):
+    """A ticket's label is « NL-000123 Title »: sentences name it by its number."""
+    return (label or "").split(" ", 1)[0] or "—"
+
+
+def _names(value):
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or _("personne")
+    return str(value or _("personne"))
+
+
+def _activity_sentences():
+    """Code of an activity-log entry → its sentence; %(actor)s did it, %(target)s is what it
+    was done to, %(subject)s the person it is about."""
+    return {
+        "login.success": lambda e, d: _("%(subject)s s'est connecté(e)", subject=e["subject"]),
+        "login.failed": lambda e, d: _("Échec de connexion pour %(who)s", who=e["subject"] if e["has_subject"] else d.get("email") or _("une adresse inconnue")),
+        "login.locked": lambda e, d: _("Compte de %(subject)s verrouillé après trop d'échecs", subject=e["subject"]),
+        "login.refused_locked": lambda e, d: _("Connexion refusée à %(subject)s : compte verrouillé", subject=e["subject"]),
+        "logout": lambda e, d: _("%(subject)s s'est déconnecté(e)", subject=e["subject"]),
+        "2fa.code_sent": lambda e, d: _("Code de connexion envoyé par e-mail à %(subject)s", subject=e["subject"]),
+        "2fa.verified": lambda e, d: _("%(subject)s a saisi son code de connexion", subject=e["subject"]),
+        "2fa.failed": lambda e, d: _("Code de connexion erroné pour %(subject)s", subject=e["subject"]),
+        "2fa.recovery_code_used": lambda e, d: _("%(subject)s s'est connecté(e) avec un code de secours", subject=e["subject"]),
+        "2fa.totp_enabled": lambda e, d: _("%(subject)s a activé l'application d'authentification", subject=e["subject"]),
+        "2fa.totp_disabled": lambda e, d: _("%(subject)s a désactivé l'application d'authentification", subject=e["subject"]),
+        "2fa.recovery_codes_generated": lambda e, d: _("%(subject)s a généré de nouveaux codes de secours", subject=e["subject"]),
+        "2fa.email_enabled": lambda e, d: _("%(subject)s reçoit désormais un code par e-mail à chaque connexion", subject=e["subject"]),
+        "2fa.email_disabled": lambda e, d: _("%(subject)s ne reçoit plus de code par e-mail à chaque connexion", subject=e["subject"]),
+        "password_reset.requested": lambda e, d: _("%(subject)s a demandé à réinitialiser son mot de passe", subject=e["subject"]),
+        "user.password_changed": lambda e, d: _("Mot de passe de %(subject)s changé", subject=e["subject"]),
+        "user.created": lambda e, d: _("%(actor)s a créé le compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "user.updated": lambda e, d: _("%(actor)s a modifié le compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "user.deleted": lambda e, d: _("%(actor)s a supprimé le compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "user.deactivated": lambda e, d: _("%(actor)s a désactivé le compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "user.reactivated": lambda e, d: _("%(actor)s a réactivé le compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "role.created": lambda e, d: _("%(actor)s a créé le rôle %(target)s", actor=e["actor"], target=e["target"]),
+        "role.updated": lambda e, d: _("%(actor)s a modifié le rôle %(target)s", actor=e["actor"], target=e["target"]),
+        "role.deleted": lambda e, d: _("%(actor)s a supprimé le rôle %(target)s", actor=e["actor"], target=e["target"]),
+        "role_policy.created": lambda e, d: _("%(actor)s a créé la règle de double authentification %(target)s", actor=e["actor"], target=e["target"]),
+        "role_policy.updated": lambda e, d: _("%(actor)s a modifié la double authentification du rôle %(target)s", actor=e["actor"], target=e["target"]),
+        "role_policy.deleted": lambda e, d: _("%(actor)s a supprimé la règle de double authentification %(target)s", actor=e["actor"], target=e["target"]),
+        "organisation.created": lambda e, d: _("%(actor)s a créé l'organisation %(target)s", actor=e["actor"], target=e["target"]),
+        "organisation.updated": lambda e, d: _("%(actor)s a modifié l'organisation %(target)s", actor=e["actor"], target=e["target"]),
+        "organisation.deleted": lambda e, d: _("%(actor)s a supprimé l'organisation %(target)s", actor=e["actor"], target=e["target"]),
+        "organisation.deactivated": lambda e, d: _("%(actor)s a désactivé l'organisation %(target)s", actor=e["actor"], target=e["target"]),
+        "product.created": lambda e, d: _("%(actor)s a créé le produit %(target)s", actor=e["actor"], target=e["target"]),
+        "product.updated": lambda e, d: _("%(actor)s a modifié le produit %(target)s", actor=e["actor"], target=e["target"]),
+        "product.deleted": lambda e, d: _("%(actor)s a supprimé le produit %(target)s", actor=e["actor"], target=e["target"]),
+        "account_request.created": lambda e, d: _("Demande de compte reçue de %(email)s", email=d.get("email") or e["target"]),
+        "account_request.confirmed": lambda e, d: _("Demande de compte de %(target)s confirmée par e-mail", target=e["target"]),
+        "account_request.approved": lambda e, d: _("%(actor)s a approuvé la demande de compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "account_request.rejected": lambda e, d: _("%(actor)s a refusé la demande de compte de %(target)s", actor=e["actor"], target=e["target"]),
+        "api_key.issued": lambda e, d: _("%(actor)s a émis la clé d'API « %(name)s » pour %(subject)s", actor=e["actor"], name=d.get("name", ""), subject=e["subject"]),
+        "api_key.revoked": lambda e, d: _("%(actor)s a révoqué la clé d'API « %(name)s » de %(subject)s", actor=e["actor"], name=d.get("name", ""), subject=e["subject"]),
+        "personal_data.exported": lambda e, d: _("%(actor)s a exporté les données personnelles de %(subject)s", actor=e["actor"], subject=e["subject"]),
+        "personal_data.erased": lambda e, d: _("%(actor)s a effacé les données personnelles d'une personne (désormais %(pseudonym)s)", actor=e["actor"], pseudonym=d.get("pseudonym", "—")),
+        "ticket.created": lambda e, d: _("%(actor)s a créé %(ticket)s (%(channel)s)", actor=e["actor"], ticket=e["ticket"], channel=CHANNEL_LABELS.get(d.get("channel"), d.get("channel") or "—")),
+        "ticket.assigned": lambda e, d: _("%(actor)s a attribué %(ticket)s à %(assignees)s", actor=e["actor"], ticket=e["ticket"], assignees=_names(d.get("assignees"))),
+        "ticket.escalated": lambda e, d: _("%(actor)s a escaladé %(ticket)s vers la file %(queue)s", actor=e["actor"], ticket=e["ticket"], queue=d.get("queue", "—")),
+        "ticket.identified": lambda e, d: _("%(actor)s a rattaché l'expéditeur de %(ticket)s à %(organisation)s", actor=e["actor"], ticket=e["ticket"], organisation=d.get("organisation", "—")),
+        "ticket.reopened": lambda e, d: _("%(actor)s a rouvert %(ticket)s", actor=e["actor"], ticket=e["ticket"]),
+        "ticket.resolved": lambda e, d: _("%(actor)s a résolu %(ticket)s", actor=e["actor"], ticket=e["ticket"]),
+        "ticket.closed": lambda e, d: _("%(actor)s a fermé %(ticket)s", actor=e["actor"], ticket=e["ticket"]),
+        "ticket.merged": lambda e, d: _("%(actor)s a fusionné %(ticket)s dans %(into)s", actor=e["actor"], ticket=e["ticket"], into=d.get("into", "—")),
+        "tickets.imported": lambda e, d: _("%(actor)s a importé des tickets de l'ancien help desk : %(created)s créés, %(errors)s en erreur", actor=e["actor"], created=d.get("created", 0), errors=d.get("errors", 0)),
+        "directory.synced": lambda e, d: _("%(actor)s a synchronisé l'annuaire (%(source)s)", actor=e["actor"], source=d.get("source", "—")),
+        "chat.started": lambda e, d: _("Une discussion en direct a commencé (n° %(number)s)", number=d.get("conversation", "—")),
+        "webhook.created": lambda e, d: _("%(actor)s a créé le webhook « %(name)s »", actor=e["actor"], name=d.get("name", "")),
+        "webhook.updated": lambda e, d: _("%(actor)s a modifié le webhook « %(name)s »", actor=e["actor"], name=d.get("name", "")),
+        "webhook.secret_renewed": lambda e, d: _("%(actor)s a renouvelé le secret du webhook « %(name)s »", actor=e["actor"], name=d.get("name", "")),
+        "webhook.resent": lambda e, d: _("%(actor)s a renvoyé un envoi de webhook", actor=e["actor"]),
+        "mail.inbound_retried": lambda e, d: _("%(actor)s a relancé le traitement d'un message reçu", actor=e["actor"]),
+        "mail.outbox_retried": lambda e, d: _("%(actor)s a relancé l'envoi d'un e-mail", actor=e["actor"]),
+    }
+
+
+def activity_sentence(entry):
+    """An activity-log entry as a sentence, e.g. « Fatou Ndiaye a attribué NL-000123 à Koffi Mensah »."""
+    actor = entry.actor.full_name if entry.actor is not None else None
+    subject = entry.subject_user.full_name if entry.subject_user is not None else None
+    target = entry.target_label
+    if entry.target_type == "Role" and target:
+        from app.security.roles import ROLE_LABELS
+
+        target = str(ROLE_LABELS.get(target, target))
+    words = {
+        "actor": actor or _("NovaDesk"),
+        "subject": subject or entry.target_label or actor or _("une personne"),
+        "has_subject": subject is not None,
+        "target": target or "—",
+        "ticket": _ticket_number(entry.target_label),
+    }
+    sentence = _activity_sentences().get(entry.action)
+    if sentence is None:
+        return _("%(actor)s : action sans libellé", actor=words["actor"])
+    return sentence(words, entry.details if isinstance(entry.details, dict) else {})

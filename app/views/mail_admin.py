@@ -1,7 +1,7 @@
 """Admin screens of the e-mail channel: IMAP mailboxes, messages received (with those kept
 aside or unprocessable, and the raw original), and the outbox with its failures."""
 from flask import Response, abort, flash, g, redirect, url_for
-from flask_appbuilder import ModelView, expose
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import InboundMail, Mailbox, MailboxSecurity, OutboxMail
 from app.services import ServiceError, mailboxes
 from app.views.formatting import datetime_formatters, file_size, yes_no_formatters
+from app.views.generated import NovaModelView
 
 
 def _as_list(items):
@@ -39,7 +40,7 @@ def _or_dash(value):
     return value if value else "—"
 
 
-class MailboxView(ModelView):
+class MailboxView(NovaModelView):
     datamodel = SQLAInterface(Mailbox)
     class_permission_name = "Mailboxes"
     route_base = "/mail/mailboxes"
@@ -98,7 +99,7 @@ class MailboxView(ModelView):
         return redirect(self.get_redirect())
 
 
-class InboundMailView(ModelView):
+class InboundMailView(NovaModelView):
     datamodel = SQLAInterface(InboundMail)
     class_permission_name = "InboundMail"
     route_base = "/mail/received"
@@ -146,7 +147,7 @@ class InboundMailView(ModelView):
         return original_mail_response(message)
 
 
-class OutboxView(ModelView):
+class OutboxView(NovaModelView):
     datamodel = SQLAInterface(OutboxMail)
     class_permission_name = "Outbox"
     route_base = "/mail/outbox"

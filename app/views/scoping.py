@@ -15,6 +15,16 @@ class VisibleToCurrentUser(BaseFilter):
         return query.filter(scopes.FILTERS[value](g.user))
 
 
+class PartnerOrganisations(BaseFilter):
+    """Real partner organisations (scopes.partner_organisations_filter), for relation choices."""
+
+    name = "Partner organisations"
+    arg_name = "partner_organisations"
+
+    def apply(self, query, value):
+        return query.filter(scopes.partner_organisations_filter())
+
+
 def scoped(kind):
     """`base_filters` entry for a view of objects of this kind ("organisations", "users"…)."""
     return [["id", VisibleToCurrentUser, kind]]

@@ -2,7 +2,6 @@
 the rules (status still used, calendar hours valid) checked before anything is written."""
 import json
 
-from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, TextAreaField
@@ -25,10 +24,11 @@ from app.models.tickets import StatusCategory
 from app.services import sla_watch, ticket_config
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import business_duration, yes_no_formatters
+from app.views.generated import NovaModelView
 from app.views.labels import ROUTING_LABELS, SLA_STAGE_LABELS
 
 
-class _ConfigView(ModelView):
+class _ConfigView(NovaModelView):
     include_route_methods = {"list", "show", "add", "edit", "delete"}
     formatters_columns = yes_no_formatters("active")
 

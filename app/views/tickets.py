@@ -66,7 +66,7 @@ class TicketDeskView(BaseView):
         choices = {
             "priorities": db.session.query(Priority).order_by(Priority.position).all(),
             "types": db.session.query(RequestType).order_by(RequestType.position).all(),
-            "organisations": scopes.client_organisations(db.session, user),
+            "organisations": scopes.ticket_filter_organisations(db.session, user),
             "queues": db.session.query(Queue).order_by(Queue.support_level).all() if context["working"] else [],
             "agents": tickets.staff_members() if context["working"] else [],
         }

@@ -22,6 +22,7 @@ from app.security.passwords import check_password
 from app.services import ServiceError, notifications, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
+from app.views.generated import GeneratedScreen
 from app.views.outcome import commit_or_refuse
 
 _LABELS = {
@@ -62,10 +63,16 @@ _PREFERENCE_FIELDS = {
     "support_level": SelectField(_l("Niveau de support"), choices=SUPPORT_LEVELS, coerce=_level, default=None),
 }
 
+# A new account gets its organisation's time zone unless the admin picks another.
+_NEW_ACCOUNT_FIELDS = {
+    **_PREFERENCE_FIELDS,
+    "timezone": SelectField(_l("Fuseau horaire"), choices=[("", _l("Celui de son organisation"))] + timezone_choices(), default=""),
+}
+
 _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_level", "chat_limit", "phone", "locale", "timezone", "active"]
 
 
-class NovaUserDBModelView(UserDBModelView):
+class NovaUserDBModelView(GeneratedScreen, UserDBModelView):
     """Users of every role. No delete: a person who leaves is deactivated and keeps their history."""
 
     include_route_methods = {"list", "show", "add", "edit", "action_post", "userinfo"}
@@ -104,7 +111,7 @@ class NovaUserDBModelView(UserDBModelView):
     base_order = ("last_name", "asc")
     validators_columns = {"email": [DataRequired(), Email()]}
     edit_form_extra_fields = _PREFERENCE_FIELDS
-    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_PREFERENCE_FIELDS}
+    add_form_extra_fields = {**UserDBModelView.add_form_extra_fields, **_NEW_ACCOUNT_FIELDS}
 
     def pre_add(self, item):
         users.check_new_account(item)
@@ -162,7 +169,7 @@ class NovaUserInfoEditView(UserInfoEditView):
         return redirect(url_for("NovaUserDBModelView.userinfo"))
 
 
-class NovaRoleModelView(RoleModelView):
+class NovaRoleModelView(GeneratedScreen, RoleModelView):
     """Roles by name: creating, renaming and deleting them. What a role may do is set in the
     permission matrix (views/role_matrix.py), where the list and each role lead (U1)."""
 

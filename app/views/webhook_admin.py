@@ -1,7 +1,6 @@
 """Admin screens of the webhooks: subscriptions (URL, events, secret) and the delivery log
 with "Renvoyer"."""
 from flask import flash, g, redirect
-from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -15,6 +14,7 @@ from app.extensions import db
 from app.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.services import webhooks
 from app.views.formatting import datetime_formatters, yes_no_formatters
+from app.views.generated import NovaModelView
 
 
 def _as_list(items):
@@ -29,7 +29,7 @@ def _secret(secret):
     return Markup('<code class="nd-secret">{}</code>').format(escape(secret or ""))
 
 
-class WebhookSubscriptionView(ModelView):
+class WebhookSubscriptionView(NovaModelView):
     datamodel = SQLAInterface(WebhookSubscription)
     class_permission_name = "Webhooks"
     route_base = "/webhooks"
@@ -87,7 +87,7 @@ class WebhookSubscriptionView(ModelView):
         return redirect(self.get_redirect())
 
 
-class WebhookDeliveryView(ModelView):
+class WebhookDeliveryView(NovaModelView):
     datamodel = SQLAInterface(WebhookDelivery)
     class_permission_name = "WebhookDeliveries"
     route_base = "/webhooks/deliveries"
@@ -116,6 +116,7 @@ class WebhookDeliveryView(ModelView):
     formatters_columns = {
         **datetime_formatters("created_on", "next_attempt_on", "delivered_on"),
         "status": lambda s: webhooks.STATUS_LABELS.get(s, s),
+        "event": lambda e: webhooks.EVENT_LABELS.get(e, e),
         "body": lambda b: Markup("<pre>{}</pre>").format(b),
     }
 

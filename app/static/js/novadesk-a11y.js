@@ -12,7 +12,7 @@
     // FAB's list pages: selection checkboxes for actions have no label.
     $("#check_all:not([aria-label])").attr("aria-label", document.documentElement.lang === "en" ? "Select all rows" : "Sélectionner toutes les lignes");
     $("input.action_check:not([aria-label])").each(function (index) {
-      var cells = $(this).closest("tr").find("td").not(":has(input)");
+      var cells = $(this).closest("tr").find("td").not(":has(input)").not(":has(.btn-group)");
       var text = cells.first().text().trim();
       $(this).attr("aria-label", (document.documentElement.lang === "en" ? "Select " : "Sélectionner ") + (text || "#" + (index + 1)));
     });
@@ -24,6 +24,14 @@
       container.find("ul.select2-selection__rendered").attr("role", "presentation")
         .children("li").attr("role", "presentation");
     });
+  }
+  // FAB's list actions warn "No row selected" in English: say it in the page's language.
+  if (typeof window.ab_alert === "function") {
+    var fabAlert = window.ab_alert;
+    window.ab_alert = function (text) {
+      var localised = $("#modal-alert").attr("data-no-row");
+      return fabAlert(text === "No row selected" && localised ? localised : text);
+    };
   }
   $(function () {
     fix();
