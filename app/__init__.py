@@ -5,7 +5,7 @@ import os
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app.extensions import csrf, db, mail, migrate
+from app.extensions import compress, csrf, db, mail, migrate
 
 
 def create_app(overrides=None):
@@ -28,6 +28,7 @@ def create_app(overrides=None):
     )
     mail.init_app(app)
     csrf.init_app(app)
+    compress.init_app(app)  # slow links: every page, script and style travels compressed
 
     with app.app_context():
         from app import models  # noqa: F401  (registers every table)
