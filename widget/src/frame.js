@@ -128,8 +128,11 @@ function connect() {
       socket.disconnect();
       state.socket = null;
       body.replaceChildren(el("p", { class: "nd-error", role: "alert", text: T.refused + " " + message }));
-    } else if (state.conversation) {
-      say(T.offline_connection, "warning");
+    } else {
+      // WebSocket never got through (a proxy that lets the upgrade fail or cuts it): the next
+      // attempts start on long-polling, which upgrades by itself wherever it can.
+      if (!state.wasConnected) socket.io.opts.transports = ["polling", "websocket"];
+      if (state.conversation) say(T.offline_connection, "warning");
     }
   });
   socket.on("hello", onHello);
