@@ -34,7 +34,6 @@ class Traffic:
         self.cdp.on("Network.webSocketFrameReceived", self._frame)
         self.cdp.on("Network.webSocketFrameSent", self._frame)
         self.cdp.send("Network.enable")
-        self.cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
         if conditions:
             self.cdp.send("Network.emulateNetworkConditions", conditions)
 
@@ -317,4 +316,31 @@ def test_the_launchers_pill_fits_its_frame_and_keeps_its_question_mark(browser, 
         frame_box = page.locator("iframe").bounding_box()
         assert frame_box["x"] >= 0 and frame_box["x"] + frame_box["width"] <= width
         screenshot(page, f"widget-launcher-{width}-{'long' if lines is None else 'default'}")
+    context.close()
+
+
+def test_the_launcher_needs_neither_the_script_nor_the_connection_to_show(browser, live_server):
+    """The frame's script never arrives (and so no Socket.IO either): the launcher is there all
+    the same, whole in its frame; the chat opens once the script comes."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    held, sockets = [], []
+    page.on("request", lambda request: "/socket.io/" in request.url and sockets.append(request.url))
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.route(re.compile(r"/widget/assets/frame\.[0-9a-f]+\.js$"), lambda route: held.append(route))
+    page.goto(f"{live_server}/demo/partner", wait_until="domcontentloaded")
+    chat = widget_of(page)
+    launcher = chat.get_by_role("button", name="Besoin d'aide ?")
+    expect(launcher).to_be_visible()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    frame_box = page.locator("iframe").bounding_box()
+    pill = launcher.bounding_box()
+    assert frame_box["x"] <= pill["x"] and pill["x"] + pill["width"] <= frame_box["x"] + frame_box["width"], (frame_box, pill)
+    assert frame_box["y"] <= pill["y"] and pill["y"] + pill["height"] <= frame_box["y"] + frame_box["height"], (frame_box, pill)
+    assert sockets == []  # nothing connected, and nothing needed to
+    launcher.click()  # remembered until the script is there
+    assert len(held) == 1
+    held[0].continue_()
+    expect(chat.get_by_label("Votre question")).to_be_visible()
+    assert sockets, "opening the chat connects"
     context.close()
