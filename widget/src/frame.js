@@ -7,6 +7,8 @@ import { el, fmt, uid } from "./dom.js";
 
 const root = document.getElementById("nd-chat");
 const T = JSON.parse(document.getElementById("nd-strings").textContent);
+// French typography: « ? », « : »… keep to the word before them, never start a line alone.
+for (const key in T) T[key] = T[key].replace(/ ([?!:;»])/g, "\u00a0$1").replace(/« /g, "«\u00a0");
 const channel = root.dataset.channel;
 const allowedOrigins = JSON.parse(root.dataset.origins || "[]");
 let lang = root.dataset.lang || "fr";
