@@ -117,6 +117,18 @@ def test_on_a_2g_link_the_launcher_shows_at_once_and_the_chat_is_usable_within_s
         "requests": {re.sub(r"^https?://[^/]+", "", u).split("&t=")[0][:70]: b for u, b in traffic.requests(is_widgets).items()},
         "total_s": round(time.monotonic() - started, 2),
     }
+
+    # The next page of the partner's software: the frame's script and style come from the
+    # browser's cache (content-hashed, immutable), the loader too (five minutes).
+    first_visit = set(traffic.bytes)
+    page.goto(f"{base}/demo/partner", wait_until="load")
+    expect(launcher).to_be_visible()
+    again = {traffic.urls[rid]: size for rid, size in traffic.bytes.items() if rid not in first_visit and is_widgets(traffic.urls[rid])}
+    fetched = [u for u, size in again.items() if size > 0]
+    assert not [u for u in fetched if "/widget/assets/" in u or u.endswith("/widget.js")], again
+    report["next_page_http_bytes"] = sum(again.values())
+    report["next_page_requests"] = {re.sub(r"^https?://[^/]+", "", u)[:70]: b for u, b in again.items()}
+    assert report["next_page_http_bytes"] < 6000, again
     print("2G figures:", json.dumps(report, indent=1))
     context.close()
     agent_context.close()
