@@ -5,7 +5,8 @@ import os
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app.extensions import compress, csrf, db, mail, migrate
+from app.compression import install_compression
+from app.extensions import csrf, db, mail, migrate
 
 
 def create_app(overrides=None):
@@ -28,7 +29,7 @@ def create_app(overrides=None):
     )
     mail.init_app(app)
     csrf.init_app(app)
-    compress.init_app(app)  # slow links: every page, script and style travels compressed
+    install_compression(app)  # slow links: pages, scripts and styles travel compressed
 
     with app.app_context():
         from app import models  # noqa: F401  (registers every table)

@@ -92,3 +92,20 @@ def test_pages_and_static_files_travel_compressed(app, demo):
     assert b"hc-" in gzip.decompress(css.data)
     # A client that does not ask for compression gets plain bytes.
     assert "Content-Encoding" not in client.get("/help/").headers
+
+
+def test_a_signed_in_page_with_its_csrf_token_is_not_compressed(app, demo):
+    """BREACH: a page that carries a signed-in user's CSRF token beside reflected input must not
+    let its compressed size reveal the token; public pages and static files stay compressed."""
+    from tests.conftest import login
+
+    client = app.test_client()
+    login(client, demo, "agent1@novalead.com")
+    form = client.get("/tickets/new", headers=GZIP)
+    assert form.status_code == 200
+    assert "Content-Encoding" not in form.headers
+    assert 'name="csrf_token"' in form.get_data(as_text=True)
+    assert "Accept-Encoding" in form.headers["Vary"]
+    script = client.get("/static/js/tickets.js", headers=GZIP, buffered=True)
+    assert script.headers["Content-Encoding"] == "gzip"
+    assert client.get("/help/", headers=GZIP).headers["Content-Encoding"] == "gzip"
