@@ -72,6 +72,10 @@ class Config:
     # A whole form (several files and the text) may be this large; each file is checked alone.
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_TOTAL_MB", 100) * 1024 * 1024
 
+    # Compressed responses (Flask-Compress): pages, JSON and static files; gzip is what browsers
+    # offer over plain HTTP, so it stays among the algorithms for files sent in chunks too.
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip", "deflate"]
+
     # Flask-AppBuilder
     FAB_SECURITY_MANAGER_CLASS = "app.security.manager.NovaSecurityManager"
     FAB_INDEX_VIEW = "app.views.home.HomeView"

@@ -5,6 +5,7 @@ import os
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
+from app.compression import install_compression
 from app.extensions import csrf, db, mail, migrate
 
 
@@ -28,6 +29,7 @@ def create_app(overrides=None):
     )
     mail.init_app(app)
     csrf.init_app(app)
+    install_compression(app)  # slow links: pages, scripts and styles travel compressed
 
     with app.app_context():
         from app import models  # noqa: F401  (registers every table)

@@ -670,6 +670,8 @@ CHAT_PAGES = [
     ("GET", "/chat/channels/install/{channel_key}", expect(ADMIN_ONLY)),
     ("GET", "/widget.js", expect(EVERYONE)),
     ("GET", "/widget/frame/{channel_key}", expect(EVERYONE)),
+    ("GET", "/widget/assets/{frame_script}", expect(EVERYONE)),  # the frame's script, named by its content
+    ("GET", "/widget/assets/frame.000000000000.js", expect(set(), hidden_for=EVERYONE)),
     ("GET", "/demo/partner", expect(EVERYONE)),
     ("GET", "/widget/files/{file}/{file_signature}", expect(EVERYONE)),  # the link is the key
     ("GET", "/widget/files/{file}/0123456789abcdef0123456789abcdef", expect(set(), hidden_for=EVERYONE)),
@@ -680,6 +682,7 @@ def _chat_world(db, role):
     from app.models import ChatChannel
     from app.realtime.common import file_signature
     from app.services import chat, tickets
+    from app.views import widget_assets
     from app.views.chat import DEMO_CHANNEL_KEY
     from tests.ticket_helpers import png_bytes
 
@@ -705,6 +708,7 @@ def _chat_world(db, role):
     return {
         "own_conv": own.id, "other_conv": other.id, "channel": channel.id, "channel_key": channel.public_key,
         "file": picture.id, "file_signature": file_signature(own.id, picture.id), "other_ticket": ticket.number,
+        "frame_script": f"frame.{widget_assets._asset('frame.js')[0]}.js",
     }
 
 

@@ -35,12 +35,14 @@ def register_views(appbuilder):
     )
     from app.views.tickets import TicketDeskView
     from app.views.webhook_admin import WebhookDeliveryView, WebhookSubscriptionView
+    from app.views.widget_assets import install_widget_assets
 
     app = current_app._get_current_object()
     app.register_blueprint(health)
     app.register_blueprint(site_icon)
     app.register_blueprint(help_centre)
     app.register_blueprint(chat_public)
+    install_widget_assets(app)
 
     appbuilder.add_view(DashboardView, "Live Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))

@@ -7,6 +7,8 @@ import { el, fmt, uid } from "./dom.js";
 
 const root = document.getElementById("nd-chat");
 const T = JSON.parse(document.getElementById("nd-strings").textContent);
+// French typography: « ? », « : »… keep to the word before them, never start a line alone.
+for (const key in T) T[key] = T[key].replace(/ ([?!:;»])/g, "\u00a0$1").replace(/« /g, "«\u00a0");
 const channel = root.dataset.channel;
 const allowedOrigins = JSON.parse(root.dataset.origins || "[]");
 let lang = root.dataset.lang || "fr";
@@ -39,23 +41,10 @@ const state = {
   rendered: new Map(), agentRead: 0, typingTimer: null, myTyping: false, myTypingTimer: null,
 };
 
-function chatIcon() {
-  const span = el("span", { class: "nd-launcher-icon", "aria-hidden": "true" });
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z");
-  svg.append(path);
-  span.append(svg);
-  return span;
-}
-
 // --- layout ------------------------------------------------------------------------------
-const launcher = el("button", { type: "button", class: "nd-launcher", "aria-expanded": "false", "aria-controls": "nd-panel" }, [
-  chatIcon(),
-  el("span", { class: "nd-launcher-text", text: T.launcher }),
-  el("span", { class: "nd-badge", hidden: true, "aria-hidden": "true" }),
-]);
+// The launcher comes with the page (templates/chat/frame.html): it shows before this script.
+const launcher = document.getElementById("nd-launcher");
+launcher.setAttribute("aria-controls", "nd-panel");
 const panel = el("section", { id: "nd-panel", class: "nd-panel", hidden: true, "aria-label": T.title, role: "dialog" });
 const header = el("header", { class: "nd-header" }, [
   el("h1", { class: "nd-title", text: T.title }),
@@ -64,8 +53,23 @@ const header = el("header", { class: "nd-header" }, [
 const notice = el("p", { class: "nd-notice", role: "status", "aria-live": "polite" });
 const body = el("div", { class: "nd-body" });
 panel.append(header, notice, body);
-root.append(launcher, panel);
+root.append(panel);
 launcher.addEventListener("click", () => setOpen(!state.open));
+
+// The frame is as large as the launcher's pill (and its shadow), no larger: it covers
+// nothing of the host page, and clips nothing of the pill, whatever the label's length.
+const PILL_MARGIN = 16;
+function reportSize() {
+  if (state.open) return;
+  const box = launcher.getBoundingClientRect();
+  if (!box.width) return;
+  window.parent.postMessage({ type: "novadesk:size", open: false, width: Math.ceil(box.width) + PILL_MARGIN, height: Math.ceil(box.height) + PILL_MARGIN }, state.host || "*");
+}
+// The room the host page leaves (its width): a label too long for it wraps, never at its « ? ».
+function setRoom(width) {
+  if (typeof width === "number" && width > 0) root.style.setProperty("--nd-room", Math.max(width - PILL_MARGIN, 120) + "px");
+}
+if (window.ResizeObserver) new ResizeObserver(reportSize).observe(launcher);
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && state.open) setOpen(false);
 });
@@ -75,7 +79,8 @@ function setOpen(open) {
   panel.hidden = !open;
   launcher.hidden = open;
   launcher.setAttribute("aria-expanded", String(open));
-  window.parent.postMessage({ type: "novadesk:size", open }, state.host || "*");
+  if (open) window.parent.postMessage({ type: "novadesk:size", open }, state.host || "*");
+  else reportSize();
   if (open) {
     connect();
     setBadge(0);
@@ -103,6 +108,9 @@ function connect() {
     // A page that shows nothing yet asks for the whole conversation; a reconnect, for what it missed.
     auth: (cb) => cb({ channel, host: state.host, identity: state.identity, token: state.token, after: state.rendered.size ? state.lastSeq : 0, lang }),
     reconnectionDelayMax: 5000,
+    // WebSocket first; where a proxy refuses it, long-polling takes over by itself.
+    transports: ["websocket", "polling"],
+    tryAllTransports: true,
   });
   const socket = state.socket;
   socket.on("connect", () => {
@@ -112,6 +120,8 @@ function connect() {
   });
   socket.on("disconnect", () => {
     state.connected = false;
+    state.flushing = false;
+    state.attempt = (state.attempt || 0) + 1;
     if (state.conversation) say(T.offline_connection, "warning");
   });
   socket.on("connect_error", (error) => {
@@ -120,8 +130,11 @@ function connect() {
       socket.disconnect();
       state.socket = null;
       body.replaceChildren(el("p", { class: "nd-error", role: "alert", text: T.refused + " " + message }));
-    } else if (state.conversation) {
-      say(T.offline_connection, "warning");
+    } else {
+      // WebSocket never got through (a proxy that lets the upgrade fail or cuts it): the next
+      // attempts start on long-polling, which upgrades by itself wherever it can.
+      if (!state.wasConnected) socket.io.opts.transports = ["polling", "websocket"];
+      if (state.conversation) say(T.offline_connection, "warning");
     }
   });
   socket.on("hello", onHello);
@@ -278,6 +291,7 @@ function showConversation() {
     fileInput.value = "";
   });
   state.transcript = { log, typing, status, form, text };
+  for (const message of state.pending) showPending(message);  // left unsent before a reload
   body.replaceChildren(status, log, typing, form);
   if (state.open) text.focus();
 }
@@ -380,41 +394,57 @@ function sync() {
   });
 }
 
-// Sending: shown at once as "waiting to be sent", stored locally, sent when connected;
-// the server keeps the first copy of a client_id, so a resend after a drop is harmless.
+// Sending: shown at once as "pending", stored locally, sent when connected. A message shows
+// as sent only once the server acknowledged storing it (the pending copy then gives way to
+// the stored one); the server keeps the first copy of a client_id, so a resend after a drop
+// is harmless.
 function queueMessage(message) {
   message.client_id = uid();
   state.pending.push(message);
   save();
-  const item = renderMessage({ author_kind: "visitor", body: message.body, client_id: message.client_id, file: message.file_preview });
-  item.classList.add("nd-pending");
-  item.append(el("span", { class: "nd-receipt-pending", text: T.pending }));
-  state.transcript.log.append(item);
+  showPending(message);
   state.transcript.log.scrollTop = state.transcript.log.scrollHeight;
   flushPending();
 }
 
+function showPending(message) {
+  const item = renderMessage({ author_kind: "visitor", body: message.body, client_id: message.client_id, file: message.file_preview });
+  item.classList.add("nd-pending");
+  item.append(el("span", { class: "nd-receipt-pending", text: T.pending }));
+  state.transcript.log.append(item);
+}
+
+// One at a time, oldest first, each after the acknowledgement of the one before: the
+// messages typed during an outage reach the agent in the order they were written.
 function flushPending() {
-  if (!state.socket || !state.connected || !state.conversation || !state.conversation.open) return;
-  for (const message of state.pending.slice()) {
-    if (message.inflight) continue;
-    message.inflight = true;
-    state.socket.timeout(10000).emit("message", { body: message.body, client_id: message.client_id, file_id: message.file_id }, (err, answer) => {
-      message.inflight = false;
-      if (err) return;  // no answer: still pending, sent again on reconnect
-      if (answer.error) {
-        say(answer.error, "error");
-        if (!answer.flood) {
-          state.pending = state.pending.filter((p) => p.client_id !== message.client_id);
-          save();
-        } else {
-          setTimeout(flushPending, 3000);
-        }
+  if (state.flushing || !state.socket || !state.connected || !state.conversation || !state.conversation.open) return;
+  const message = state.pending[0];
+  if (!message) return;
+  const attempt = (state.attempt = (state.attempt || 0) + 1);
+  state.flushing = true;
+  state.socket.timeout(10000).emit("message", { body: message.body, client_id: message.client_id, file_id: message.file_id }, (err, answer) => {
+    if (attempt !== state.attempt) return;  // the link dropped meanwhile: a newer attempt took over
+    state.flushing = false;
+    if (err || !answer) return;  // no acknowledgement: still pending, sent again on reconnect
+    if (answer.error) {
+      say(answer.error, "error");
+      if (answer.flood) {
+        setTimeout(flushPending, 3000);
         return;
       }
+      // Refused for good (too long, conversation over…): say so on the message itself.
+      state.pending = state.pending.filter((p) => p.client_id !== message.client_id);
+      save();
+      const item = state.transcript && state.transcript.log.querySelector('[data-client-id="' + CSS.escape(message.client_id) + '"]');
+      if (item) {
+        item.classList.replace("nd-pending", "nd-failed");
+        item.querySelector(".nd-receipt-pending").textContent = T.not_sent;
+      }
+    } else {
       receive([answer.message]);
-    });
-  }
+    }
+    flushPending();
+  });
 }
 // (Re)connected and told which conversation: send what waited.
 setInterval(flushPending, 5000);
@@ -524,7 +554,10 @@ window.addEventListener("message", (event) => {
   if (data.type === "novadesk:init") {
     state.host = event.origin;  // told by the browser, not by the page
     if (data.lang === "en" || data.lang === "fr") lang = data.lang;
+    setRoom(data.room);
+    reportSize();
     begin(data.identity);
+    if (window.__ndOpenRequested && !state.open) setOpen(true);  // clicked before this script ran
   } else if (data.type === "novadesk:identify") {
     if (state.socket) {
       state.socket.disconnect();
@@ -534,7 +567,8 @@ window.addEventListener("message", (event) => {
     state.startForm = null;
     begin(data.identity);
     if (state.open) connect();
-  } else if (data.type === "novadesk:open") setOpen(true);
+  } else if (data.type === "novadesk:room") setRoom(data.room);
+  else if (data.type === "novadesk:open") setOpen(true);
   else if (data.type === "novadesk:close") setOpen(false);
 });
 if (window.parent !== window) window.parent.postMessage({ type: "novadesk:ready" }, "*");

@@ -39,12 +39,18 @@
     } else if (open) {
       apply({ top: "auto", left: "auto", right: "16px", bottom: "16px", width: "380px", height: "620px", "max-height": "calc(100% - 32px)" });
     } else {
-      apply({ top: "auto", left: "auto", right: "16px", bottom: "16px", width: "190px", height: "64px", "max-height": "none" });
+      // Closed: exactly the launcher's pill and its margin, as the frame measured it.
+      apply({ top: "auto", left: "auto", right: "8px", bottom: "8px", width: Math.min(pill.width, room()) + "px", height: pill.height + "px", "max-height": "none" });
     }
   }
+  function room() { return Math.max(window.innerWidth - 16, 136); }
   var isOpen = false;
+  var pill = { width: 220, height: 68 };
   size(false);
-  window.addEventListener("resize", function () { size(isOpen); });
+  window.addEventListener("resize", function () {
+    size(isOpen);
+    post({ type: "novadesk:room", room: room() });
+  });
 
   function post(message) {
     if (frame.contentWindow) frame.contentWindow.postMessage(message, base);
@@ -54,9 +60,10 @@
     var data = event.data || {};
     if (data.type === "novadesk:ready") {
       ready = true;
-      post({ type: "novadesk:init", identity: identity, lang: lang });
+      post({ type: "novadesk:init", identity: identity, lang: lang, room: room() });
     } else if (data.type === "novadesk:size") {
       isOpen = !!data.open;
+      if (!isOpen && data.width > 0 && data.height > 0) pill = { width: Math.ceil(data.width), height: Math.ceil(data.height) };
       size(isOpen);
     }
   });
