@@ -118,8 +118,8 @@ ARTICLES = [
      "Le rééchelonnement se fait depuis le dossier de crédit, **Actions › Rééchelonner**. Indiquez la nouvelle durée, la date "
      "de la prochaine échéance et la référence de la décision du comité de crédit. L'ancien échéancier est archivé ; le prêt "
      "est marqué *restructuré* dans les états de la banque centrale.\n"),
-    ("Annuler un remboursement saisi par erreur", "credit", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "remboursement, annulation, caisse",
-     "Une extourne le jour même, une écriture de régularisation ensuite.",
+    ("Annuler une opération de caisse saisie par erreur", "credit", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "remboursement, dépôt, annulation, caisse",
+     "Un remboursement ou un dépôt en double : extourne le jour même, écriture de régularisation ensuite.",
      "Le jour de la saisie, le caissier annule le remboursement depuis **Caisse › Opérations du jour** : l'échéance redevient "
      "due. Après la clôture journalière, seul le chef d'agence peut passer une extourne, qui apparaît dans le journal des "
      "annulations.\n"),
