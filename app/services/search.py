@@ -12,6 +12,7 @@ counted, so a hidden article never shows, not even as a number.
 import bisect
 import difflib
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -141,22 +142,22 @@ def _dialect():
 # phrase as typed, the words close together and the words in the title come first. The
 # match set is the same with or without these boosts: they only order it.
 TITLE_WEIGHT, BODY_WEIGHT, TAGS_WEIGHT = 10.0, 2.0, 4.0  # FTS5 bm25 column weights
-NEAR_DISTANCE = 4  # words apart, for « close together »
 PG_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A: body C, tags B, title A
 PG_PHRASE_BOOST, PG_PAIR_BOOST, PG_TITLE_BOOST = 5.0, 1.0, 1.0
 
 
 def _fts5_expression(stems, any_word):
+    """Every word (or, failing that, any word), OR'ed with the terms that only order the
+    matches: the phrase as typed, or — when some words are missing anyway — each adjacent
+    pair of it. The title's words count through bm25's column weights. Each extra phrase
+    costs FTS5 a pass over its prefixes' lists, so there are few of them (bench/RESULTS.md)."""
     words = [f'"{s}"*' for s in stems]
     base = (" OR " if any_word else " AND ").join(words)
-    parts = [f"({base})", f"search_title : ({base})"]  # words found in the title count twice
-    if len(words) > 1:
+    parts = [f"({base})"]
+    if len(words) > 1 and not any_word:
         parts.append(" + ".join(words))  # the phrase as typed
-        parts.append(f"NEAR({' '.join(words)}, {NEAR_DISTANCE})")
-        if len(words) > 2:  # pieces of the phrase: « clôture mensuelle » in « … bloquée »
-            for pair in zip(words, words[1:]):
-                piece = " + ".join(pair)
-                parts.append(piece if any_word else f"({base} AND {piece})")
+    elif len(words) > 1:
+        parts.extend(" + ".join(pair) for pair in zip(words, words[1:]))  # pieces of it
     return " OR ".join(parts)
 
 
@@ -174,14 +175,16 @@ def _pg_rank(vector, stems, any_word):
     return rank
 
 
-def _match_filter(stems, any_word):
-    """The backend's match condition and rank expression (lower sorts first)."""
+def _match_filter(stems, any_word, ranked=True):
+    """The backend's match condition and rank expression (lower sorts first). Unranked (to
+    count), FTS5 gets the plain words: the same rows, without the phrase terms' cost."""
     if _dialect() == "postgresql":
         joiner = " | " if any_word else " & "
         tsquery = func.to_tsquery("french", joiner.join(f"{s}:*" for s in stems))
         vector = literal_column(_PG_VECTOR)
         return vector.op("@@")(tsquery), -_pg_rank(vector, stems, any_word), None
-    match = literal_column("kb_article_fts").op("MATCH")(_fts5_expression(stems, any_word))
+    plain = (" OR " if any_word else " AND ").join(f'"{s}"*' for s in stems)
+    match = literal_column("kb_article_fts").op("MATCH")(_fts5_expression(stems, any_word) if ranked else plain)
     rank = func.bm25(literal_column("kb_article_fts"), TITLE_WEIGHT, BODY_WEIGHT, TAGS_WEIGHT)
     return match, rank, _fts
 
@@ -200,8 +203,8 @@ def _base(user, category_id=None, kind=None, product_id=None):
     return query
 
 
-def _matching(user, stems, any_word, filters):
-    match, rank, fts = _match_filter(stems, any_word)
+def _matching(user, stems, any_word, filters, ranked=True):
+    match, rank, fts = _match_filter(stems, any_word, ranked)
     query = _base(user, **filters)
     if fts is not None:
         query = query.join(fts, fts.c.rowid == KbArticle.id)
@@ -241,7 +244,8 @@ def search(user, query, *, category_id=None, kind=None, product_id=None, limit=1
             results.any_word = any_word
             results.stems = stems
             if count:
-                capped = matching.order_by(None).limit(COUNT_CAP + 1).subquery()
+                counted = _matching(user, stems, any_word, filters, ranked=False)[0] if len(stems) > 1 else matching
+                capped = counted.order_by(None).limit(COUNT_CAP + 1).subquery()
                 results.total = db.session.query(func.count()).select_from(capped).scalar()
                 results.capped = results.total > COUNT_CAP
                 results.total = min(results.total, COUNT_CAP)
@@ -258,10 +262,18 @@ _vocabulary_cache = {}
 TYPO_CUTOFF = 0.75  # difflib's similarity ratio: « remboursemnt » → « rembours », « echancier » → « echeanci »
 
 
+VOCABULARY_CHECK_SECONDS = 30
+
+
 def _vocabulary():
     """The words of the published articles' search documents, sorted; built again when an
-    article is added or changed. Only read when a query found nothing."""
-    key = (str(db.engine.url), *db.session.query(func.count(KbArticle.id), func.max(KbArticle.updated_on)).filter(KbArticle.status == "published").one())
+    article was added or changed (looked at most every VOCABULARY_CHECK_SECONDS). Only read
+    when a query found nothing."""
+    url = str(db.engine.url)
+    if _vocabulary_cache.get("url") == url and time.monotonic() - _vocabulary_cache["checked"] < VOCABULARY_CHECK_SECONDS:
+        return _vocabulary_cache["words"]
+    key = (url, *db.session.query(func.count(KbArticle.id), func.max(KbArticle.updated_on)).filter(KbArticle.status == "published").one())
+    _vocabulary_cache.update(url=url, checked=time.monotonic())
     if _vocabulary_cache.get("key") != key:
         words = set()
         rows = db.session.query(KbArticle.search_title, KbArticle.search_tags, KbArticle.search_body).filter(KbArticle.status == "published")
