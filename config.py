@@ -66,7 +66,14 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # used in links inside e-mails
+    # Links in mail point to PUBLIC_URL (e.g. https://support.example); without it, to the
+    # address run.py serves on, HOST and PORT (app/services/public_address.py).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")
+    # A client's reply that only thanks or confirms (« Merci, c'est confirmé ») leaves a resolved
+    # ticket resolved instead of reopening it (app/services/thanks.py).
+    THANKS_KEEP_RESOLVED = _bool("THANKS_KEEP_RESOLVED", True)
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = _int("PORT", 5000)
     MAX_ATTACHMENT_MB = _int("MAX_ATTACHMENT_MB", 25)
     MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024
     # A whole form (several files and the text) may be this large; each file is checked alone.

@@ -49,8 +49,9 @@ def serve(listener, first):
 
 
 def main():
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
+    from config import Config
+
+    host, port = Config.HOST, Config.PORT  # the same address links in mail fall back to
     processes = max(1, int(os.environ.get("WEB_PROCESSES", "1")))
     listener = listen(host, port)
     children = []

@@ -94,6 +94,98 @@ ARTICLES = [
      "Étapes et dates du pilote pour les institutions participantes.",
      "Le pilote commence en janvier 2027 : installation de NOVA Reporting 3.1 en recette, puis double production des états "
      "pendant deux mois.\n"),
+    ("Clôture mensuelle bloquée au calcul des intérêts d'épargne", "savings", "faq", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "clôture, intérêts, épargne, blocage",
+     "La clôture du mois s'arrête à l'étape « Intérêts créditeurs » : un produit d'épargne sans taux ou un compte sans agence.",
+     "**Symptôme** : la clôture mensuelle reste bloquée à l'étape *Calcul des intérêts d'épargne* ; le journal des "
+     "traitements indique « taux introuvable » ou « compte sans agence ».\n\n"
+     "**Cause** : un produit d'épargne a été créé sans barème de taux, ou un compte d'épargne a été transféré sans agence "
+     "de rattachement. Le calcul des intérêts créditeurs s'interrompt sur le premier compte en anomalie.\n\n"
+     "**Solution** :\n\n1. Ouvrez **États › Comptes d'épargne en anomalie** et corrigez chaque compte listé.\n"
+     "2. Dans **Paramétrage › Produits d'épargne**, vérifiez que chaque produit a un taux pour la période.\n"
+     "3. Relancez la clôture mensuelle depuis l'étape bloquée : les étapes déjà faites ne sont pas rejouées.\n"),
+    ("Paramétrer le taux et la périodicité des intérêts d'épargne", "savings", "guide", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "épargne, taux, intérêts, paramétrage",
+     "Barème de taux par produit, versement mensuel, trimestriel ou annuel.",
+     "Pour fixer ou changer le taux des comptes d'épargne, ouvrez le produit dans **Paramétrage › Produits d'épargne**, onglet **Rémunération**. Saisissez le taux "
+     "annuel, le solde minimum rémunéré et la périodicité du versement (mensuelle, trimestrielle ou annuelle). Un nouveau "
+     "taux s'applique à partir de sa date d'effet ; les intérêts déjà courus gardent l'ancien taux.\n"),
+    ("Générer le tableau d'amortissement d'un prêt", "credit", "guide", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "échéancier, amortissement, prêt",
+     "Échéancier constant ou dégressif, différé, périodicité des échéances.",
+     "Dans le dossier de crédit, onglet **Échéancier**, choisissez la méthode (annuités constantes ou amortissement "
+     "constant), la périodicité et l'éventuel différé, puis **Générer**. L'échéancier peut être imprimé pour le membre ou "
+     "exporté au format tableur. Il ne peut plus être régénéré après le premier décaissement.\n"),
+    ("Rééchelonner un crédit en difficulté", "credit", "guide", "NOVA-CBS", "5.4", Visibility.PARTNERS, [], "rééchelonnement, restructuration, impayés",
+     "Allonger la durée ou reporter des échéances après accord du comité.",
+     "Le rééchelonnement se fait depuis le dossier de crédit, **Actions › Rééchelonner**. Indiquez la nouvelle durée, la date "
+     "de la prochaine échéance et la référence de la décision du comité de crédit. L'ancien échéancier est archivé ; le prêt "
+     "est marqué *restructuré* dans les états de la banque centrale.\n"),
+    ("Annuler une opération de caisse saisie par erreur", "credit", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "remboursement, dépôt, annulation, caisse",
+     "Un remboursement ou un dépôt en double : extourne le jour même, écriture de régularisation ensuite.",
+     "Le jour de la saisie, le caissier annule le remboursement depuis **Caisse › Opérations du jour** : l'échéance redevient "
+     "due. Après la clôture journalière, seul le chef d'agence peut passer une extourne, qui apparaît dans le journal des "
+     "annulations.\n"),
+    ("Calcul des pénalités de retard sur les échéances impayées", "credit", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "pénalités, retard, impayés",
+     "Taux de pénalité journalier, délai de grâce et plafond.",
+     "Les pénalités courent à partir de la fin du délai de grâce du produit de crédit, au taux journalier paramétré, sur le "
+     "capital échu impayé. Elles sont plafonnées selon le paramétrage du produit et peuvent être remises par le comité.\n"),
+    ("Ouvrir un dépôt à terme", "savings", "guide", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "dépôt à terme, DAT, placement",
+     "Durée, taux garanti, renouvellement automatique à l'échéance.",
+     "Depuis la fiche du membre, **Comptes › Nouveau dépôt à terme** : choisissez la durée, le montant et le compte d'épargne "
+     "qui reçoit les intérêts. À l'échéance, le dépôt est renouvelé automatiquement ou versé sur le compte, selon l'option.\n"),
+    ("Débloquer un compte d'épargne bloqué", "savings", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "compte, blocage, opposition",
+     "Opposition, décès, dormance : qui peut lever le blocage.",
+     "Un compte est bloqué par une opposition, une succession ou la dormance. Le chef d'agence lève le blocage dans "
+     "**Comptes › Blocages** en indiquant le motif ; un compte dormant est réactivé par un dépôt du titulaire.\n"),
+    ("Imprimer le relevé de compte d'un membre", "savings", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "relevé, impression, compte",
+     "Relevé sur une période, avec le solde de début et de fin.",
+     "Ouvrez la fiche du membre, onglet **Comptes**, puis **Relevé**. Choisissez la période ; le relevé indique chaque "
+     "opération, le solde de début et le solde de fin, et peut être imprimé ou envoyé en PDF.\n"),
+    ("Virement mobile money non crédité sur le compte du membre", "savings", "incident", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "mobile money, virement, rapprochement",
+     "Le paiement a été débité chez l'opérateur mais n'apparaît pas dans NOVA.",
+     "**Symptôme** : le membre a payé par mobile money, l'opérateur confirme, mais le compte n'est pas crédité.\n\n"
+     "**Cause** : la notification de l'opérateur a été reçue sans numéro de compte reconnu.\n\n"
+     "**Solution** : ouvrez **Trésorerie › Mobile money › Opérations en suspens**, retrouvez l'opération par sa référence "
+     "et affectez-la au bon compte.\n"),
+    ("Provisionner les créances douteuses", "accounting", "guide", "NOVA-CBS", "5.4", Visibility.PARTNERS, [], "provisions, créances, impayés",
+     "Classement des encours par ancienneté d'impayé et taux de provision.",
+     "Le calcul des provisions classe chaque prêt selon l'ancienneté de son premier impayé et applique le taux du barème "
+     "réglementaire. Lancez-le avant la clôture mensuelle depuis **Comptabilité › Provisions**, contrôlez l'état puis validez "
+     "les écritures.\n"),
+    ("Rapprochement bancaire des comptes de trésorerie", "accounting", "guide", "NOVA-CBS", "5.4", Visibility.PARTNERS, [], "rapprochement, banque, trésorerie",
+     "Pointer le relevé de la banque avec les écritures de NOVA.",
+     "Importez le relevé de la banque (format CSV ou MT940) dans **Trésorerie › Rapprochement**. NOVA pointe "
+     "automatiquement les lignes de même montant et de même date ; pointez le reste à la main puis éditez l'état de "
+     "rapprochement.\n"),
+    ("Exporter la balance générale vers un tableur", "accounting", "faq", "NOVA-CBS", None, Visibility.PARTNERS, [], "balance, export, tableur, excel",
+     "La balance et le grand livre au format tableur.",
+     "Dans **États › Balance générale**, choisissez la période et les comptes, puis **Exporter** : le fichier s'ouvre dans "
+     "Excel ou LibreOffice avec une ligne par compte.\n"),
+    ("Changer l'imprimante des reçus de caisse", "start", "faq", "NOVA-CBS", None, Visibility.PUBLIC, [], "imprimante, reçus, caisse",
+     "Choisir l'imprimante thermique du poste de caisse.",
+     "Sur le poste du caissier, ouvrez **Préférences › Impression** et choisissez l'imprimante des reçus. Si les reçus "
+     "sortent avec des caractères illisibles, choisissez le pilote *ESC/POS* fourni par NOVA.\n"),
+    ("Octroyer un crédit à un groupe solidaire", "credit", "guide", "NOVA-CBS", "5.4", Visibility.PUBLIC, [], "groupe solidaire, caution, octroi",
+     "Créer le groupe, ses membres et la caution solidaire.",
+     "Créez d'abord le groupe et rattachez-y ses membres, puis ouvrez un dossier de crédit de groupe : chaque membre reçoit "
+     "sa part et la caution solidaire est enregistrée automatiquement.\n"),
+    ("NOVA Microfinance 5.4.0 : nouveautés et corrections", "releases", "release_note", "NOVA-CBS", "5.4.0", Visibility.PUBLIC, [], "version, nouveautés, corrections",
+     "Épargne, crédit, clôtures et caisse : ce qui change avec la version 5.4.0.",
+     "## Nouveautés\n\n- Épargne : le taux d'un produit peut changer en cours de mois ; les intérêts sont calculés au prorata.\n"
+     "- Crédit : nouvel écran des échéances impayées par agent de crédit, avec les pénalités du jour.\n"
+     "- Caisse : le journal de caisse affiche les annulations de la journée.\n"
+     "- Mobile money : les paiements reçus de l'opérateur sont rapprochés chaque heure.\n\n"
+     "## Corrections\n\n- Un compte bloqué pour opposition n'empêche plus l'édition du relevé.\n"
+     "- Le calcul mensuel des provisions ne compte plus deux fois les prêts rééchelonnés.\n"
+     "- La clôture journalière n'est plus bloquée par une caisse fermée sans billetage.\n"
+     "- L'export de la balance respecte le séparateur décimal du poste.\n"
+     "- Les remboursements anticipés recalculent l'échéancier sans créer d'échéance à zéro.\n"),
+    ("Guide de fin de mois pour le responsable comptable", "accounting", "guide", "NOVA-CBS", "5.4", Visibility.PARTNERS, [], "fin de mois, comptabilité, contrôles",
+     "Les contrôles à faire chaque mois, de la caisse aux états réglementaires.",
+     "Chaque mois, le responsable comptable vérifie que toutes les caisses sont fermées et que le journal de caisse est "
+     "équilibré. Il contrôle ensuite les comptes d'épargne en anomalie, puis les prêts dont les échéances sont impayées "
+     "depuis plus de 30 jours. Une opération bloquée en attente de validation doit être validée ou rejetée avant la fin "
+     "du mois. Après le calcul des intérêts courus et des provisions, il édite la balance, la rapproche des relevés "
+     "bancaires et transmet les états mensuels à la direction. La clôture elle-même est décrite dans l'article sur l'ordre "
+     "des traitements ; en cas d'arrêt, le journal des traitements indique l'étape et le compte en cause.\n"),
     ("Paramétrer les états de la commission bancaire", "accounting", "guide", "NOVA-REP", "3.0.1", Visibility.ORGANISATIONS, ["Caisse Populaire de l'Avenir", "Baobab Microcrédit"], "reporting, états, commission bancaire",
      "Réservé aux institutions ayant souscrit le module réglementaire.",
      "Dans NOVA Reporting, ouvrez **Paramètres › États réglementaires**, choisissez le référentiel de votre pays puis "

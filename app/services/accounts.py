@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import true
@@ -15,22 +15,11 @@ from app.security import roles
 from app.security.passwords import hash_password
 from app.services import ServiceError, audit
 from app.services.mail import queue_mail, queue_mail_to_user
+from app.services.public_address import external_url
 from app.services.users import change_password, create_user, email_taken, validate_password
 
 RESET_MINUTES = 60
 CONFIRM_DAYS = 7
-
-
-def external_url(endpoint, **values):
-    """An absolute link for a mail. Outside a request (the worker, `flask mail ingest`) the
-    link is built against PUBLIC_URL, or the address `make run` serves on."""
-    base = current_app.config.get("PUBLIC_URL")
-    if has_request_context():
-        return base.rstrip("/") + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
-    if current_app.config.get("SERVER_NAME"):
-        return (base.rstrip("/") + url_for(endpoint, **values)) if base else url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=base or "http://127.0.0.1:5000"):
-        return url_for(endpoint, _external=True, **values)
 
 
 def _token_digest(token):

@@ -25,8 +25,9 @@ from app.models import (
 )
 from app.security import scopes
 from app.services import clock, ticket_links, tickets
-from app.services.accounts import external_url, organisation_for_email
+from app.services.accounts import organisation_for_email
 from app.services.mail import queue_mail, sender_domain
+from app.services.public_address import external_url
 
 NOISE_LABELS = {
     "own_mail": "message envoyé par NovaDesk lui-même",

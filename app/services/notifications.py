@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import StatusCategory
 from app.security import scopes
-from app.services.accounts import external_url
 from app.services.mail import queue_mail, queue_mail_to_user
+from app.services.public_address import external_url
 
 # The kinds a person may turn off, with the label of their checkbox. Account and security
 # mail (codes, password links, account opened) are not optional.

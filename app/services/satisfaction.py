@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import SatisfactionInvite, SatisfactionRating, StatusCategory
 from app.security import scopes
 from app.services import ServiceError, clock
+from app.services.public_address import external_url
 
 COMMENT_MAX = 4000
 
@@ -42,8 +43,6 @@ def invite_link(ticket):
     db.session.add(
         SatisfactionInvite(ticket_id=ticket.id, user_id=person.id, token_hash=_hash(token), created_on=now, expires_on=now + timedelta(days=days))
     )
-    from app.services.accounts import external_url
-
     return external_url("SatisfactionView.rate", ticket_id=ticket.id, token=token)
 
 

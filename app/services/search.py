@@ -9,7 +9,10 @@ configuration, GIN index, ts_rank_cd) when scaled out. Queries go through the sa
 normalisation. Every query is narrowed by app/security/scopes.py before it is ranked or
 counted, so a hidden article never shows, not even as a number.
 """
+import bisect
+import difflib
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,26 +120,72 @@ class Results:
 def _query_stems(query):
     seen = []
     for t in terms(query):
+        t = _loosen(t)
         if t not in seen:
             seen.append(t)
     return seen[:12]
+
+
+def _loosen(query_stem):
+    """A query's stem, loosened for prefix matching: a doubled final consonant is dropped, so
+    « mensuelle » (mensuell*) also finds « mensuel », « annuelle » finds « annuel »."""
+    if len(query_stem) > 4 and query_stem[-1] == query_stem[-2] and query_stem[-1] not in "aeiouy":
+        return query_stem[:-1]
+    return query_stem
 
 
 def _dialect():
     return db.session.get_bind().dialect.name
 
 
-def _match_filter(stems, any_word):
-    """The backend's match condition and rank expression (lower sorts first)."""
+# Ranking (K3): every word must match (or, failing that, any word); among the matches the
+# phrase as typed, the words close together and the words in the title come first. The
+# match set is the same with or without these boosts: they only order it.
+TITLE_WEIGHT, BODY_WEIGHT, TAGS_WEIGHT = 10.0, 2.0, 4.0  # FTS5 bm25 column weights
+PG_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A: body C, tags B, title A
+PG_PHRASE_BOOST, PG_PAIR_BOOST, PG_TITLE_BOOST = 5.0, 1.0, 1.0
+
+
+def _fts5_expression(stems, any_word):
+    """Every word (or, failing that, any word), OR'ed with the terms that only order the
+    matches: the phrase as typed, or — when some words are missing anyway — each adjacent
+    pair of it. The title's words count through bm25's column weights. Each extra phrase
+    costs FTS5 a pass over its prefixes' lists, so there are few of them (bench/RESULTS.md)."""
+    words = [f'"{s}"*' for s in stems]
+    base = (" OR " if any_word else " AND ").join(words)
+    parts = [f"({base})"]
+    if len(words) > 1 and not any_word:
+        parts.append(" + ".join(words))  # the phrase as typed
+    elif len(words) > 1:
+        parts.extend(" + ".join(pair) for pair in zip(words, words[1:]))  # pieces of it
+    return " OR ".join(parts)
+
+
+def _pg_rank(vector, stems, any_word):
+    """ts_rank_cd of the words, plus the phrase, its pieces and the title's words."""
+    words = [f"{s}:*" for s in stems]
+    rank = func.ts_rank_cd(literal_column(f"'{PG_WEIGHTS}'::float4[]"), vector, func.to_tsquery("french", (" | " if any_word else " & ").join(words)))
+    title = (" | " if any_word else " & ").join(f"{s}:*A" for s in stems)
+    rank = rank + PG_TITLE_BOOST * func.ts_rank_cd(vector, func.to_tsquery("french", title))
+    if len(words) > 1:
+        rank = rank + PG_PHRASE_BOOST * func.ts_rank_cd(vector, func.to_tsquery("french", " <-> ".join(words)))
+        if len(words) > 2:
+            pairs = " | ".join(f"({a} <-> {b})" for a, b in zip(words, words[1:]))
+            rank = rank + PG_PAIR_BOOST * func.ts_rank_cd(vector, func.to_tsquery("french", pairs))
+    return rank
+
+
+def _match_filter(stems, any_word, ranked=True):
+    """The backend's match condition and rank expression (lower sorts first). Unranked (to
+    count), FTS5 gets the plain words: the same rows, without the phrase terms' cost."""
     if _dialect() == "postgresql":
         joiner = " | " if any_word else " & "
         tsquery = func.to_tsquery("french", joiner.join(f"{s}:*" for s in stems))
         vector = literal_column(_PG_VECTOR)
-        return vector.op("@@")(tsquery), -func.ts_rank_cd(vector, tsquery), None
-    joiner = " OR " if any_word else " AND "
-    expression = joiner.join(f'"{s}"*' for s in stems)
-    match = literal_column("kb_article_fts").op("MATCH")(expression)
-    rank = func.bm25(literal_column("kb_article_fts"), 10.0, 2.0, 4.0)
+        return vector.op("@@")(tsquery), -_pg_rank(vector, stems, any_word), None
+    plain = (" OR " if any_word else " AND ").join(f'"{s}"*' for s in stems)
+    match = literal_column("kb_article_fts").op("MATCH")(_fts5_expression(stems, any_word) if ranked else plain)
+    rank = func.bm25(literal_column("kb_article_fts"), TITLE_WEIGHT, BODY_WEIGHT, TAGS_WEIGHT)
     return match, rank, _fts
 
 
@@ -154,8 +203,8 @@ def _base(user, category_id=None, kind=None, product_id=None):
     return query
 
 
-def _matching(user, stems, any_word, filters):
-    match, rank, fts = _match_filter(stems, any_word)
+def _matching(user, stems, any_word, filters, ranked=True):
+    match, rank, fts = _match_filter(stems, any_word, ranked)
     query = _base(user, **filters)
     if fts is not None:
         query = query.join(fts, fts.c.rowid == KbArticle.id)
@@ -173,21 +222,30 @@ def _load(ids):
 
 def search(user, query, *, category_id=None, kind=None, product_id=None, limit=10, offset=0, count=True):
     """Ranked articles the user may read that match `query`, with highlighted snippets.
-    Every word must match; when no article has them all, articles with some of them.
-    Visibility narrows the matches before they are ranked, counted or shown."""
+    Every word must match; when no article has them all, a word no article holds is read as
+    a typo of the nearest known word and the search runs again; failing that, articles with
+    some of the words. Visibility narrows the matches before they are ranked, counted or shown."""
     results = Results(query=query or "")
     stems = _query_stems(query)
     results.stems = stems
     if not stems:
         return results
     filters = {"category_id": category_id, "kind": kind, "product_id": product_id}
-    for any_word in (False, True) if len(stems) > 1 else (False,):
+    attempts = [(stems, False)]
+    while attempts:
+        stems, any_word = attempts.pop(0)
         matching, rank = _matching(user, stems, any_word, filters)
         ids = [row[0] for row in matching.order_by(rank, KbArticle.id).limit(limit).offset(offset)]
+        if not ids and not offset and not any_word and stems == results.stems:
+            corrected = corrected_stems(stems)
+            attempts = ([(corrected, False)] if corrected != stems else []) + ([(corrected, True)] if len(stems) > 1 else [])
+            continue
         if ids or offset:
             results.any_word = any_word
+            results.stems = stems
             if count:
-                capped = matching.order_by(None).limit(COUNT_CAP + 1).subquery()
+                counted = _matching(user, stems, any_word, filters, ranked=False)[0] if len(stems) > 1 else matching
+                capped = counted.order_by(None).limit(COUNT_CAP + 1).subquery()
                 results.total = db.session.query(func.count()).select_from(capped).scalar()
                 results.capped = results.total > COUNT_CAP
                 results.total = min(results.total, COUNT_CAP)
@@ -196,6 +254,53 @@ def search(user, query, *, category_id=None, kind=None, product_id=None, limit=1
             results.hits = [Hit(a, snippet(a, stems)) for a in _load(ids)]
             break
     return results
+
+
+# --- typos ------------------------------------------------------------------------------
+
+_vocabulary_cache = {}
+TYPO_CUTOFF = 0.75  # difflib's similarity ratio: « remboursemnt » → « rembours », « echancier » → « echeanci »
+
+
+VOCABULARY_CHECK_SECONDS = 30
+
+
+def _vocabulary():
+    """The words of the published articles' search documents, sorted; built again when an
+    article was added or changed (looked at most every VOCABULARY_CHECK_SECONDS). Only read
+    when a query found nothing."""
+    url = str(db.engine.url)
+    if _vocabulary_cache.get("url") == url and time.monotonic() - _vocabulary_cache["checked"] < VOCABULARY_CHECK_SECONDS:
+        return _vocabulary_cache["words"]
+    key = (url, *db.session.query(func.count(KbArticle.id), func.max(KbArticle.updated_on)).filter(KbArticle.status == "published").one())
+    _vocabulary_cache.update(url=url, checked=time.monotonic())
+    if _vocabulary_cache.get("key") != key:
+        words = set()
+        rows = db.session.query(KbArticle.search_title, KbArticle.search_tags, KbArticle.search_body).filter(KbArticle.status == "published")
+        for row in rows.yield_per(500):
+            for text in row:
+                words.update((text or "").split())
+        _vocabulary_cache.update(key=key, words=sorted(w for w in words if len(w) > 2 and not w.isdigit()))
+    return _vocabulary_cache["words"]
+
+
+def _known(stem_, words):
+    position = bisect.bisect_left(words, stem_)
+    return position < len(words) and words[position].startswith(stem_)
+
+
+def corrected_stems(stems):
+    """The query's stems with each word no article holds replaced by the closest known one."""
+    words = _vocabulary()
+    corrected = []
+    for s in stems:
+        if len(s) < 4 or s.isdigit() or _known(s, words):
+            corrected.append(s)
+            continue
+        near = [w for w in words if w[0] == s[0] and abs(len(w) - len(s)) <= 4]
+        best = difflib.get_close_matches(s, near, n=1, cutoff=TYPO_CUTOFF)
+        corrected.append(best[0] if best else s)
+    return corrected
 
 
 def suggest(user, query, limit=5):

@@ -4,6 +4,7 @@ records history and the activity log, and flushes; the caller commits."""
 import re
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func
 
@@ -24,7 +25,7 @@ from app.models import (
     TicketStatus,
 )
 from app.security import roles, scopes
-from app.services import ServiceError, audit, clock, notifications, routing, sla, uploads, webhooks
+from app.services import ServiceError, audit, clock, notifications, routing, sla, thanks, uploads, webhooks
 
 TITLE_MAX = 200
 BODY_MAX = 20000
@@ -397,16 +398,17 @@ def add_message_from_mail(sender, sender_email, ticket, body, files, source_mail
     """A reply that came by e-mail, from an account or from the bare address of the requester."""
     body = (body or "").replace("\x00", "").strip()[:BODY_MAX] or _("(message vide)")
     stored, refused = _store_acceptable_files(files)
-    if ticket.status_category == StatusCategory.CLOSED:  # the intake decided it may reopen
+    kept = thanks.keeps_resolved(body, has_attachment=bool(files))
+    if ticket.status_category == StatusCategory.CLOSED and not kept:  # the intake decided it may reopen
         _set_status(sender, ticket, default_status(StatusCategory.OPEN, last=True))
-    message = _add(sender, ticket, body, False, stored, author_email=None if sender else sender_email, source_mail=source_mail)
+    message = _add(sender, ticket, body, False, stored, author_email=None if sender else sender_email, source_mail=source_mail, has_attachment=bool(files))
     message.channel = Channel.EMAIL
     _record_refused_files(ticket, refused)
     notifications.replied(ticket, message, sender, in_reply_to=in_reply_to)
     return message
 
 
-def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=None):
+def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=None, has_attachment=None):
     message = TicketMessage(
         ticket_id=ticket.id,
         author_id=getattr(actor, "id", None),
@@ -431,17 +433,43 @@ def _add(actor, ticket, body, internal, stored, author_email=None, source_mail=N
             ticket.first_response_minutes = sla.business_minutes(ticket.created_on, message.created_on)
         if ticket.status_category == StatusCategory.NEW:
             _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
+    elif ticket.status_category in (StatusCategory.RESOLVED, StatusCategory.CLOSED) and thanks.keeps_resolved(
+        body, has_attachment=bool(stored) if has_attachment is None else has_attachment
+    ):
+        # « Merci, c'est confirmé »: the agents read it, the ticket stays as it is.
+        record_event(ticket, actor, "thanks_kept_" + ("resolved" if ticket.status_category == StatusCategory.RESOLVED else "closed"))
     elif ticket.status_category in (StatusCategory.PENDING, StatusCategory.RESOLVED):
         # The client answered: work resumes (and a resolved ticket reopens).
         _set_status(actor, ticket, default_status(StatusCategory.OPEN, last=True))
     return message
 
 
+_FRENCH_WORDS = frozenset("bonjour madame monsieur vous votre vos nous le la les de des du est pour et merci cordialement".split())
+_ENGLISH_WORDS = frozenset("hello dear hi you your we the of is for and to thanks regards kind".split())
+# What {client} becomes when nobody is named: never the organisation (« Bonjour Crédit Solidaire du Sahel, »).
+NO_NAME_GREETING = {"fr": "Madame, Monsieur", "en": "Sir or Madam"}
+
+
+def _text_language(text, default):
+    words = re.findall(r"[a-z]+", (text or "").lower())
+    french = sum(w in _FRENCH_WORDS for w in words)
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return "fr" if french > english else "en" if english > french else default
+
+
+def client_greeting_name(ticket, text=""):
+    """The requester's name, or the polite form in the language the text is written in."""
+    requester = ticket.requester
+    if requester is not None and requester.full_name:
+        return requester.full_name
+    locale = str(get_locale() or "fr")[:2]
+    return NO_NAME_GREETING[_text_language(text, locale if locale in NO_NAME_GREETING else "fr")]
+
+
 def fill_canned_response(canned, ticket, agent):
     """The canned text with its placeholders filled for this ticket (T8)."""
-    requester = ticket.requester
     values = {
-        "client": requester.full_name if requester else ticket.organisation.name,
+        "client": client_greeting_name(ticket, canned.body),
         "organisation": ticket.organisation.name,
         "ticket": ticket.number,
         "title": ticket.title,

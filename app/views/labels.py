@@ -36,6 +36,8 @@ def event_sentence(event):
         "note_added": lambda: _("Note interne ajoutée"),
         "status": lambda: _("Statut : %(old)s → %(new)s", old=old or "—", new=new),
         "reopened": lambda: _("Ticket rouvert"),
+        "thanks_kept_resolved": lambda: _("Remerciement du client — le ticket reste résolu"),
+        "thanks_kept_closed": lambda: _("Remerciement du client — le ticket reste fermé"),
         "priority": lambda: _("Priorité : %(old)s → %(new)s", old=old, new=new),
         "assigned": lambda: _("Attribué à : %(new)s", new=new or _("personne")),
         "queue": lambda: _("File : %(old)s → %(new)s", old=old or "—", new=new),
