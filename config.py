@@ -67,6 +67,8 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # used in links inside e-mails
+    HOST = os.environ.get("HOST", "127.0.0.1")  # where run.py listens: the served address without PUBLIC_URL
+    PORT = _int("PORT", 5000)
     MAX_ATTACHMENT_MB = _int("MAX_ATTACHMENT_MB", 25)
     MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024
     # A whole form (several files and the text) may be this large; each file is checked alone.
@@ -176,3 +178,6 @@ class Config:
     CHAT_MAX_EVENT_BYTES = _int("CHAT_MAX_EVENT_BYTES", 64 * 1024)  # one socket event; files go by HTTP upload
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
+    # The demo partner page and its widget channel exist only in demo mode (`make run` turns it
+    # on); never in production: the page hands anyone a signed identity for that channel.
+    DEMO_MODE = _bool("DEMO_MODE", False)
