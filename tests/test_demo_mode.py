@@ -75,7 +75,7 @@ def test_the_demo_page_signs_a_demonstration_person_not_a_real_client(app, clien
     # With that identity, a script is « identité vérifiée » as the demonstration person only…
     visitor = widget(app, identity)
     hello = visitor.get_received("/widget")[0]["args"][0]
-    assert hello["identified"] and hello["name"] == "Mariama Ba (démonstration)"
+    assert hello["identified"] and hello["name"] == "Mariama Ba — démonstration"
     # …and a message left while nobody answers files no ticket in a client's name, nor mails one.
     answer = call(visitor, "leave_message", {"body": "Bonjour, je teste la démonstration."})
     assert answer.get("ok"), answer

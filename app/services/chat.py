@@ -44,7 +44,7 @@ VISITOR, AGENT, SYSTEM = "visitor", "agent", "system"
 DEMO_CHANNEL_KEY = "ndc_demo_novalead_partner"  # the channel of the demo partner page (DEMO_MODE)
 # Who the demo page says is signed in: a demonstration person, never a real account (nothing
 # said on the demo page becomes a ticket in a client's name, nor mail to them).
-DEMO_VISITOR = {"id": "demo-visiteur", "name": "Mariama Ba (démonstration)", "email": "visiteur@demo.novadesk.example"}
+DEMO_VISITOR = {"id": "demo-visiteur", "name": "Mariama Ba — démonstration", "email": "visiteur@demo.novadesk.example"}
 
 
 class ChatRefused(ServiceError):
