@@ -199,3 +199,19 @@ def test_an_api_sign_out_ends_its_tokens(app, client, demo):
     assert client.get("/api/v1/organisation/", headers=bearer(access)).status_code == 401
     assert client.post("/api/v1/security/refresh", headers=bearer(refresh)).status_code == 401
     assert api_token(client, demo, CLIENT)  # signing in again works
+
+
+def test_sessions_are_personal_data_exported_and_erased(app, demo):
+    from app.services import personal_data
+
+    person_browser = app.test_client()
+    person_browser.environ_base.update(REMOTE_ADDR="10.9.8.7")
+    login(person_browser, demo, CLIENT)
+    admin = demo.session.query(NovaUser).filter_by(email=ADMIN).one()
+    with app.test_request_context():
+        exported = personal_data.export(personal_data.find_person(CLIENT))
+        assert exported["holders"]["sessions"]["data"][0]["ip"] == "10.9.8.7"
+        personal_data.erase(admin, personal_data.find_person(CLIENT), remove_files=False)
+        demo.session.commit()
+    assert demo.session.query(UserSession).count() == 0
+    assert not signed_in(person_browser)

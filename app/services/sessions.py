@@ -141,3 +141,40 @@ def device_label(record):
     if browser and system:
         return _("%(browser)s sur %(system)s", browser=browser, system=system)
     return browser or system or _("Appareil inconnu")
+
+
+# --- personal data (A4): the addresses and devices a person signed in from -----------------
+
+
+def _export_sessions(person):
+    if person.user is None:
+        return []
+    rows = db.session.query(UserSession).filter(UserSession.user_id == person.user.id).order_by(UserSession.id)
+    return [
+        {"channel": r.channel, "created_on": r.created_on.isoformat(), "last_seen_on": r.last_seen_on.isoformat(),
+         "ip": r.ip, "user_agent": r.user_agent, "ended_on": r.ended_on.isoformat() if r.ended_on else None}
+        for r in rows
+    ]
+
+
+def _erase_sessions(person, _pseudonym, _scrub):
+    """Erasure ends every session and forgets where they came from."""
+    if person.user is None:
+        return 0
+    return db.session.query(UserSession).filter(UserSession.user_id == person.user.id).delete(synchronize_session=False)
+
+
+def _expire_sessions(cutoff):
+    """Retention: sessions ended (or unused) before the cutoff are forgotten."""
+    db.session.query(UserSession).filter(
+        (UserSession.ended_on < cutoff) | (UserSession.last_seen_on < cutoff)
+    ).delete(synchronize_session=False)
+
+
+def _register_personal_data():
+    from app.services import personal_data
+
+    personal_data.register(personal_data.Holder("sessions", "Sessions de connexion", _export_sessions, _erase_sessions, _expire_sessions))
+
+
+_register_personal_data()
