@@ -120,3 +120,33 @@ def test_failures_are_recorded_without_the_lock_hitting_the_account_row(app, dem
         attacker.post("/login/", data={"email": GHOST, "password": "une-supposition-1"})
     actions = [entry.action for entry in demo.session.query(ActivityLog).order_by(ActivityLog.id)]
     assert actions.count("login.failed") == 5 and "login.locked" in actions
+
+
+def test_unknown_addresses_take_as_long_as_real_ones(app, demo):
+    """An unknown address costs one password hash too: the time does not tell which exist."""
+    import statistics
+    import time
+
+    from app.models import NovaUser
+    from app.services import users
+
+    app.config["FAB_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:200000"  # hashing dominates, as with scrypt
+    try:
+        with app.test_request_context():
+            users.change_password(demo.session.query(NovaUser).filter_by(email=CLIENT).one(), "Un-secret-lent-42")
+            demo.session.commit()
+
+        def median_time(email, address):
+            client = browser(app, address)
+            spent = []
+            for _ in range(4):  # under the threshold: every answer is a plain refusal
+                started = time.perf_counter()
+                answer = web_answer(client.post("/login/", data={"email": email, "password": "une-supposition-1"}))
+                spent.append(time.perf_counter() - started)
+                assert answer[1] == "Adresse e-mail ou mot de passe incorrect"
+            return statistics.median(spent)
+
+        real, unknown = median_time(CLIENT, "192.0.2.20"), median_time(GHOST, "192.0.2.21")
+    finally:
+        app.config["FAB_PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+    assert 0.5 < unknown / real < 2, (real, unknown)
