@@ -52,9 +52,10 @@ def page_origin():
     request, carries no Origin). Never what the page's scripts say about themselves."""
     from urllib.parse import urlsplit
 
-    origin = request.headers.get("Origin", "").strip()
-    if origin and origin != "null":
-        return origin.rstrip("/").lower()
+    origin = request.headers.get("Origin")
+    if origin is not None:  # an opaque origin ("null": a sandboxed page, a file) is no origin
+        origin = origin.strip()
+        return origin.rstrip("/").lower() if origin and origin != "null" else None
     referer = request.headers.get("Referer", "")
     parts = urlsplit(referer) if referer else None
     if parts and parts.scheme in ("http", "https") and parts.netloc:
