@@ -43,7 +43,9 @@ widget: widget/node_modules/.installed
 
 install-dev: $(VENV)/.dev-installed translations tests/browser/node_modules/.installed widget/node_modules/.installed
 
-# Migrate the SQLite file under instance/, load the demo data if the database is empty, serve.
+# Migrate the SQLite file under instance/, load the demo data if the database is empty, serve
+# in demo mode (the demo partner page and its widget channel; never in production).
+run: export DEMO_MODE ?= 1
 run: install
 	$(BIN)/flask novadesk init
 	$(BIN)/python run.py

@@ -135,6 +135,8 @@ class Config:
     SENSITIVE_RATE_LIMIT = os.environ.get("SENSITIVE_RATE_LIMIT", "10 per minute")
     LOGIN_LOCKOUT_THRESHOLD = _int("LOGIN_LOCKOUT_THRESHOLD", 5)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    LOGIN_ADDRESS_THRESHOLD = _int("LOGIN_ADDRESS_THRESHOLD", 20)  # failures from one client address
+    KNOWN_DEVICE_DAYS = _int("KNOWN_DEVICE_DAYS", 180)  # a browser that signed in is remembered this long
     TWO_FACTOR_CODE_MINUTES = _int("TWO_FACTOR_CODE_MINUTES", 10)
     TWO_FACTOR_MAX_ATTEMPTS = _int("TWO_FACTOR_MAX_ATTEMPTS", 5)
     PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)
@@ -185,3 +187,6 @@ class Config:
     CHAT_MAX_EVENT_BYTES = _int("CHAT_MAX_EVENT_BYTES", 64 * 1024)  # one socket event; files go by HTTP upload
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
+    # The demo partner page and its widget channel exist only in demo mode (`make run` turns it
+    # on); never in production: the page hands anyone a signed identity for that channel.
+    DEMO_MODE = _bool("DEMO_MODE", False)

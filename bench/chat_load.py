@@ -71,7 +71,7 @@ with app.app_context():
 
 def start_server(instance, port):
     env = dict(os.environ, NOVADESK_INSTANCE=instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
-               CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", WEB_PROCESSES="1")
+               CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", WEB_PROCESSES="1", DEMO_MODE="1")
     env.pop("DATABASE_URL", None)
     log = open(Path(instance) / "server.log", "w")
     server = subprocess.Popen([PYTHON, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -186,7 +186,7 @@ async def run(args, base, key, secret, server_pid):
 
         client.on("message", on_message, namespace="/widget")
         started = time.perf_counter()
-        await client.connect(base, namespaces=["/widget"], transports=["websocket"],
+        await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base},
                              auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
         answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=60)
         connect_times.append((time.perf_counter() - started) * 1000)

@@ -111,17 +111,16 @@ def load_demo(with_tickets=True):
 
 def _chat_channel(organisation):
     """The widget channel of /demo/partner: the page NovaDesk serves in place of the partner's
-    software, on the origins `make run` serves (DEMO_CHAT_ORIGINS adds others)."""
+    software (in demo mode only). Its origins follow the address NovaDesk is served on
+    (PUBLIC_URL, else HOST and PORT; DEMO_CHAT_ORIGINS adds others): see chat.channel_origins."""
     from app.models import ChatChannel
     from app.services import chat
-    from app.views.chat import DEMO_CHANNEL_KEY
 
-    origins = ["http://127.0.0.1:5000", "http://localhost:5000"] + current_app.config.get("DEMO_CHAT_ORIGINS", "").split()
     _public, secret = chat.new_channel_keys()
     db.session.add(
         ChatChannel(
-            name="Logiciel NOVA LEAD — Crédit Solidaire du Sahel", organisation=organisation, public_key=DEMO_CHANNEL_KEY,
-            secret=secret, allowed_origins="\n".join(origins), allow_anonymous=True,
+            name="Logiciel NOVA LEAD — Crédit Solidaire du Sahel", organisation=organisation, public_key=chat.DEMO_CHANNEL_KEY,
+            secret=secret, allowed_origins="", allow_anonymous=True,
         )
     )
 

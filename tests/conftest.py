@@ -23,6 +23,9 @@ TEST_CONFIG = {
     "DEMO_PASSWORD": "Demo-password-42",
     "LOGIN_LOCKOUT_THRESHOLD": 5,
     "CHAT_BUSINESS_HOURS_ONLY": False,  # the tests run at any hour; one test closes the support
+    "DEMO_MODE": True,  # the demo channel is the tests' widget channel; tests/test_demo_mode.py turns it off
+    "HOST": "127.0.0.1",  # the served address the demo channel follows, whatever the environment says
+    "PORT": 5000,
 }
 DEMO_PASSWORD = TEST_CONFIG["DEMO_PASSWORD"]
 # Tables that hold permissions and roles survive between tests; everything else is emptied.

@@ -36,7 +36,7 @@ def isolated(function, *args, **kwargs):
 def widget(app, channel, identity=None, token=None, host=HOST, after=0, headers=None, key=None):
     return isolated(
         app.extensions["socketio"].test_client,
-        app, namespace="/widget", headers=headers or {},
+        app, namespace="/widget", headers={"Origin": HOST} if headers is None else headers,
         auth={"channel": key or channel.public_key, "host": host, "identity": identity, "token": token, "after": after, "lang": "fr"},
     )
 
@@ -127,8 +127,11 @@ def test_no_identity_is_refused_unless_the_channel_accepts_anonymous_visitors(ap
 
 def test_foreign_origins_and_unknown_channels_are_refused(app, desk):
     channel, _agent, _ = desk
-    assert not widget(app, channel, identity=signed(channel), host="https://evil.example").is_connected("/widget")
     assert not widget(app, channel, identity=signed(channel), headers={"Origin": "https://evil.example"}).is_connected("/widget")
+    # What the client says about its page (`host`) counts for nothing: the browser's headers do.
+    assert not widget(app, channel, identity=signed(channel), host=HOST, headers={}).is_connected("/widget")
+    assert not widget(app, channel, identity=signed(channel), host=HOST, headers={"Origin": "https://evil.example"}).is_connected("/widget")
+    assert widget(app, channel, identity=signed(channel), host="https://evil.example", headers={"Referer": f"{HOST}/page"}).is_connected("/widget")
     assert not widget(app, channel, identity=signed(channel), key="ndc_unknown").is_connected("/widget")
     assert widget(app, channel, identity=signed(channel), headers={"Origin": HOST}).is_connected("/widget")
 
@@ -430,7 +433,10 @@ def test_images_go_through_the_attachment_checks(app, desk, db):
     cid, token = answer["conversation"]["id"], answer["token"]
     call(agent, "/console", "accept", {"conversation_id": cid})
     http = app.test_client()
-    headers = {"X-Channel": channel.public_key, "X-Conversation-Token": token}
+    headers = {"X-Channel": channel.public_key, "X-Conversation-Token": token, "Origin": "http://novadesk.test"}  # from the frame
+    for elsewhere in ({}, {"Origin": "https://evil.example"}):  # a script, a foreign page: refused before anything is read
+        refused = http.post("/widget/upload", data={"file": (io.BytesIO(png_bytes()), "ecran.png")}, headers={**{k: v for k, v in headers.items() if k != "Origin"}, **elsewhere}, content_type="multipart/form-data")
+        assert refused.status_code == 403
     disguised = http.post("/widget/upload", data={"file": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200), "facture.pdf")}, headers=headers, content_type="multipart/form-data")
     assert disguised.status_code == 422 and disguised.json["error"]
     forged = http.post("/widget/upload", data={"file": (io.BytesIO(png_bytes()), "ecran.png")}, headers=dict(headers, **{"X-Conversation-Token": "nope"}), content_type="multipart/form-data")
@@ -541,7 +547,7 @@ def test_a_persons_conversations_are_exported_then_erased_without_moving_the_fig
     call(agent, "/console", "accept", {"conversation_id": cid})
     uploaded = app.test_client().post(
         "/widget/upload", data={"file": (io.BytesIO(png_bytes()), "moi.png")}, content_type="multipart/form-data",
-        headers={"X-Channel": channel.public_key, "X-Conversation-Token": token},
+        headers={"X-Channel": channel.public_key, "X-Conversation-Token": token, "Origin": HOST},
     )
     call(client, "/widget", "message", {"body": "", "file_id": uploaded.json["file_id"], "client_id": "f"})
     call(agent, "/console", "close", {"conversation_id": cid})

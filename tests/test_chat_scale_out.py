@@ -60,7 +60,7 @@ def redis_url(tmp_path):
 def serve(database_url, redis_url, port, log):
     env = dict(
         os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port), HOST="127.0.0.1",
-        WORKER_IN_PROCESS="0", CHAT_BUSINESS_HOURS_ONLY="0", SECRET_KEY="scale-out-test-key", RATELIMIT_ENABLED="0",
+        WORKER_IN_PROCESS="0", CHAT_BUSINESS_HOURS_ONLY="0", SECRET_KEY="scale-out-test-key", RATELIMIT_ENABLED="0", DEMO_MODE="1", PUBLIC_URL="",
     )
     return subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -117,7 +117,7 @@ def test_a_widget_on_one_process_and_an_agent_on_another_talk_through_redis(app,
                     "signature": chat.sign_identity(secret, "ERP-U-1", "client@credit-solidaire.sn", expires, "Ibrahima Fall")}
         visitor = socketio.Client()
         seen = collector(visitor, "/widget", ["hello", "message", "state"])
-        visitor.connect(widget_side, namespaces=["/widget"], transports=["websocket"],
+        visitor.connect(widget_side, namespaces=["/widget"], transports=["websocket"],  # websocket-client sends its Origin
                         auth={"channel": key, "host": "http://127.0.0.1:5000", "identity": identity, "lang": "fr"})
         assert eventually(lambda: seen["hello"]) and seen["hello"][0]["available"], "the agent on the other process counts as online"
 

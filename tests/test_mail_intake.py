@@ -325,7 +325,7 @@ def test_unidentified_tickets_are_attached_to_their_client_with_the_same_address
     # A client of another organisation never sees them; a commercial does, to help attach them.
     login(client, demo, CLIENT)
     assert client.get(f"/tickets/{row.ticket_id}").status_code == 404
-    client.get("/logout/")
+    client.post("/logout/")
     login(client, demo, "commercial1@novalead.com")
     page = client.get(f"/tickets/{row.ticket_id}")
     assert page.status_code == 200 and "Rattacher l'expéditeur" in page.get_data(as_text=True)
@@ -414,7 +414,7 @@ def test_staff_download_the_original_mail_behind_a_message_partners_do_not(first
     message = demo.session.query(TicketMessage).filter_by(source_mail_id=row.id).one()
     login(client, demo, "agent1@novalead.com")
     assert client.get(f"/tickets/messages/{message.id}/original").data == row.raw
-    client.get("/logout/")
+    client.post("/logout/")
     login(client, demo, CLIENT)
     assert client.get(f"/tickets/messages/{message.id}/original").status_code in (302, 403, 404)
 

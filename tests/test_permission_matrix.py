@@ -919,3 +919,57 @@ def test_the_role_matrix_is_for_the_administration_right_only(app, world, role):
     world.session.expire_all()
     after = {pv.id for pv in sm.find_role("Commercial").permissions}
     assert (after != before) == is_admin  # only the admin's save went through
+
+
+# --- sessions (U3, U7) -------------------------------------------------------------------
+
+SESSION_ACTIONS = [
+    # (method, path, expectations): each person ends their own sessions; only admins end another's.
+    ("GET", "/logout/", expect(SIGNED_IN)),  # a confirmation page; anonymous: to the login page
+    ("POST", "/account/security/sessions/{own_session}/end", expect(SIGNED_IN)),
+    ("POST", "/account/security/sessions/{victim_session}/end", expect(set(), hidden_for=SIGNED_IN)),
+    ("POST", "/account/security/sessions/end-others", expect(SIGNED_IN)),
+    ("POST", "/users/end-sessions/{other_user}", expect(ADMIN_ONLY)),
+    ("POST", "/logout/", expect(SIGNED_IN)),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_session_paths_follow_the_matrix(app, world, role):
+    from app.models import UserSession
+
+    ids = _ids(world, role)
+    victim = app.test_client()  # the OTHER organisation's person, signed in elsewhere
+    login(victim, world, OTHER[1])
+    victim_session = world.session.query(UserSession).filter_by(user_id=ids["other_user"]).one()
+    client = app.test_client()
+    own_session = 0
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+        second = app.test_client()
+        login(second, world, EMAILS[role])  # a session of their own to end
+        own_session = world.session.query(UserSession).filter_by(user_id=world.session.query(NovaUser).filter_by(email=EMAILS[role]).one().id).order_by(UserSession.id.desc()).first().id
+    mismatches = []
+    for method, template, expectations in SESSION_ACTIONS:
+        path = template.format(own_session=own_session, victim_session=victim_session.id, **ids)
+        response = client.get(path) if method == "GET" else client.post(path)
+        if method == "POST" and response.status_code == 302:
+            got = "denied" if role == "anonymous" or response.headers["Location"].endswith("/login/") and path != "/logout/" else "ok"
+        else:
+            got = _outcome(response)
+        if got != expectations[role]:
+            mismatches.append(f"{method} {template}: expected {expectations[role]}, got {got} ({response.status_code})")
+    assert not mismatches, "\n".join(mismatches)
+    world.session.expire_all()
+    still_open = world.session.get(UserSession, victim_session.id).ended_on is None
+    assert still_open == (role != "admin")  # only the admin's « Terminer toutes les sessions » ended it
+    assert (victim.get("/", follow_redirects=False).status_code == 200) == (role != "admin")
+
+
+def test_api_session_paths_need_a_token(app, world):
+    client = app.test_client()
+    assert client.post("/api/v1/security/logout").status_code == 401
+    assert client.post("/api/v1/security/refresh").status_code == 401
+    login(client, world, EMAILS["admin"])  # the session cookie opens nothing on the API
+    assert client.post("/api/v1/security/logout").status_code == 401
+    assert client.post("/api/v1/security/refresh").status_code == 401

@@ -37,7 +37,7 @@ def test_french_by_default_english_on_choice(app, client, demo):
     person = demo.session.query(NovaUser).filter_by(email="client@credit-solidaire.sn").one()
     demo.session.refresh(person)
     assert (person.locale, person.timezone) == ("en", "Africa/Dakar")
-    client.get("/logout/")
+    client.post("/logout/")
     client.post("/login/", data={"email": person.email, "password": "Demo-password-42"})
     from tests.conftest import code_from_mail, latest_mail
 

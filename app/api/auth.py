@@ -6,15 +6,15 @@ POST /api/v1/security/login {"username": e-mail, "password": …, "provider": "d
 POST /api/v1/security/login {"mfa_token": …, "code": …} → 200 with tokens.
 No token is ever issued before the second factor is checked.
 """
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_appbuilder.api import expose, safe
 from flask_appbuilder.security.api import SecurityApi
 from flask_babel import gettext as _
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, jwt_required
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.extensions import db
-from app.services import auth
+from app.services import auth, sessions
 
 _SALT = "novadesk-api-second-factor"
 
@@ -34,7 +34,9 @@ class NovaSecurityApi(SecurityApi):
             if "mfa_token" in payload:
                 user = self._user_from_second_factor(payload)
             else:
-                user = auth.check_password_login(payload.get("username") or payload.get("email"), payload.get("password"))
+                user = auth.check_password_login(
+                    payload.get("username") or payload.get("email"), payload.get("password"), ip=request.remote_addr, known_device=_known_address
+                )
                 method = auth.second_factor_method(user)
                 if method is not None:
                     if method == auth.METHOD_EMAIL:
@@ -51,11 +53,34 @@ class NovaSecurityApi(SecurityApi):
             db.session.commit()  # keep the failure count and the log entry
             return self.response_401() if not refused.message else self.response(401, message=refused.message)
         auth.record_successful_login(user, channel="api")
+        record = sessions.open_session(user, sessions.API, request.remote_addr, request.user_agent.string)
         db.session.commit()
-        tokens = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
+        claims = {"sid": record.key}  # every request checks that this sign-in is still open
+        tokens = {"access_token": create_access_token(identity=str(user.id), fresh=True, additional_claims=claims)}
         if payload.get("refresh"):
-            tokens["refresh_token"] = create_refresh_token(identity=str(user.id))
+            tokens["refresh_token"] = create_refresh_token(identity=str(user.id), additional_claims=claims)
         return self.response(200, **tokens)
+
+    @expose("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    @safe
+    def refresh(self):
+        """A new access token for an open sign-in (the refresh token's `sid` stays on it)."""
+        claims = get_jwt()
+        token = create_access_token(identity=claims["sub"], fresh=False, additional_claims={"sid": claims.get("sid")})
+        return self.response(200, access_token=token)
+
+    @expose("/logout", methods=["POST"])
+    @jwt_required(verify_type=False)
+    @safe
+    def logout(self):
+        """Ends the sign-in behind this token: its access and refresh tokens stop working."""
+        claims = get_jwt()
+        record = sessions.live_session(int(claims["sub"]), claims.get("sid"))
+        if record is not None:
+            sessions.end_session(record, sessions.SIGNED_OUT, actor=g.user)
+            db.session.commit()
+        return self.response(200, message="Session terminée.")
 
     def _user_from_second_factor(self, payload):
         minutes = current_app.config["TWO_FACTOR_CODE_MINUTES"]
@@ -66,5 +91,10 @@ class NovaSecurityApi(SecurityApi):
         user = db.session.get(auth.NovaUser, data.get("uid"))
         if user is None or not user.active:
             raise auth.LoginRefused(auth.GENERIC_LOGIN_ERROR)
-        auth.verify_second_factor(user, str(payload.get("code") or ""))
+        auth.verify_second_factor(user, str(payload.get("code") or ""), ip=request.remote_addr, known_device=_known_address(user))
         return user
+
+
+def _known_address(user):
+    """For API clients, a device is an address this person signed in from before."""
+    return sessions.known_address(user, request.remote_addr)

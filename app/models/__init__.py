@@ -1,6 +1,6 @@
 """Every table of NovaDesk; importing this package registers them all."""
 from app.models.audit import ActivityLog  # noqa: F401
-from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, RecoveryCode, RolePolicy  # noqa: F401
+from app.models.auth import AccountRequest, AccountRequestStatus, EmailCode, LoginThrottle, RecoveryCode, RolePolicy, UserSession  # noqa: F401
 from app.models.chat import ChatChannel, ChatConversation, ChatFile, ChatMessage, ChatPresence, ConversationStatus  # noqa: F401
 from app.models.directory import Organisation, OrganisationKind, Product  # noqa: F401
 from app.models.integration import SyncRun, SyncSource, SyncSourceKind  # noqa: F401

@@ -1,6 +1,6 @@
 """What authentication keeps: one-time codes, recovery codes, role policies, account requests."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from app.models.types import UTCDateTime, utcnow
@@ -85,3 +85,36 @@ class AccountRequest(Model):
 
     def __repr__(self):
         return f"{self.first_name} {self.last_name} <{self.email}>"
+
+
+class UserSession(Model):
+    """One signed-in browser or API client (U3, U7). The session cookie and the API's tokens
+    carry its random key; every request looks it up, so ending it here ends it everywhere."""
+
+    __tablename__ = "user_session"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False, unique=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    channel = Column(String(10), nullable=False, default="web")  # web | api
+    created_on = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_on = Column(UTCDateTime, nullable=False, default=utcnow)
+    ip = Column(String(64))
+    user_agent = Column(String(300))
+    ended_on = Column(UTCDateTime, nullable=True)
+    end_reason = Column(String(30), nullable=True)
+
+
+class LoginThrottle(Model):
+    """Failed sign-ins counted per account name (known or not: the answer is the same) and
+    per client address. Only digests of the names and addresses are kept."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key_hash", name="uq_login_throttle_scope_key"),)
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(10), nullable=False)  # account | address
+    key_hash = Column(String(64), nullable=False)
+    failures = Column(Integer, nullable=False, default=0)
+    window_start = Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_until = Column(UTCDateTime, nullable=True)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import ConversationStatus
 from app.realtime import conversation_room, socketio
 from app.services import ServiceError
+from app.services.chat import origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,31 @@ def action(handler):
         return result if result is not None else {"ok": True}
 
     return wrapper
+
+
+def page_origin():
+    """The origin of the page behind a request, as the browser tells it: the `Origin` header,
+    else the origin of the `Referer` (a same-origin GET, such as Socket.IO's first long-polling
+    request, carries no Origin). Never what the page's scripts say about themselves."""
+    from urllib.parse import urlsplit
+
+    origin = request.headers.get("Origin")
+    if origin is not None:  # an opaque origin ("null": a sandboxed page, a file) is no origin
+        origin = origin.strip()
+        return origin.rstrip("/").lower() if origin and origin != "null" else None
+    referer = request.headers.get("Referer", "")
+    parts = urlsplit(referer) if referer else None
+    if parts and parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    return None
+
+
+def origin_accepted(channel, origin):
+    """NovaDesk's own frame (its embedding is the browser's business, by frame-ancestors), or
+    a page on one of the channel's origins."""
+    if not origin:
+        return False
+    return origin == request.host_url.rstrip("/").lower() or origin_allowed(channel, origin)
 
 
 def emit_to(event, data, **kwargs):

@@ -1,6 +1,6 @@
 """The widget's namespace: a partner's user (or an anonymous visitor, where allowed) talks to
 the support. The frame sends, when it connects:
-  {channel: public key, host: the partner page's origin, identity: {id, name, email,
+  {channel: public key, host: (ignored: the origin comes from the browser's headers), identity: {id, name, email,
    expires, signature} or nothing, token: the conversation it resumes, after: last seq, lang}.
 """
 import logging
@@ -22,6 +22,8 @@ from app.realtime.common import (
     conversation_payload,
     emit_to,
     message_payload,
+    origin_accepted,
+    page_origin,
 )
 from app.services import ServiceError, chat
 
@@ -45,10 +47,6 @@ _widgets = {}  # sid → WidgetState, for the connections of this process
 def _language(value):
     value = str(value or "")[:2].lower()
     return value if value in ("fr", "en") else "fr"
-
-
-def _own_origin():
-    return request.host_url.rstrip("/")
 
 
 def _state():
@@ -112,12 +110,11 @@ class WidgetNamespace(Namespace):
         with force_locale(lang):
             try:
                 channel = chat.channel_for_key(auth.get("channel"))
-                # The frame is ours (same origin); the page that embeds it must be one the
-                # partner declared. A page elsewhere is also stopped by frame-ancestors.
-                origin = request.headers.get("Origin", "").rstrip("/")
-                if origin and origin != _own_origin() and not chat.origin_allowed(channel, origin):
-                    raise chat.ChatRefused(_("Ce site n'est pas autorisé à utiliser ce canal de discussion."))
-                if not chat.origin_allowed(channel, str(auth.get("host") or origin)):
+                # The origin is the browser's word (the handshake's Origin, or its Referer),
+                # never what the client says (`host`): the frame is ours, and where it may be
+                # embedded is the partner's declared origins (frame-ancestors); anything else,
+                # or a client that names no origin at all, is refused.
+                if not origin_accepted(channel, page_origin()):
                     raise chat.ChatRefused(_("Ce site n'est pas autorisé à utiliser ce canal de discussion."))
                 visitor = chat.visitor_from_identity(channel, auth.get("identity"))
                 state = WidgetState(channel.id, visitor, lang)

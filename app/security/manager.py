@@ -78,10 +78,45 @@ class NovaSecurityManager(SecurityManager):
         return frozenset(rows)
 
     def load_user(self, pk):
+        """The session cookie's person, only while their server-side session is open: a
+        cookie kept after sign-out, a password change or « end all sessions » is worthless."""
+        from app.services import sessions
+
         user = super().load_user(pk)
-        if user is not None and session.get("locale") is None:
+        if user is None:
+            return None
+        if not self._session_still_open(user, session.get(sessions.COOKIE_KEY)):
+            session.clear()
+            return None
+        if session.get("locale") is None:
             session["locale"] = user.locale
         return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """An API token's person, only while the sign-in that issued it (`sid`) is open."""
+        from app.extensions import db
+
+        try:
+            user = db.session.get(NovaUser, int(jwt_data["sub"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if user is None or not user.active or not self._session_still_open(user, jwt_data.get("sid")):
+            return None
+        g.user = user
+        return user
+
+    @staticmethod
+    def _session_still_open(user, key):
+        from app.extensions import db
+        from app.services import sessions
+
+        record = sessions.live_session(user.id, key)
+        if record is None:
+            return False
+        if sessions.needs_touch(record):
+            sessions.touch(record)
+            db.session.commit()  # the request's first statement: nothing else is pending yet
+        return True
 
     def validate_api_key(self, api_key_string):
         """FAB's check, loading NovaDesk's user (FAB's relationship yields its base class)

@@ -14,20 +14,27 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import EmailCode, NovaUser, RecoveryCode, RolePolicy
+from app.models import EmailCode, LoginThrottle, NovaUser, RecoveryCode, RolePolicy
 from app.models.types import utcnow
 from app.security.passwords import burn_password_check, check_password
 from app.services import ServiceError, audit
 from app.services.mail import queue_mail_to_user
 
 GENERIC_LOGIN_ERROR = _l("Adresse e-mail ou mot de passe incorrect.")
-LOCKED_ERROR = _l("Trop de tentatives : ce compte est bloqué pendant {minutes} minutes.")
+# The same words whether the address has an account or not, and whoever caused the lock.
+LOCKED_ERROR = _l(
+    "Trop de tentatives : la connexion est suspendue pendant {minutes} minutes, sauf depuis un appareil "
+    "où vous vous êtes déjà connecté."
+)
 BAD_CODE_ERROR = _l("Code incorrect ou expiré.")
 
 METHOD_EMAIL = "email"
 METHOD_TOTP = "totp"
+
+ACCOUNT, ADDRESS = "account", "address"
 
 
 class LoginRefused(ServiceError):
@@ -38,44 +45,122 @@ def _lock_minutes():
     return current_app.config["LOGIN_LOCKOUT_MINUTES"]
 
 
+def _normalised(email):
+    return (email or "").strip().lower()[:320]
+
+
 def find_user_by_email(email):
-    email = (email or "").strip().lower()
+    email = _normalised(email)
     if not email:
         return None
     return db.session.query(NovaUser).filter(func.lower(NovaUser.email) == email).one_or_none()
 
 
-def is_locked(user):
-    return bool(user.locked_until and user.locked_until > utcnow())
+# --- throttling: per account name and per client address (U7) ----------------------------
+#
+# Failures are counted per account name — whether an account has that address or not, so the
+# answers cannot tell them apart — and per client address. Past a threshold within the window,
+# sign-ins are suspended for LOGIN_LOCKOUT_MINUTES, except with the right password from a
+# device the person signed in from before: whoever hammers an address slows himself down,
+# not its owner.
 
 
-def _refuse_if_locked(user):
-    if is_locked(user):
-        audit.record(db.session, "login.refused_locked", subject_user=user, target=user)
-        raise LoginRefused(LOCKED_ERROR.format(minutes=_lock_minutes()))
+def _throttle_key(scope, value):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _count_failure(user, action):
-    """One more failed attempt (password or code); lock the account past the threshold."""
-    user.fail_login_count = (user.fail_login_count or 0) + 1
-    audit.record(db.session, action, subject_user=user, target=user, details={"failures": user.fail_login_count})
-    if user.fail_login_count >= current_app.config["LOGIN_LOCKOUT_THRESHOLD"]:
-        user.locked_until = utcnow() + timedelta(minutes=_lock_minutes())
-        user.fail_login_count = 0
-        audit.record(db.session, "login.locked", subject_user=user, target=user)
+def _throttle_row(scope, value):
+    return db.session.query(LoginThrottle).filter_by(scope=scope, key_hash=_throttle_key(scope, value)).one_or_none()
 
 
-def check_password_login(email, password):
-    """First factor. Returns the user, or raises LoginRefused with a message for the person."""
+def _throttled(scope, value):
+    if not value:
+        return False
+    row = _throttle_row(scope, value)
+    return bool(row is not None and row.locked_until is not None and row.locked_until > utcnow())
+
+
+def _threshold(scope):
+    name = "LOGIN_LOCKOUT_THRESHOLD" if scope == ACCOUNT else "LOGIN_ADDRESS_THRESHOLD"
+    return current_app.config[name]
+
+
+def _count(scope, value):
+    """One more failure for this name or address; True when it now locks."""
+    if not value:
+        return False
+    now = utcnow()
+    window = timedelta(minutes=_lock_minutes())
+    row = _throttle_row(scope, value)
+    if row is None:
+        try:
+            with db.session.begin_nested():  # two first failures at once: one row
+                row = LoginThrottle(scope=scope, key_hash=_throttle_key(scope, value), failures=0, window_start=now)
+                db.session.add(row)
+        except IntegrityError:
+            row = _throttle_row(scope, value)
+    if row.window_start < now - window:
+        row.failures, row.window_start = 0, now
+    row.failures += 1
+    if row.failures >= _threshold(scope):
+        row.locked_until = now + window
+        row.failures, row.window_start = 0, now
+        return True
+    return False
+
+
+def _forget_failures(email):
+    row = _throttle_row(ACCOUNT, _normalised(email))
+    if row is not None and not (row.locked_until and row.locked_until > utcnow()):
+        row.failures = 0
+
+
+def clear_lock(user):
+    """An admin's reactivation or a new password lifts the suspension on this account."""
+    row = _throttle_row(ACCOUNT, _normalised(user.email))
+    if row is not None:
+        row.failures, row.locked_until = 0, None
+
+
+def is_locked(user, ip=None):
+    return _throttled(ACCOUNT, _normalised(user.email)) or _throttled(ADDRESS, ip)
+
+
+def _count_failure(email, ip, action, user=None):
+    locked = _count(ACCOUNT, _normalised(email))
+    locked = _count(ADDRESS, ip) or locked
+    audit.record(db.session, action, target=user, subject_user=user, details={"email": _normalised(email)})
+    if locked:
+        audit.record(db.session, "login.locked", target=user, subject_user=user, details={"email": _normalised(email)})
+
+
+def _refuse_locked(user, email):
+    audit.record(db.session, "login.refused_locked", subject_user=user, target=user, details={"email": _normalised(email)})
+    raise LoginRefused(LOCKED_ERROR.format(minutes=_lock_minutes()))
+
+
+def check_password_login(email, password, ip=None, known_device=None):
+    """First factor. Returns the user, or raises LoginRefused with a message for the person.
+
+    `known_device(user)` says whether this browser or client signed in as that person before:
+    then the right password passes a suspension. Existing and unknown addresses take the same
+    path (one password hash each, the same counters, the same words)."""
+    email = _normalised(email)
     user = find_user_by_email(email)
     if user is None or not user.active:
         burn_password_check(password)
-        audit.record(db.session, "login.failed", target=user, subject_user=user, details={"email": (email or "")[:320]})
+        user, correct = None, False
+    else:
+        correct = check_password(user.password, password)
+    if _throttled(ACCOUNT, email) or _throttled(ADDRESS, ip):
+        if correct and known_device is not None and known_device(user):
+            return user
+        _refuse_locked(user, email)
+    if not correct:
+        _count_failure(email, ip, "login.failed", user)
         raise LoginRefused(GENERIC_LOGIN_ERROR)
-    _refuse_if_locked(user)
-    if not check_password(user.password, password):
-        _count_failure(user, "login.failed")
-        raise LoginRefused(GENERIC_LOGIN_ERROR)
+    _forget_failures(email)
     return user
 
 
@@ -169,9 +254,10 @@ def _check_recovery_code(user, code):
     return True
 
 
-def verify_second_factor(user, code):
+def verify_second_factor(user, code, ip=None, known_device=False):
     """Check a code (e-mail, TOTP, or a recovery code). Raises LoginRefused when wrong."""
-    _refuse_if_locked(user)
+    if not known_device and is_locked(user, ip):
+        _refuse_locked(user, user.email)
     code = (code or "").strip()
     method = second_factor_method(user)
     ok = False
@@ -180,8 +266,8 @@ def verify_second_factor(user, code):
     elif len(code) >= 10:
         ok = _check_recovery_code(user, code)
     if not ok:
-        _count_failure(user, "2fa.failed")
-        if is_locked(user):
+        _count_failure(user.email, ip, "2fa.failed", user)
+        if not known_device and is_locked(user, ip):
             raise LoginRefused(LOCKED_ERROR.format(minutes=_lock_minutes()))
         raise LoginRefused(BAD_CODE_ERROR)
     audit.record(db.session, "2fa.verified", subject_user=user, target=user, details={"method": method})

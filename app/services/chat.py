@@ -41,6 +41,10 @@ MESSAGE_MAX = 4000
 NAME_MAX = 200
 PRESENCE_SECONDS = 90  # a console's heartbeat comes every 30 s; three missed and it is gone
 VISITOR, AGENT, SYSTEM = "visitor", "agent", "system"
+DEMO_CHANNEL_KEY = "ndc_demo_novalead_partner"  # the channel of the demo partner page (DEMO_MODE)
+# Who the demo page says is signed in: a demonstration person, never a real account (nothing
+# said on the demo page becomes a ticket in a client's name, nor mail to them).
+DEMO_VISITOR = {"id": "demo-visiteur", "name": "Mariama Ba — démonstration", "email": "visiteur@demo.novadesk.example"}
 
 
 class ChatRefused(ServiceError):
@@ -80,20 +84,60 @@ def _int(value, default=0):
     return number if -(2**62) < number < 2**62 else default
 
 
+def _usable(channel):
+    if channel is None or not channel.active or not channel.organisation.active:
+        return False
+    return channel.public_key != DEMO_CHANNEL_KEY or bool(current_app.config.get("DEMO_MODE"))
+
+
 def channel_for_key(public_key):
     channel = None
     if isinstance(public_key, str) and 0 < len(public_key) <= 40:
         channel = db.session.query(ChatChannel).filter_by(public_key=public_key).one_or_none()
-    if channel is None or not channel.active or not channel.organisation.active:
+    if not _usable(channel):
         raise ChatRefused(_("Ce canal de discussion n'existe pas ou n'est plus actif."))
     return channel
 
 
 def channel_by_id(channel_id):
     channel = db.session.get(ChatChannel, channel_id)
-    if channel is None or not channel.active or not channel.organisation.active:
+    if not _usable(channel):
         raise ChatRefused(_("Ce canal de discussion n'existe pas ou n'est plus actif."))
     return channel
+
+
+def demo_channel():
+    """The channel of /demo/partner, in demo mode only (None otherwise)."""
+    channel = db.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one_or_none()
+    return channel if _usable(channel) else None
+
+
+def served_origin():
+    """The origin NovaDesk is served on: PUBLIC_URL's, else HOST and PORT's (the request's
+    own when HOST listens on every interface)."""
+    from urllib.parse import urlsplit
+
+    from flask import has_request_context, request
+
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        parts = urlsplit(public)
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    host = str(current_app.config.get("HOST") or "")
+    if host in ("", "0.0.0.0", "::"):
+        return request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:5000"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host.lower()}:{current_app.config.get('PORT') or 5000}"
+
+
+def channel_origins(channel):
+    """Where a channel's widget may be shown. The demo channel follows the address NovaDesk is
+    served on (its demo page is NovaDesk's own), plus DEMO_CHAT_ORIGINS."""
+    origins = list(channel.origins)
+    if channel.public_key == DEMO_CHANNEL_KEY:
+        extra = [served_origin()] + clean_origins(current_app.config.get("DEMO_CHAT_ORIGINS", ""))
+        origins += [origin for origin in extra if origin not in origins]
+    return origins
 
 
 def clean_origins(text):
@@ -113,7 +157,7 @@ def clean_origins(text):
 
 
 def origin_allowed(channel, origin):
-    return bool(origin) and origin.rstrip("/") in channel.origins
+    return bool(origin) and origin.rstrip("/").lower() in channel_origins(channel)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import NovaUser, Organisation
 from app.security import roles as role_catalogue
 from app.security.passwords import hash_password
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, auth, sessions
 
 
 def validate_password(password):
@@ -58,6 +58,8 @@ def check_account_change(actor, user):
         raise ServiceError(_("Un compte existe déjà avec cette adresse e-mail."))
     if not user.active and actor is not None and actor.id == user.id:
         raise ServiceError(_("Vous ne pouvez pas désactiver votre propre compte."))
+    if not user.active:
+        sessions.end_all_sessions(user, sessions.DEACTIVATED, actor=actor)
 
 
 def create_user(*, email, first_name, last_name, password, role_names, organisation=None, password_hash=None, **fields):
@@ -98,6 +100,7 @@ def deactivate_user(actor, user):
         return user
     user.active = False
     audit.record(db.session, "user.deactivated", actor=actor, subject_user=user, target=user)
+    sessions.end_all_sessions(user, sessions.DEACTIVATED, actor=actor)
     return user
 
 
@@ -107,6 +110,7 @@ def reactivate_user(actor, user):
     user.active = True
     user.locked_until = None
     user.fail_login_count = 0
+    auth.clear_lock(user)
     audit.record(db.session, "user.reactivated", actor=actor, subject_user=user, target=user)
     return user
 
@@ -119,12 +123,16 @@ def deactivate_organisations(actor, organisations):
             audit.record(db.session, "organisation.deactivated", actor=actor, target=organisation)
 
 
-def change_password(user, new_password):
+def change_password(user, new_password, keep_session=None):
+    """A new password ends every session of the person, but the one that changed it
+    (`keep_session`, their own current session's key) when they changed it themselves."""
     validate_password(new_password)
     user.password = hash_password(new_password)
     user.locked_until = None
     user.fail_login_count = 0
+    auth.clear_lock(user)
     audit.record(db.session, "user.password_changed", subject_user=user, target=user)
+    sessions.end_all_sessions(user, sessions.PASSWORD_CHANGED, keep_key=keep_session)
 
 
 def update_preferences(user, *, locale=None, timezone=None, phone=None, first_name=None, last_name=None, muted_notifications=None):

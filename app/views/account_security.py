@@ -1,15 +1,16 @@
-""""Sécurité du compte": each person manages their own second factor (U3)."""
+""""Sécurité du compte": each person manages their own second factor (U3) and sees, and
+ends, the sessions open on their account (U7)."""
 import base64
 
 import segno
-from flask import flash, g, redirect, session, url_for
+from flask import abort, flash, g, redirect, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import NovaUser
-from app.services import ServiceError, auth
+from app.services import ServiceError, auth, sessions
 from app.views.forms import DisableTotpForm, EmailFactorForm, EnableTotpForm
 from app.views.outcome import commit_or_refuse
 
@@ -32,6 +33,11 @@ class AccountSecurityView(BaseView):
 
     def _page(self, **extra):
         user = self._me()
+        current = session.get(sessions.COOKIE_KEY)
+        open_sessions = [
+            {"record": record, "device": sessions.device_label(record), "current": record.key == current}
+            for record in sessions.active_sessions(user)
+        ]
         return self.render_template(
             "novadesk/account_security.html",
             user=user,
@@ -39,6 +45,7 @@ class AccountSecurityView(BaseView):
             remaining_codes=auth.remaining_recovery_codes(user),
             email_form=EmailFactorForm(enabled=user.two_factor_email),
             disable_form=DisableTotpForm(),
+            open_sessions=open_sessions,
             title="Sécurité du compte",
             **extra,
         )
@@ -116,4 +123,31 @@ class AccountSecurityView(BaseView):
         form = EmailFactorForm()
         if form.validate_on_submit():
             commit_or_refuse(lambda: auth.set_email_second_factor(self._me(), form.enabled.data), _("Préférence enregistrée."))
+        return redirect(url_for(".overview"))
+
+    @expose("/sessions/<int:session_id>/end", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def end_session(self, session_id):
+        user = self._me()
+        try:
+            record = sessions.end_own_session(user, session_id)
+        except ServiceError:
+            db.session.rollback()
+            abort(404)
+        db.session.commit()
+        if record.key == session.get(sessions.COOKIE_KEY):
+            session.clear()
+            return redirect(url_for("NovaAuthView.login"))
+        flash(_("Session terminée : cet appareil devra se reconnecter."), "success")
+        return redirect(url_for(".overview"))
+
+    @expose("/sessions/end-others", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def end_other_sessions(self):
+        user = self._me()
+        ended = sessions.end_all_sessions(user, sessions.ENDED_BY_OWNER, actor=user, keep_key=session.get(sessions.COOKIE_KEY))
+        db.session.commit()
+        flash(_("%(n)s autre(s) session(s) terminée(s).", n=ended), "success")
         return redirect(url_for(".overview"))

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from app.extensions import db
-from app.services import ServiceError, accounts, auth
+from app.services import ServiceError, accounts, auth, sessions
+from app.views import devices
 from app.views.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from app.views.outcome import commit_or_refuse
 
@@ -36,10 +37,15 @@ class NovaAuthView(AuthDBView):
     def _finish_login(self, user, next_url):
         session.pop(_PENDING, None)
         auth.record_successful_login(user)
+        record = sessions.open_session(user, sessions.WEB, request.remote_addr, request.user_agent.string)
         db.session.commit()
+        session.clear()  # nothing from before the sign-in carries over (session fixation)
         session["locale"] = user.locale
+        session[sessions.COOKIE_KEY] = record.key
         login_user(user, remember=False)
-        return redirect(get_safe_redirect(next_url or ""))
+        response = redirect(get_safe_redirect(next_url or ""))
+        devices.remember_device(response, user)
+        return response
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
@@ -49,7 +55,7 @@ class NovaAuthView(AuthDBView):
         if form.validate_on_submit():
             next_url = request.args.get("next", "")
             try:
-                user = auth.check_password_login(form.email.data, form.password.data)
+                user = auth.check_password_login(form.email.data, form.password.data, ip=request.remote_addr, known_device=devices.is_known_device)
             except auth.LoginRefused as refused:
                 db.session.commit()
                 flash(refused.message, "danger")
@@ -73,12 +79,13 @@ class NovaAuthView(AuthDBView):
         form = CodeForm()
         method = auth.second_factor_method(user)
         if form.validate_on_submit():
+            known = devices.is_known_device(user)
             try:
-                auth.verify_second_factor(user, form.code.data)
+                auth.verify_second_factor(user, form.code.data, ip=request.remote_addr, known_device=known)
             except auth.LoginRefused as refused:
                 db.session.commit()
                 flash(refused.message, "danger")
-                if auth.is_locked(user):
+                if not known and auth.is_locked(user, request.remote_addr):
                     session.pop(_PENDING, None)
                     return redirect(url_for(".login"))
             else:
@@ -98,14 +105,23 @@ class NovaAuthView(AuthDBView):
             flash(_("Un nouveau code vient de vous être envoyé."), "info")
         return redirect(url_for(".verify"))
 
-    @expose("/logout/")
+    @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
+        """Signing out is a POST carrying the CSRF token (checked by CSRFProtect): a link or
+        an image on another site cannot sign anyone out. A GET asks for confirmation."""
         user = g.user if g.user is not None and g.user.is_authenticated else None
+        if request.method == "GET":
+            if user is None:
+                return redirect(url_for(".login"))
+            return self.render_template("novadesk/logout.html", title="Déconnexion", appbuilder=self.appbuilder)
         if user is not None:
+            record = sessions.live_session(user.id, session.get(sessions.COOKIE_KEY))
+            if record is not None:
+                sessions.end_session(record, sessions.SIGNED_OUT, actor=user)
             auth.record_logout(user)
             db.session.commit()
         logout_user()
-        session.pop(_PENDING, None)
+        session.clear()
         return redirect(url_for(".login"))
 
     @expose("/forgot-password/", methods=["GET", "POST"])

@@ -16,20 +16,28 @@ from markupsafe import Markup
 
 from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
-from app.realtime.common import broadcast_conversation, broadcast_message, conversation_payload, file_signature, message_payload
+from app.realtime.common import (
+    broadcast_conversation,
+    broadcast_message,
+    conversation_payload,
+    file_signature,
+    message_payload,
+    origin_accepted,
+    page_origin,
+)
 from app.security import scopes
 from app.services import ServiceError, chat, tickets, uploads
 from app.views.generated import NovaModelView
 from app.views.scoping import scoped
 
 WIDGET_BUILD = "widget"  # app/static/widget/: built from widget/ (npm run build)
-DEMO_CHANNEL_KEY = "ndc_demo_novalead_partner"
+DEMO_CHANNEL_KEY = chat.DEMO_CHANNEL_KEY
 
 chat_public = Blueprint("chat_public", __name__)
 
 
 def _frame_ancestors(channel):
-    return " ".join(channel.origins) or "'none'"
+    return " ".join(chat.channel_origins(channel)) or "'none'"
 
 
 @chat_public.route("/widget.js")
@@ -51,10 +59,13 @@ def frame(public_key):
         channel = chat.channel_for_key(public_key)
     except ServiceError:
         abort(404)
+    origin = page_origin()
+    if origin is not None and not origin_accepted(channel, origin):
+        abort(403)  # loaded from a page elsewhere (frame-ancestors would also stop the browser)
     lang = request.args.get("lang", "fr")[:2]
     lang = lang if lang in ("fr", "en") else "fr"
     with force_locale(lang):
-        html = render_template("chat/frame.html", channel=channel, lang=lang, origins=json.dumps(channel.origins))
+        html = render_template("chat/frame.html", channel=channel, lang=lang, origins=json.dumps(chat.channel_origins(channel)))
     response = make_response(html)
     nonce = g.csp_nonce
     response.headers["Content-Security-Policy"] = (
@@ -73,6 +84,8 @@ def _conversation_from_token():
         channel = chat.channel_for_key(request.headers.get("X-Channel") or request.form.get("channel"))
     except ServiceError:
         abort(404)
+    if not origin_accepted(channel, page_origin()):
+        abort(403)  # not sent by the chat frame, nor by a page the partner declared
     conversation = chat.conversation_for_token(channel, token)
     if conversation is None:
         abort(404)
@@ -128,24 +141,24 @@ def _send_chat_file(item):
 @chat_public.route("/demo/partner")
 def demo_partner():
     """A page standing for NOVA LEAD's software at a partner, with the snippet and a signed
-    identity for a demo client user (only where the demo data is loaded)."""
-    channel = db.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY, active=True).one_or_none()
+    identity — of a demonstration person, never of a real account. Demo mode only."""
+    if not current_app.config.get("DEMO_MODE"):
+        abort(404)
+    channel = chat.demo_channel()
     if channel is None:
         abort(404)
-    user = db.session.query(NovaUser).filter(NovaUser.organisation_id == channel.organisation_id, NovaUser.active.is_(True)).order_by(NovaUser.id).first()
     identity = None
-    if user is not None and request.args.get("anonymous") != "1":
+    if request.args.get("anonymous") != "1":
         expires = int(time.time()) + 3600
+        person = chat.DEMO_VISITOR
         identity = {
-            "id": f"demo-{user.id}",
-            "name": user.full_name,
-            "email": user.email,
+            **person,
             "organisation": channel.organisation.name,
             "expires": expires,
-            "signature": chat.sign_identity(channel.secret, f"demo-{user.id}", user.email, expires, user.full_name),
+            "signature": chat.sign_identity(channel.secret, person["id"], person["email"], expires, person["name"]),
         }
     lang = "en" if request.args.get("lang") == "en" else "fr"
-    response = make_response(render_template("chat/demo_partner.html", channel=channel, identity=identity, user=user if identity else None, lang=lang))
+    response = make_response(render_template("chat/demo_partner.html", channel=channel, identity=identity, lang=lang))
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{g.csp_nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"

@@ -2,7 +2,7 @@
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_appbuilder.security.views import (
     ResetMyPasswordView,
     ResetPasswordView,
@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Email
 from app.extensions import db
 from app.models import NovaUser
 from app.security.passwords import check_password
-from app.services import ServiceError, notifications, users
+from app.services import ServiceError, notifications, sessions, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
 from app.views.generated import GeneratedScreen
@@ -75,7 +75,7 @@ _EDIT = ["first_name", "last_name", "email", "organisation", "roles", "support_l
 class NovaUserDBModelView(GeneratedScreen, UserDBModelView):
     """Users of every role. No delete: a person who leaves is deactivated and keeps their history."""
 
-    include_route_methods = {"list", "show", "add", "edit", "action_post", "userinfo"}
+    include_route_methods = {"list", "show", "add", "edit", "action_post", "userinfo", "end_sessions"}
     list_title = _l("Utilisateurs")
     show_title = _l("Fiche utilisateur")
     add_title = _l("Nouvel utilisateur")
@@ -133,6 +133,20 @@ class NovaUserDBModelView(GeneratedScreen, UserDBModelView):
         db.session.commit()
         flash(_("%(n)s compte(s) mis à jour.", n=changed), "success")
         return redirect(self.get_redirect())
+
+    @expose("/end-sessions/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("edit")
+    def end_sessions(self, pk):
+        """« Terminer toutes les sessions »: every browser and API client of this person must
+        sign in again (a lost phone, a shared computer, a password that leaked)."""
+        user = db.session.get(NovaUser, pk) if pk < 2**31 else None
+        if user is None:
+            abort(404)
+        ended = sessions.end_all_sessions(user, sessions.ENDED_BY_ADMIN, actor=g.user)
+        db.session.commit()
+        flash(_("%(n)s session(s) terminée(s) : %(name)s devra se reconnecter partout.", n=ended, name=user.full_name), "success")
+        return redirect(url_for(".show", pk=user.id))
 
     @action("deactivate", _l("Désactiver"), _l("Désactiver les comptes sélectionnés ?"), "fa-user-slash")
     def deactivate(self, items):
@@ -221,7 +235,8 @@ class NovaResetMyPasswordView(ResetMyPasswordView):
         if not check_password(user.password, form.current_password.data):
             flash(_("Le mot de passe actuel est incorrect."), "danger")
             return redirect(url_for(".this_form_get"))
-        if not commit_or_refuse(lambda: users.change_password(user, form.password.data), self.message):
+        keep = session.get(sessions.COOKIE_KEY)  # this session stays open; every other one ends
+        if not commit_or_refuse(lambda: users.change_password(user, form.password.data, keep_session=keep), self.message):
             return redirect(url_for(".this_form_get"))
         return redirect(url_for("AccountSecurityView.overview"))
 

@@ -68,7 +68,7 @@ def test_a_chat_from_the_partners_software_to_an_agent_and_into_a_ticket(browser
 
     # The agent sees who waits, from which organisation, and takes the conversation.
     waiting = agent.locator("#nd-waiting button").first
-    expect(waiting).to_contain_text("Ibrahima Fall")
+    expect(waiting).to_contain_text("Mariama Ba — démonstration")  # the demo page signs no real client
     expect(waiting).to_contain_text("Crédit Solidaire du Sahel")
     waiting.click()
     agent.get_by_role("button", name="Accepter").click()
