@@ -366,7 +366,7 @@ def _codes_used_in_the_app():
     from app.services.audit import _audited_types
 
     source = "\n".join(p.read_text() for p in Path("app").rglob("*.py"))
-    codes = set(re.findall(r'(?:audit\.record\([^,]+,\s*|_count_failure\(user,\s*|else\s+)"([a-z0-9_]+\.[a-z_]+|logout)"', source))
+    codes = set(re.findall(r'(?:audit\.record\([^,]+,\s*|_count_failure\([^"]*|else\s+)"([a-z0-9_]+\.[a-z_]+|logout)"', source))
     codes |= set(re.findall(r'"(2fa\.[a-z_]+)"\s+if\b', source))
     codes |= {f"{kind}.{change}" for kind in _audited_types().values() for change in ("created", "updated", "deleted")}
     codes |= {f"ticket.{category}" for category in StatusCategory.DONE}

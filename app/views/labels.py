@@ -78,6 +78,8 @@ def _activity_sentences():
         "login.locked": lambda e, d: _("Compte de %(subject)s verrouillé après trop d'échecs", subject=e["subject"]),
         "login.refused_locked": lambda e, d: _("Connexion refusée à %(subject)s : compte verrouillé", subject=e["subject"]),
         "logout": lambda e, d: _("%(subject)s s'est déconnecté(e)", subject=e["subject"]),
+        "session.ended": lambda e, d: _("Une session de %(subject)s a été terminée", subject=e["subject"]),
+        "session.ended_all": lambda e, d: _("Toutes les sessions de %(subject)s ont été terminées", subject=e["subject"]),
         "2fa.code_sent": lambda e, d: _("Code de connexion envoyé par e-mail à %(subject)s", subject=e["subject"]),
         "2fa.verified": lambda e, d: _("%(subject)s a saisi son code de connexion", subject=e["subject"]),
         "2fa.failed": lambda e, d: _("Code de connexion erroné pour %(subject)s", subject=e["subject"]),
