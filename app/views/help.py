@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import ArticleKind, KbArticle, KbCategory, Product
 from app.security import scopes
 from app.services import ServiceError, kb, search, uploads
+from app.views.bounds import to_id
 from app.views.markdown import render_markdown
 
 help_centre = Blueprint("help", __name__, url_prefix="/help")
@@ -23,11 +24,7 @@ def _user():
 
 
 def _int_arg(name):
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
+    return to_id(request.args.get(name)) or None
 
 
 def _visible_categories():

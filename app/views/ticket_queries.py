@@ -12,6 +12,7 @@ from app.models.types import no_index
 from app.security import scopes
 from app.services import clock
 from app.services.tickets import can_work
+from app.views.bounds import MAX_PAGE, to_day, to_id
 
 PAGE_SIZE = 50
 SORTS = {
@@ -46,8 +47,7 @@ class TicketFilters:
     @classmethod
     def from_args(cls, args):
         def number(name):
-            value = args.get(name, "").strip()
-            return int(value) if value.isdigit() else None
+            return to_id(args.get(name))
 
         view = args.get("view", "active")
         sort = args.get("sort", "activity")
@@ -64,7 +64,7 @@ class TicketFilters:
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "activity",
             direction="asc" if args.get("dir") == "asc" else "desc",
-            page=max(1, number("page") or 1),
+            page=max(1, to_id(args.get("page"), MAX_PAGE) or 1),
         )
 
     def as_args(self, **changes):
@@ -112,12 +112,8 @@ def _filtered(user, filters, with_category=True, for_page=False):
 
 
 def _iso_day(value):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value.strip()[:10]).isoformat()
-    except ValueError:
-        return ""
+    day = to_day(value)
+    return day.isoformat() if day else ""
 
 
 def _local_midnight(day):
