@@ -29,6 +29,9 @@ class Organisation(Model):
     active = Column(Boolean, nullable=False, default=True)
     # The one organisation that holds mail from unknown senders until someone attaches it.
     holds_unidentified = Column(Boolean, nullable=False, default=False, server_default="0")
+    # Mail from its people or domains is filed as theirs only when our mail server vouched for
+    # the sender (DMARC or DKIM pass); otherwise it goes to the unidentified senders (T10).
+    require_authenticated_mail = Column(Boolean, nullable=False, default=False, server_default="0")
     reseller_id = Column(Integer, ForeignKey("organisation.id"), nullable=True)
     reseller = relationship("Organisation", remote_side=[id], backref="resold_clients")
     # use_alter: users point to organisations and organisations to users (their account manager).

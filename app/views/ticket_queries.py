@@ -177,6 +177,7 @@ class ListedTicket:
     first_responded_on: object
     first_response_due: object
     resolution_due: object
+    sender_unverified: bool = False
     assignee_names: list = field(default_factory=list)
 
 
@@ -209,6 +210,7 @@ def ticket_page(user, filters):
             requester.first_name, requester.last_name, TicketStatus.name, Ticket.status_category,
             Priority.key, Priority.name, Ticket.last_activity_on, last_by.first_name, last_by.last_name,
             Ticket.sla_paused_since, Ticket.first_responded_on, Ticket.first_response_due, Ticket.resolution_due,
+            Ticket.sender_unverified,
         )
         .order_by(order, Ticket.id.desc())
         .limit(PAGE_SIZE)
@@ -220,7 +222,7 @@ def ticket_page(user, filters):
             id=r[0], number=r[1], title=r[2], created_on=r[3], organisation_name=r[4], requester_name=_full_name(r[5], r[6]),
             status_name=r[7], status_category=r[8], priority_key=r[9], priority_name=r[10], last_activity_on=r[11],
             last_activity_by_name=_full_name(r[12], r[13]), sla_paused_since=r[14], first_responded_on=r[15],
-            first_response_due=r[16], resolution_due=r[17],
+            first_response_due=r[16], resolution_due=r[17], sender_unverified=r[18],
         )
         for r in rows
     ]

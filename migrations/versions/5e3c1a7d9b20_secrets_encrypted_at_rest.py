@@ -1,10 +1,13 @@
-"""secrets encrypted at rest: TOTP secrets and mailbox passwords
+"""security: secrets encrypted at rest (TOTP secrets, mailbox passwords); mail sender trust
 
 Revision ID: 5e3c1a7d9b20
 Revises: c8c0aae09af9
 Create Date: 2026-12-06 23:40:00
 
-Widens both columns to text (a Fernet token is longer than the secret) and encrypts the rows
+Mail sender trust: tickets and messages whose sender's domain our mail server did not vouch
+for are marked, and an organisation may require authenticated mail.
+
+Widens both secret columns to text (a Fernet token is longer than the secret) and encrypts the rows
 already there with the first key of NOVADESK_ENCRYPTION_KEYS; the downgrade decrypts them.
 """
 from alembic import op
@@ -32,7 +35,13 @@ def _convert(table, column, change):
         connection.execute(sa.text(f'UPDATE "{table}" SET "{column}" = :value WHERE id = :id'), {"value": change(value), "id": row_id})
 
 
+FLAGS = [("organisation", "require_authenticated_mail"), ("ticket", "sender_unverified"), ("ticket_message", "sender_unverified")]
+
+
 def upgrade():
+    for table, column in FLAGS:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false()))
     cipher = _cipher()
     for table, column, nullable, length in COLUMNS:
         with op.batch_alter_table(table) as batch:
@@ -46,3 +55,6 @@ def downgrade():
         _convert(table, column, lambda value: cipher.decrypt(value.encode()).decode())
         with op.batch_alter_table(table) as batch:
             batch.alter_column(column, existing_type=sa.Text(), type_=sa.String(length=length), existing_nullable=nullable)
+    for table, column in reversed(FLAGS):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column(column)
