@@ -43,7 +43,7 @@ def page(client, path):
 
 def test_a_sender_no_trusted_server_vouched_for_is_marked_for_agents(app, trusted):
     # A pass from some other server (the forger's own) counts for nothing.
-    row, _ = pipe(app, trusted, eml("forged", [f"evil.example; dmarc=pass header.from=credit-solidaire.sn", f"{TRUSTED}; spf=pass smtp.mailfrom=x@evil.example"]))
+    row, _ = pipe(app, trusted, eml("forged", ["evil.example; dmarc=pass header.from=credit-solidaire.sn", f"{TRUSTED}; spf=pass smtp.mailfrom=x@evil.example"]))
     ticket = row.ticket
     assert ticket.organisation.name == "Crédit Solidaire du Sahel"  # the client asked for nothing more
     assert ticket.sender_unverified and ticket.messages[0].sender_unverified
