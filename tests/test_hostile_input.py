@@ -142,3 +142,19 @@ def test_no_route_fails_on_hostile_input(app, hostile_world, role, caplog):
     assert not tracebacks, "tracebacks in the log:\n" + "\n".join(tracebacks[:40])
     if role != "anonymous":  # the walk really ran signed in, to the end
         assert client.get("/users/userinfo/").status_code == 200
+
+
+def test_hostile_numbers_and_dates_get_a_clear_answer(app, hostile_world):
+    """What the walk checks broadly, with the answers a person reads."""
+    client = app.test_client()
+    login(client, hostile_world, EMAILS["admin"])
+    assert client.get(f"/tickets/{HUGE}").status_code == 404
+    assert client.get(f"/organisations/show/{HUGE}").status_code == 404  # FAB's <pk>
+    assert client.get("/organisations/show/-1").status_code == 404
+    assert client.get(f"/tickets/?page={HUGE}&organisation={HUGE}").status_code == 200  # ignored, the list is shown
+    refused = client.get("/organisations/list/?page_OrganisationView=(:")
+    assert refused.status_code == 400 and "Numéro de page hors limites" in refused.get_data(as_text=True)
+    page = client.get("/reports/?start=0001-01-01&end=9999-12-31", follow_redirects=True).get_data(as_text=True)
+    assert "Choisissez des dates entre 1970 et 2100" in page
+    export = client.get("/reports/export.xlsx?start=0001-01-01&end=2026-01-31")
+    assert export.status_code == 400 and "Choisissez des dates entre 1970 et 2100" in export.get_data(as_text=True)
