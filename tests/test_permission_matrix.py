@@ -934,13 +934,18 @@ def test_generated_screens_follow_the_matrix(app, world, role):
                 continue  # what these do to data is tested with each screen
             instance = next(v for v in app.appbuilder.baseviews if type(v).__name__ == view)
             action = next(iter(getattr(instance, "actions", {})), "none")
-            got = _action_outcome(client.post(path, data={"action": action, "rowid": [pk or 1]}))
+            response = client.post(path, data={"action": action, "rowid": [pk or 1]}, follow_redirects=True)
+            text = response.get_data(as_text=True)
+            # FAB refuses a list action with a redirect and « Accès refusé »; an action the view
+            # does not have is a 400 for everyone.
+            refused = "Accès refusé" in text or "/login" in response.request.path or response.status_code in (400, 403, 404)
+            got = "denied" if refused else f"done ({response.status_code})"
             if got != "denied":
                 mismatches.append(f"POST {path}: expected denied, got {got}")
             continue
         if "GET" not in rule.methods:
             continue
-        wanted = ("ok" if pk or name in ("list", "add") else "hidden") if allowed else "denied"
+        wanted = ("ok" if pk or "pk>" not in rule.rule else "hidden") if allowed else "denied"
         got = _outcome(client.get(path))
         if got != wanted:
             mismatches.append(f"GET {path}: expected {wanted}, got {got}")
