@@ -52,3 +52,34 @@ def test_titles_from_json_are_shown_as_text(browser, live_server, live_app, monk
     assert page.locator("#kb-suggestions img").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.context.close()
+
+
+def test_an_unverified_sender_is_marked_on_the_agents_screens(browser, live_server, live_app):
+    """Mail our server did not vouch for: the mark is readable on the list and the ticket, on a
+    phone too, and the pages stay accessible."""
+    from app.channels import mail_in
+    from tests.browser.conftest import check_accessibility, screenshot
+    from tests.browser.test_sign_in_and_admin import fits_the_screen
+
+    raw = (b"From: Ibrahima Fall <client@credit-solidaire.sn>\r\nTo: support@novalead.test\r\nSubject: Virement urgent\r\n"
+           b"Message-ID: <spoof@credit-solidaire.sn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nChangez l'IBAN du client.\r\n")
+    with live_app.app_context():
+        mail_in.ingest(raw)
+        from app.extensions import db
+
+        db.session.remove()
+    base = live_server
+    page = browser.new_context(locale="fr-FR", bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(page, base, live_app, "agent1@novalead.com")
+    page.goto(f"{base}/tickets/?view=all")
+    row = page.locator("#ticket-rows tr", has_text="Virement urgent")
+    expect(row.locator(".nd-unverified")).to_have_text("expéditeur non vérifié")
+    check_accessibility(page, "ticket list with an unverified sender")
+    row.get_by_role("link", name="Virement urgent").click()
+    expect(page.locator(".nd-unverified").first).to_be_visible()
+    check_accessibility(page, "ticket with an unverified sender")
+    screenshot(page, "ticket-unverified-sender")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert fits_the_screen(page)
+    screenshot(page, "ticket-unverified-sender-phone")
+    page.context.close()
