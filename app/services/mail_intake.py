@@ -76,8 +76,8 @@ def apply(inbound, parsed):
         ticket = _unidentified_ticket(inbound, parsed)
         return Outcome(InboundStatus.PROCESSED, f"Ticket {ticket.number} créé pour expéditeur non identifié ({parsed.sender}) : authentification DMARC en échec.", "forged", ticket)
     user = _account(parsed.sender)
-    claimed, _requester = _organisation_of(user, parsed.sender)
-    if not parsed.authenticated and claimed.require_authenticated_mail:
+    claimed = _claimed_organisation(user, parsed.sender)
+    if not parsed.authenticated and claimed is not None and claimed.require_authenticated_mail:
         # The client asked that only mail our server vouched for speaks in its name: the message
         # goes to the unidentified senders, unanswered, with the reason on the ticket.
         ticket = _unidentified_ticket(inbound, parsed)
@@ -136,6 +136,13 @@ def unidentified_organisation():
         db.session.add(holder)
         db.session.flush()
     return holder
+
+
+def _claimed_organisation(user, address):
+    """The client a mail claims to come from (its sender's, else its domain's), or None."""
+    if user is not None and user.organisation is not None and user.organisation.kind != OrganisationKind.VENDOR:
+        return user.organisation
+    return organisation_for_email(address)
 
 
 def _organisation_of(user, address):
