@@ -7,8 +7,8 @@ from flask_appbuilder.api import ModelRestApi
 
 from app.extensions import db
 from app.security import scopes
+from app.security.bounds import MAX_ID  # one bound for every id, web and API
 from app.services import ServiceError
-from app.views.bounds import MAX_ID  # one bound for every id, web and API
 
 READ_ROUTES = {"get", "get_list"}
 QUERY_MAX_LENGTH = 4000

@@ -11,8 +11,8 @@ from sqlalchemy.orm import defer, joinedload
 from app.extensions import db
 from app.models import ArticleKind, KbArticle, KbCategory, Product
 from app.security import scopes
+from app.security.bounds import to_id
 from app.services import ServiceError, kb, search
-from app.views.bounds import to_id
 from app.views.downloads import send_stored_file
 from app.views.markdown import render_markdown
 
@@ -249,8 +249,8 @@ def file(file_id):
 def _ticket_reader(user, ticket_ref):
     """Whose eyes a reply on this ticket is for: its requester, else an anonymous visitor."""
     try:
-        ticket = scopes.access_ticket(db.session, user, int(ticket_ref))
-    except (scopes.NotVisible, ValueError):
+        ticket = scopes.access_ticket(db.session, user, to_id(ticket_ref) or 0)
+    except scopes.NotVisible:
         abort(404)
     return ticket.requester if ticket.requester is not None and ticket.requester.active else None
 

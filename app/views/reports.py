@@ -22,8 +22,8 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, Product, Queue, RequestType, SatisfactionRating, Ticket, TicketStatus
 from app.security import scopes
+from app.security.bounds import FIRST_DAY, LAST_DAY, to_day
 from app.services import clock, figures
-from app.views.bounds import FIRST_DAY, LAST_DAY, to_day
 from app.views.dashboard import duration_label, percent_label
 from app.views.formatting import local_datetime
 from app.views.labels import CHANNEL_LABELS

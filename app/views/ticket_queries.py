@@ -10,9 +10,9 @@ from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
 from app.models.tickets import TicketStatus, ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
+from app.security.bounds import MAX_PAGE, to_day, to_id
 from app.services import clock
 from app.services.tickets import can_work
-from app.views.bounds import MAX_PAGE, to_day, to_id
 
 PAGE_SIZE = 50
 SORTS = {
@@ -105,8 +105,8 @@ def _filtered(user, filters, with_category=True, for_page=False):
         query = query.filter(walk(Ticket.queue_id) == filters.queue)
     if filters.assignee == "none":
         query = query.filter(~Ticket.assignees.any())
-    elif filters.assignee == "me" or filters.assignee.isdigit():
-        who = user.id if filters.assignee == "me" else int(filters.assignee)
+    elif filters.assignee == "me" or to_id(filters.assignee):
+        who = user.id if filters.assignee == "me" else to_id(filters.assignee)
         query = query.filter(Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == who)))
     return _search(query, filters)
 
@@ -140,8 +140,8 @@ def _search(query, filters):
         term = filters.q
         if term.upper().startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) and "-" in term and term.split("-")[-1].isdigit():
             query = query.filter(Ticket.number == term.upper())
-        elif term.isdigit():
-            query = query.filter(or_(Ticket.id == int(term), Ticket.title.ilike(f"%{term}%")))
+        elif to_id(term) is not None:
+            query = query.filter(or_(Ticket.id == to_id(term), Ticket.title.ilike(f"%{term}%")))
         else:
             query = query.filter(Ticket.title.ilike(f"%{term}%"))
     return query

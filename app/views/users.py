@@ -16,9 +16,9 @@ from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
 from app.models import NovaUser
+from app.security.bounds import to_id
 from app.security.passwords import check_password
 from app.services import ServiceError, notifications, users
-from app.views.bounds import to_id
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
 from app.views.outcome import commit_or_refuse
