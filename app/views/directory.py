@@ -8,7 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, Product
@@ -73,7 +73,11 @@ class OrganisationView(ModelView):
     show_columns = ["name", "kind_label", "external_id", "email_domains", "require_authenticated_mail", "phone", "address", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
     add_columns = ["name", "kind", "external_id", "email_domains", "require_authenticated_mail", "phone", "address", "account_manager", "reseller", "active", "notes"]
     edit_columns = add_columns
-    add_form_extra_fields = {"kind": SelectField("Type", choices=OrganisationKind.CHOICES)}
+    add_form_extra_fields = {
+        "kind": SelectField("Type", choices=OrganisationKind.CHOICES),
+        # A checkbox left unticked means "no": FAB would make a non-null column's box mandatory.
+        "require_authenticated_mail": BooleanField(_ORG_LABELS["require_authenticated_mail"]),
+    }
     edit_form_extra_fields = add_form_extra_fields
     add_form_query_rel_fields = _REL_FIELDS
     edit_form_query_rel_fields = _REL_FIELDS
