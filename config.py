@@ -3,6 +3,7 @@
 Every name is documented in README.md. Defaults work on a laptop: an SQLite file and uploads
 under `instance/`, mail kept in the development mailbox, rate limits in memory.
 """
+import base64
 import os
 import secrets
 from datetime import timedelta
@@ -39,6 +40,20 @@ def _secret_key():
     return key_file.read_text().strip()
 
 
+def _encryption_keys():
+    """Keys for secrets at rest from NOVADESK_ENCRYPTION_KEYS (comma- or space-separated, the
+    first one encrypts), or one generated once and kept in instance/."""
+    value = os.environ.get("NOVADESK_ENCRYPTION_KEYS", "")
+    if not value.strip():
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        key_file = INSTANCE_PATH / "encryption_keys"
+        if not key_file.exists():
+            key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            key_file.chmod(0o600)
+        value = key_file.read_text()
+    return [key for key in value.replace(",", " ").split() if key]
+
+
 def normalise_database_url(url):
     """`postgres://` and `postgresql://` mean psycopg2 here: psycogreen makes it cooperative
     under gevent (SQLAlchemy 2.1 would otherwise pick psycopg 3)."""
@@ -61,6 +76,7 @@ class Config:
     VENDOR_NAME = os.environ.get("VENDOR_NAME", "NOVA LEAD")
     TICKET_PREFIX = os.environ.get("TICKET_PREFIX", "NL")
     SECRET_KEY = _secret_key()
+    ENCRYPTION_KEYS = _encryption_keys()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -154,6 +170,10 @@ class Config:
     MAIL_SUPPRESS_SEND = False  # "no mail server" is said by leaving MAIL_SERVER empty
     # Where partners' replies should go (the polled mailbox); empty = the sender address.
     MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO", "")
+    # The authserv-id your own mail server writes in the Authentication-Results headers it adds
+    # (e.g. "mx.novalead.com"): only its DMARC/DKIM verdicts are believed. Empty: no sender is
+    # taken as authenticated, and every ticket by mail is marked « expéditeur non vérifié ».
+    MAIL_TRUSTED_AUTHSERV_ID = os.environ.get("MAIL_TRUSTED_AUTHSERV_ID", "").strip()
     # Incoming mail (T10): messages above this size are kept but not turned into tickets.
     MAIL_MAX_MESSAGE_MB = _int("MAIL_MAX_MESSAGE_MB", 30)
     # A reply to a ticket closed less than this many days ago reopens it; later, a new linked ticket.

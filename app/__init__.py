@@ -13,6 +13,9 @@ def create_app(overrides=None):
     from config import Config
 
     app = Flask(__name__, instance_path=Config.INSTANCE_DIR)
+    from app.security import bounds
+
+    bounds.install(app)  # before any route exists: every `<int:…>` is bounded
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)

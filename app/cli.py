@@ -88,6 +88,21 @@ def register(app):
         verb = "would be created" if dry_run else "created"
         click.echo(f"{summary['create']} ticket(s) {verb}, {summary['unchanged']} already imported, {summary['error']} in error.")
 
+    @group.command("rotate-keys")
+    def rotate_keys():
+        """Re-encrypt every stored secret (TOTP secrets, mailbox passwords) with the first key of
+        NOVADESK_ENCRYPTION_KEYS; older keys may be removed afterwards."""
+        from app.security.encryption import SecretUnreadable
+        from app.services import encryption_keys
+
+        try:
+            counts = encryption_keys.rotate_all()
+        except SecretUnreadable as error:
+            db.session.rollback()
+            raise click.ClickException(str(error))
+        db.session.commit()
+        click.echo("Re-encrypted with the first key: " + ", ".join(f"{name} {count}" for name, count in counts.items()) + ".")
+
     app.cli.add_command(group)
     app.cli.add_command(_mail_commands())
 

@@ -973,3 +973,139 @@ def test_api_session_paths_need_a_token(app, world):
     login(client, world, EMAILS["admin"])  # the session cookie opens nothing on the API
     assert client.post("/api/v1/security/logout").status_code == 401
     assert client.post("/api/v1/security/refresh").status_code == 401
+
+
+# --- FAB's generated screens of reference data: every route of these views, by view ----------
+
+# Every route FAB generates for these views (list, show, add, edit, delete, actions) is theirs
+# alone; a route added to one of them later is covered here without a new line.
+GENERATED_SCREENS = {
+    **{name: ADMIN_ONLY for name in (
+        "BusinessCalendarView", "CannedResponseView", "EscalationRuleView", "HolidayView", "PriorityView", "QueueView",
+        "RequestTypeView", "TicketStatusView", "MailboxView", "OutboxView", "InboundMailView", "NovaRoleModelView",
+        "ApiKeyView", "AccountRequestModelView", "WebhookSubscriptionView", "WebhookDeliveryView", "ChatChannelView",
+        "SyncSourceView", "OrganisationView", "NovaUserDBModelView",
+    )},
+    "KbCategoryView": STAFF,
+}
+_SELF_SERVICE = {"NovaUserDBModelView.userinfo", "OrganisationView.list", "OrganisationView.show"}  # in PAGES above
+
+
+def _generated_routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = rule.endpoint.split(".")[0]
+        if view in GENERATED_SCREENS and rule.endpoint not in _SELF_SERVICE:
+            yield rule, view
+
+
+def _first_id(app, view_name):
+    from app.extensions import db
+
+    view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == view_name)
+    model = view.datamodel.obj
+    return db.session.query(model.id).order_by(model.id).limit(1).scalar()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_generated_screens_follow_the_matrix(app, world, role):
+    """Those allowed reach each screen; everyone else is refused every route, GET or POST,
+    and nothing is deleted."""
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    mismatches = []
+    for rule, view in _generated_routes(app):
+        allowed = role in GENERATED_SCREENS[view]
+        name = rule.endpoint.split(".")[1]
+        pk = _first_id(app, view)
+        path = rule.rule.replace("<pk>", str(pk or 1)).replace("<int:pk>", str(pk or 1))
+        if "<" in path:
+            continue  # a route with other arguments is in a list above
+        if name in ("delete", "action_post"):
+            if allowed:
+                continue  # what these do to data is tested with each screen
+            instance = next(v for v in app.appbuilder.baseviews if type(v).__name__ == view)
+            action = next(iter(getattr(instance, "actions", {})), "none")
+            response = client.post(path, data={"action": action, "rowid": [pk or 1]}, follow_redirects=True)
+            text = response.get_data(as_text=True)
+            # FAB refuses a list action with a redirect and « Accès refusé »; an action the view
+            # does not have is a 400 for everyone.
+            refused = "Accès refusé" in text or "/login" in response.request.path or response.status_code in (400, 403, 404)
+            got = "denied" if refused else f"done ({response.status_code})"
+            if got != "denied":
+                mismatches.append(f"POST {path}: expected denied, got {got}")
+            continue
+        if "GET" not in rule.methods:
+            continue
+        wanted = ("ok" if pk or "pk>" not in rule.rule else "hidden") if allowed else "denied"
+        got = _outcome(client.get(path))
+        if got != wanted:
+            mismatches.append(f"GET {path}: expected {wanted}, got {got}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# Routes whose rule is not a role's reach but a step of a flow, each tested where the flow is.
+ELSEWHERE = {
+    "static": "everyone: files of the application",
+    "appbuilder.static": "everyone: files of FAB's screens",
+    "socketio_placeholder": "everyone: the Socket.IO transport (tests/test_chat.py)",
+    "socketio_placeholder_ws": "everyone: the Socket.IO transport (tests/test_chat.py)",
+    "health.check": "everyone: the load balancer's probe (tests/test_platform.py)",
+    "UtilView.back": "everyone: FAB's back link, a redirect",
+    "LocaleView.index": "everyone: the language switch (tests/test_platform.py)",
+    "MenuApi.get_menu_data": "signed in through the API: the menu of one's own screens",
+    "NovaAuthView.login": "everyone (tests/test_login.py)",
+    "NovaAuthView.verify": "a person between password and code (tests/test_login.py)",
+    "NovaAuthView.resend": "a person between password and code (tests/test_login.py)",
+    "NovaAuthView.logout": "everyone: ends one's own session (tests/test_login.py)",
+    "NovaAuthView.forgot_password": "everyone, same answer for every address (tests/test_login.py)",
+    "NovaAuthView.reset_password": "the holder of a reset link (tests/test_login.py)",
+    "NovaSecurityApi.login": "everyone, by password and second factor (tests/test_login.py, tests/test_api.py)",
+    "NovaSecurityApi.refresh": "the holder of a refresh token (tests/test_api.py)",
+    "AccountRequestView.request_form": "everyone: asking for an account (tests/test_accounts.py)",
+    "AccountRequestView.confirm": "the holder of the confirmation link (tests/test_accounts.py)",
+    "AccountSecurityView.totp_start": "signed in, for oneself only (tests/test_login.py)",
+    "AccountSecurityView.totp_confirm": "signed in, for oneself only (tests/test_login.py)",
+    "AccountSecurityView.totp_disable": "signed in, for oneself only (tests/test_login.py)",
+    "AccountSecurityView.recovery_codes": "signed in, for oneself only (tests/test_login.py)",
+    "AccountSecurityView.email_factor": "signed in, for oneself only (tests/test_login.py)",
+    "NovaUserInfoEditView.this_form_post": "signed in, for oneself only (tests/test_accounts.py)",
+    "NovaResetMyPasswordView.this_form_post": "signed in, for oneself only (tests/test_login.py)",
+    "NovaResetPasswordView.this_form_post": "admins only: the GET of this form is in PAGES",
+    "chat_public.widget_upload": "the holder of a conversation token (tests/test_chat.py)",
+    "help.wikis": "signed in: the wikis of one's own scope (tests/test_kb.py)",
+}
+
+
+# --- every route has an expectation ----------------------------------------------------------
+
+def _matrix_paths():
+    """(method, path) of every entry above, placeholders filled with a plain id."""
+    import string
+
+    class Ones(dict):
+        def __missing__(self, key):
+            return "1"
+
+    entries = [(m, t) for m, t, _e in PAGES + API + TICKET_PAGES + MAIL_PAGES + KB_ACTIONS + CHAT_PAGES + TICKET_API]
+    entries += [("POST", path) for path, _kind in DATA_ACTIONS]
+    for method, template in entries:
+        path = string.Formatter().vformat(template.partition(" ")[0], (), Ones())
+        yield method.partition("?")[0], path.partition("?")[0]
+
+
+def test_every_route_has_an_expectation(app):
+    """A route added without its line in this matrix (or in ELSEWHERE) fails here, by name."""
+    from werkzeug.exceptions import HTTPException
+
+    adapter = app.url_map.bind("novadesk.test")
+    listed = set(ELSEWHERE) | {rule.endpoint for rule, _view in _generated_routes(app)}
+    for method, path in _matrix_paths():
+        try:
+            endpoint, _args = adapter.match(path, method=method)
+        except HTTPException:
+            continue
+        listed.add(endpoint)
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - listed)
+    assert not missing, f"{len(missing)} endpoints without an expectation in the matrix:\n" + "\n".join(missing)

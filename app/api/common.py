@@ -7,11 +7,11 @@ from flask_appbuilder.api import ModelRestApi
 
 from app.extensions import db
 from app.security import scopes
+from app.security.bounds import MAX_ID  # one bound for every id, web and API
 from app.services import ServiceError
 
 READ_ROUTES = {"get", "get_list"}
 QUERY_MAX_LENGTH = 4000
-MAX_ID = 2**31 - 1  # the databases' integer ids; larger numbers would be refused by PostgreSQL
 QUERY_MAX_DEPTH = 12  # rison nesting: prison parses recursively and overflows on "((((…"
 
 

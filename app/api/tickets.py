@@ -4,7 +4,7 @@ Reads go through scopes.py (FAB base filters); writes through app/services/ticke
 same door as the web: POST /ticket/ creates (channel "api"), PUT /ticket/<id> changes status,
 priority or assignment, POST /ticket_message/ replies or adds a note (staff and commercials).
 """
-from flask import current_app, g, request, send_file
+from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -14,7 +14,8 @@ from app.api.common import MAX_ID, READ_ROUTES, ScopedApi
 from app.extensions import db
 from app.models import Attachment, Channel, Ticket, TicketMessage
 from app.security import scopes
-from app.services import tickets, uploads
+from app.services import tickets
+from app.views.downloads import send_stored_file
 from app.views.scoping import scoped
 
 _ID_RANGE = validate.Range(min=1, max=MAX_ID)
@@ -176,7 +177,4 @@ class AttachmentApi(ScopedApi):
             item = scopes.access_attachment(db.session, g.user, pk)
         except scopes.NotVisible:
             return self.response_404()
-        stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.storage_key)
-        response = send_file(stream, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0)
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return send_stored_file(item, as_attachment=True)

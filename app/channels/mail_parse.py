@@ -13,6 +13,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr
 
 from bs4 import BeautifulSoup
+from flask import current_app
 from mailparser_reply import EmailReplyParser
 
 from app.services import tickets
@@ -56,6 +57,7 @@ class ParsedMail:
     files: list = field(default_factory=list)
     noise: str | None = None  # own_mail, bounce, auto_reply, list, receipt
     forged: bool = False  # the receiving server found the sender's domain authentication failing
+    authenticated: bool = False  # our trusted mail server vouched for the From domain (DMARC or DKIM pass)
     bounce_recipients: list = field(default_factory=list)
     bounce_message_ids: list = field(default_factory=list)
     bounce_reason: str = ""
@@ -251,6 +253,34 @@ def message_key(message_id, raw):
     return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
 
 
+def sender_authenticated(message, sender, trusted_authserv_id):
+    """Did our own mail server (its authserv-id) vouch for the From domain? RFC 8601 results
+    `dmarc=pass` with header.from, or `dkim=pass` with header.d (or header.i) of that domain.
+    Results stamped by any other authserv-id are anyone's words and are ignored."""
+    if not sender or not trusted_authserv_id or "@" not in sender:
+        return False
+    import authres
+
+    domain = sender.rsplit("@", 1)[1].lower()
+    for value in message.get_all("Authentication-Results") or []:
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(clean_text(str(value)).replace("\r", " ").replace("\n", " "))
+        except Exception:  # unreadable: vouches for nothing
+            continue
+        if (header.authserv_id or "").lower() != trusted_authserv_id.lower():
+            continue
+        for result in header.results:
+            if (result.result or "").lower() != "pass":
+                continue
+            found = {(p.type.lower(), p.name.lower()): (p.value or "").lower() for p in result.properties}
+            method = (result.method or "").lower()
+            if method == "dmarc" and found.get(("header", "from")) == domain:
+                return True
+            if method == "dkim" and (found.get(("header", "d")) == domain or found.get(("header", "i"), "").endswith("@" + domain)):
+                return True
+    return False
+
+
 def parse(raw, own_addresses=(), own_domain=""):
     """Read raw bytes into a ParsedMail. `own_addresses` are NovaDesk's sending and mailbox
     addresses: mail from them is NovaDesk talking to itself."""
@@ -297,7 +327,10 @@ def parse(raw, own_addresses=(), own_domain=""):
     parsed.files = out["files"] + parsed.files
     parsed.noise = _noise(parsed, headers, own_addresses, own_domain)
     # Our own mail server's verdict (RFC 8601): a failing DMARC means the From is not to be believed.
+    # A failing verdict is believed from any header (it can only lower trust); a passing one
+    # only from our own server's.
     parsed.forged = bool(re.search(r"\bdmarc=fail\b", headers["authentication-results"], re.IGNORECASE))
+    parsed.authenticated = not parsed.forged and sender_authenticated(message, parsed.sender, current_app.config.get("MAIL_TRUSTED_AUTHSERV_ID", ""))
     if parsed.noise == "bounce":
         _read_bounce(parsed, "\n".join(out["report"]) + "\n" + plain, out["forwarded"])
     return parsed

@@ -31,6 +31,9 @@ class Organisation(Model):
     holds_unidentified = Column(Boolean, nullable=False, default=False, server_default="0")
     # The zone its people live in: new users of the organisation get it (empty: DEFAULT_TIMEZONE).
     timezone = Column(String(64), nullable=True)
+    # Mail from its people or domains is filed as theirs only when our mail server vouched for
+    # the sender (DMARC or DKIM pass); otherwise it goes to the unidentified senders (T10).
+    require_authenticated_mail = Column(Boolean, nullable=False, default=False, server_default="0")
     reseller_id = Column(Integer, ForeignKey("organisation.id"), nullable=True)
     reseller = relationship("Organisation", remote_side=[id], backref="resold_clients")
     # use_alter: users point to organisations and organisations to users (their account manager).

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import deferred, relationship
 
 from app.models.types import UTCDateTime, utcnow
+from app.security.encryption import EncryptedText
 
 
 class MailboxSecurity:
@@ -29,7 +30,7 @@ class Mailbox(Model):
     port = Column(Integer, nullable=False, default=993)
     security = Column(String(10), nullable=False, default=MailboxSecurity.SSL)
     username = Column(String(255), nullable=False)
-    password = Column(String(255), nullable=False)
+    password = Column(EncryptedText, nullable=False)  # encrypted at rest (app/security/encryption.py)
     folder = Column(String(255), nullable=False, default="INBOX")
     active = Column(Boolean, nullable=False, default=True)
     # Where fetching resumes: IMAP UIDs only hold within one UIDVALIDITY of the folder.

@@ -4,6 +4,7 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 from app.models.types import UTCDateTime
+from app.security.encryption import EncryptedText
 
 
 class NovaUser(User):
@@ -20,7 +21,7 @@ class NovaUser(User):
     # Second factor: a code by e-mail at each new session unless the user turns it off
     # (only where the role allows it), or TOTP once enrolled.
     two_factor_email = Column(Boolean, nullable=False, default=True)
-    totp_secret = Column(String(64), nullable=True)
+    totp_secret = Column(EncryptedText, nullable=True)  # encrypted at rest (app/security/encryption.py)
     totp_enabled = Column(Boolean, nullable=False, default=False)
     totp_last_step = Column(Integer, nullable=True)  # refuses a replayed TOTP code
     locked_until = Column(UTCDateTime, nullable=True)

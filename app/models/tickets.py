@@ -178,6 +178,8 @@ class Ticket(Model):
     requester = relationship("NovaUser", foreign_keys=[requester_id])
     # The address a ticket came from by e-mail when no account matched it (yet).
     requester_email = Column(String(320), nullable=True, index=True)
+    # Opened by a mail whose sender our mail server did not vouch for (no DMARC/DKIM pass).
+    sender_unverified = Column(Boolean, nullable=False, default=False, server_default="0")
     type_id = Column(Integer, ForeignKey("request_type.id"), nullable=True)
     type = relationship("RequestType")
     product_id = Column(Integer, ForeignKey("product.id"), nullable=True)
@@ -229,6 +231,7 @@ class TicketMessage(Model):
     author_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     author = relationship("NovaUser")
     author_email = Column(String(320), nullable=True)  # sender of a mail with no account
+    sender_unverified = Column(Boolean, nullable=False, default=False, server_default="0")  # as on Ticket
     source_mail_id = Column(Integer, ForeignKey("inbound_mail.id", ondelete="SET NULL"), nullable=True)
     body = Column(Text, nullable=False)
     internal = Column(Boolean, nullable=False, default=False)

@@ -227,6 +227,8 @@ def _check_email_code(user, code):
 
 
 def _check_totp(user, code, at=None):
+    if not user.totp_secret:  # no authenticator set up: no code can match
+        return False
     totp = pyotp.TOTP(user.totp_secret)
     at = at or time.time()
     for offset in (-1, 0, 1):  # one step of clock drift either way

@@ -74,15 +74,48 @@ def apply(inbound, parsed):
         _tell_sender_refused(parsed, _("le message dépasse %(n)s Mo.", n=current_app.config["MAIL_MAX_MESSAGE_MB"]))
         return Outcome(InboundStatus.IGNORED, f"Écarté : message de {inbound.size // (1024 * 1024)} Mo, au-delà de la limite.", "too_large")
     if parsed.forged:  # never an account's nor a client's, never answered: held for a person to judge
-        ticket = tickets.create_ticket_from_mail(
-            None, unidentified_organisation(), parsed.sender, parsed.subject, parsed.reply or parsed.text, _files(parsed), inbound, acknowledge=False
-        )
+        ticket = _unidentified_ticket(inbound, parsed)
         return Outcome(InboundStatus.PROCESSED, f"Ticket {ticket.number} créé pour expéditeur non identifié ({parsed.sender}) : authentification DMARC en échec.", "forged", ticket)
     user = _account(parsed.sender)
+    claimed = _claimed_organisation(user, parsed.sender)
+    if not parsed.authenticated and claimed is not None and claimed.require_authenticated_mail:
+        # The client asked that only mail our server vouched for speaks in its name: the message
+        # goes to the unidentified senders, unanswered, with the reason on the ticket.
+        ticket = _unidentified_ticket(inbound, parsed)
+        tickets.record_event(ticket, None, "mail_unverified", field="organisation", new=claimed.name, internal=True)
+        return Outcome(
+            InboundStatus.PROCESSED,
+            f"Ticket {ticket.number} créé pour expéditeur non identifié ({parsed.sender}) : {claimed.name} n'accepte que les e-mails authentifiés.",
+            "unauthenticated", ticket,
+        )
     ticket = _thread(parsed)
     if ticket is not None and _may_reply(ticket, user, parsed.sender):
-        return _reply(ticket, user, inbound, parsed)
-    return _new_ticket(user, inbound, parsed, follows=None)
+        outcome = _reply(ticket, user, inbound, parsed)
+    else:
+        outcome = _new_ticket(user, inbound, parsed, follows=None)
+    if not parsed.authenticated:
+        _mark_unverified(outcome.ticket, inbound, new=outcome.reason == "new_ticket")
+    return outcome
+
+
+def _unidentified_ticket(inbound, parsed):
+    ticket = tickets.create_ticket_from_mail(
+        None, unidentified_organisation(), parsed.sender, parsed.subject, parsed.reply or parsed.text, _files(parsed), inbound, acknowledge=False
+    )
+    _mark_unverified(ticket, inbound, new=True)
+    return ticket
+
+
+def _mark_unverified(ticket, inbound, new):
+    """« expéditeur non vérifié »: on the message this mail became, and on a ticket it opened."""
+    if ticket is None:
+        return
+    if new:
+        ticket.sender_unverified = True
+    db.session.flush()
+    db.session.query(TicketMessage).filter(TicketMessage.source_mail_id == inbound.id).update(
+        {TicketMessage.sender_unverified: True}, synchronize_session="fetch"
+    )
 
 
 # --- who wrote -----------------------------------------------------------------------
@@ -104,6 +137,13 @@ def unidentified_organisation():
         db.session.add(holder)
         db.session.flush()
     return holder
+
+
+def _claimed_organisation(user, address):
+    """The client a mail claims to come from (its sender's, else its domain's), or None."""
+    if user is not None and user.organisation is not None and user.organisation.kind != OrganisationKind.VENDOR:
+        return user.organisation
+    return organisation_for_email(address)
 
 
 def _organisation_of(user, address):

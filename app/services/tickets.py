@@ -25,6 +25,7 @@ from app.models import (
     TicketStatus,
 )
 from app.security import roles, scopes
+from app.security.bounds import to_id
 from app.services import ServiceError, audit, clock, notifications, routing, sla, thanks, uploads, webhooks
 
 TITLE_MAX = 200
@@ -89,10 +90,10 @@ def _touch(ticket, actor):
 
 def as_id(value):
     """A form's id, or a refusal a person can read (never a server error)."""
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
+    number = to_id(value)
+    if number is None:
         raise ServiceError(_("Valeur invalide : %(value)s", value=str(value)[:40]))
+    return number
 
 
 def _get_active(model, ident, message):
@@ -311,8 +312,8 @@ def _visible_organisation(actor, organisation_id):
     if organisation_id in (None, ""):
         raise ServiceError(_("Choisissez l'organisation cliente de la demande."), {"organisation": "required"})
     try:
-        return scopes.access_organisation(db.session, actor, int(organisation_id))
-    except (scopes.NotVisible, ValueError):
+        return scopes.access_organisation(db.session, actor, to_id(organisation_id) or 0)
+    except scopes.NotVisible:
         raise ServiceError(_("Organisation inconnue."), {"organisation": "unknown"})
 
 

@@ -194,6 +194,6 @@ class DevMailboxView(BaseView):
         mail = db.session.get(OutboxMail, mail_id)
         if mail is None or current_app.config.get("MAIL_SERVER"):
             abort(404)
-        return self.render_template("novadesk/mail_read.html", mail=mail, local_datetime=local_datetime, title=mail.subject)
+        return self.render_template("novadesk/mail_read.html", mail=mail, local_datetime=local_datetime, title=mail.screen_subject)
 
 

@@ -5,7 +5,7 @@ console, conversation history, widget channels). The live part goes over Socket.
 import json
 import time
 
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -26,7 +26,8 @@ from app.realtime.common import (
     page_origin,
 )
 from app.security import scopes
-from app.services import ServiceError, chat, tickets, uploads
+from app.services import ServiceError, chat, tickets
+from app.views.downloads import send_stored_file
 from app.views.generated import NovaModelView
 from app.views.scoping import scoped
 
@@ -129,11 +130,8 @@ def _same_signature(expected, given):
 
 
 def _send_chat_file(item):
-    stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.storage_key)
     inline = item.is_image and request.args.get("download") != "1"
-    response = send_file(stream, mimetype=item.content_type, as_attachment=not inline, download_name=item.filename, max_age=0)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
+    response = send_stored_file(item, as_attachment=not inline)
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
 

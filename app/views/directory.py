@@ -24,6 +24,7 @@ _ORG_LABELS = {
     "kind_label": _l("Type"),
     "external_id": _l("Identifiant ERP"),
     "email_domains": _l("Domaines e-mail"),
+    "require_authenticated_mail": _l("Exiger des e-mails authentifiés"),
     "phone": _l("Téléphone"),
     "address": _l("Adresse"),
     "notes": _l("Notes"),
@@ -68,11 +69,12 @@ class OrganisationView(NovaModelView):
         "external_id": _l("Clé de l'organisation dans l'ERP/CRM, pour la synchronisation."),
         "reseller": _l("Pour un client revendu : l'organisation qui le revend."),
         "timezone": _l("Les nouveaux utilisateurs de l'organisation reçoivent ce fuseau horaire."),
+        "require_authenticated_mail": _l("Un e-mail de ses membres ou de ses domaines que notre serveur de messagerie n'a pas authentifié (ni DMARC ni DKIM) n'est pas classé chez ce client : il va aux expéditeurs non identifiés, sans accusé de réception, avec la raison sur le ticket."),
     }
     list_columns = ["name", "kind_label", "external_id", "account_manager", "reseller", "active"]
     search_columns = ["name", "kind", "external_id", "account_manager", "reseller", "active"]
-    show_columns = ["name", "kind_label", "external_id", "email_domains", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
-    add_columns = ["name", "kind", "external_id", "email_domains", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes"]
+    show_columns = ["name", "kind_label", "external_id", "email_domains", "require_authenticated_mail", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes", "created_on", "changed_on"]
+    add_columns = ["name", "kind", "external_id", "email_domains", "require_authenticated_mail", "phone", "address", "timezone", "account_manager", "reseller", "active", "notes"]
     edit_columns = add_columns
     add_form_extra_fields = {
         "kind": SelectField(_l("Type"), choices=OrganisationKind.CHOICES),
@@ -85,7 +87,7 @@ class OrganisationView(NovaModelView):
     search_form_query_rel_fields = {"account_manager": scoped("users"), "reseller": scoped("organisations")}
     order_columns = ["name", "external_id", "active"]
     base_order = ("name", "asc")
-    formatters_columns = {**datetime_formatters("created_on", "changed_on"), **yes_no_formatters("active")}
+    formatters_columns = {**datetime_formatters("created_on", "changed_on"), **yes_no_formatters("active", "require_authenticated_mail")}
 
     def pre_add(self, item):
         users.check_organisation(item)

@@ -3,7 +3,7 @@ client wikis, article files, and the suggestions proposed while a ticket is type
 chat. Open to anonymous visitors; everything read goes through app/security/scopes.py."""
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from sqlalchemy import or_
 from sqlalchemy.orm import defer, joinedload
@@ -11,7 +11,9 @@ from sqlalchemy.orm import defer, joinedload
 from app.extensions import db
 from app.models import ArticleKind, KbArticle, KbCategory, Product
 from app.security import scopes
-from app.services import ServiceError, kb, search, uploads
+from app.security.bounds import to_id
+from app.services import ServiceError, kb, search
+from app.views.downloads import send_stored_file
 from app.views.markdown import render_markdown
 
 help_centre = Blueprint("help", __name__, url_prefix="/help")
@@ -23,11 +25,7 @@ def _user():
 
 
 def _int_arg(name):
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
+    return to_id(request.args.get(name)) or None
 
 
 def _visible_categories():
@@ -245,18 +243,14 @@ def file(file_id):
         item = scopes.access_kb_file(db.session, _user(), file_id)
     except scopes.NotVisible:
         abort(404)
-    stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.storage_key)
-    response = send_file(stream, mimetype=item.content_type, as_attachment=not item.is_image, download_name=item.filename, max_age=0)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored_file(item, as_attachment=not item.is_image)
 
 
 def _ticket_reader(user, ticket_ref):
     """Whose eyes a reply on this ticket is for: its requester, else an anonymous visitor."""
     try:
-        ticket = scopes.access_ticket(db.session, user, int(ticket_ref))
-    except (scopes.NotVisible, ValueError):
+        ticket = scopes.access_ticket(db.session, user, to_id(ticket_ref) or 0)
+    except scopes.NotVisible:
         abort(404)
     return ticket.requester if ticket.requester is not None and ticket.requester.active else None
 

@@ -50,6 +50,7 @@ def event_sentence(event):
         "merged_from": lambda: _("A reçu les messages de %(number)s", number=new),
         "identified": lambda: _("Expéditeur rattaché à %(new)s", new=new),
         "attachment_refused": lambda: _("Pièce jointe du message refusée : %(file)s", file=new),
+        "mail_unverified": lambda: _("Expéditeur non vérifié : %(organisation)s n'accepte que les e-mails authentifiés (DMARC ou DKIM), le message est placé chez les expéditeurs non identifiés", organisation=new),
         "mail_bounced": lambda: _("E-mail non remis : %(detail)s", detail=new),
         "sla_warning": lambda: _("Délai de %(deadline)s bientôt atteint", deadline=_deadline(new)),
         "sla_breach": lambda: _("Délai de %(deadline)s dépassé", deadline=_deadline(new)),

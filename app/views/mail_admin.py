@@ -173,7 +173,7 @@ class OutboxView(NovaModelView):
     }
     list_columns = ["created_on", "recipient", "screen_subject", "status_label", "attempts", "last_error", "sent_on", "bounced_on"]
     show_columns = ["created_on", "recipient", "screen_subject", "kind", "status_label", "attempts", "next_attempt_on", "last_error", "sent_on", "bounced_on", "bounce_reason", "message_id", "screen_body"]
-    search_columns = ["status", "recipient", "kind", "subject", "created_on"]
+    search_columns = ["status", "recipient", "kind", "created_on"]  # not the subject: it holds codes
     base_order = ("created_on", "desc")
     page_size = 50
     formatters_columns = {**datetime_formatters("created_on", "next_attempt_on", "sent_on", "bounced_on"), "last_error": _or_dash, "bounce_reason": _or_dash}

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, Product, Queue, RequestType, SatisfactionRating, Ticket, TicketStatus
 from app.security import scopes
+from app.security.bounds import FIRST_DAY, LAST_DAY, to_day
 from app.services import clock, figures
 from app.views.dashboard import duration_label, percent_label
 from app.views.formatting import local_datetime
@@ -71,6 +72,8 @@ def _parse_period(args):
         last = date.fromisoformat(args.get("end", "")) if args.get("end") else default.last_day
     except ValueError:
         return default, _("Dates invalides : utilisez le format AAAA-MM-JJ.")
+    if to_day(first.isoformat()) is None or to_day(last.isoformat()) is None:
+        return default, _("Choisissez des dates entre %(first)s et %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year)
     if last < first:
         return default, _("La date de fin précède la date de début.")
     if (last - first).days + 1 > MAX_DAYS:
@@ -192,8 +195,10 @@ class ReportsView(BaseView):
     class_permission_name = "Reports"
     default_view = "index"
 
-    def _period(self):
+    def _period(self, export=False):
         period, error = _parse_period(request.args)
+        if error and export:  # a file of another period than asked would mislead: refuse, say why
+            abort(400, error)
         if error:
             flash(error, "warning")
         return period
@@ -213,7 +218,7 @@ class ReportsView(BaseView):
     @has_access
     @permission_name("export")
     def export_csv(self):
-        period = self._period()
+        period = self._period(export=True)
         user = g.user
         table = request.args.get("table", "tickets")
         if table != "tickets" and table not in figures.dimensions_for(user):
@@ -244,7 +249,7 @@ class ReportsView(BaseView):
     def export_xlsx(self):
         from openpyxl import Workbook
 
-        period = self._period()
+        period = self._period(export=True)
         user = g.user
         report = build_report(user, period)
         workbook = Workbook(write_only=True)

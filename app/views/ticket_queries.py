@@ -10,6 +10,7 @@ from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
 from app.models.tickets import TicketStatus, ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
+from app.security.bounds import MAX_PAGE, to_day, to_id
 from app.services import clock
 from app.services.tickets import can_work
 
@@ -46,8 +47,7 @@ class TicketFilters:
     @classmethod
     def from_args(cls, args):
         def number(name):
-            value = args.get(name, "").strip()
-            return int(value) if value.isdigit() else None
+            return to_id(args.get(name))
 
         view = args.get("view", "active")
         sort = args.get("sort", "activity")
@@ -64,7 +64,7 @@ class TicketFilters:
             q=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else "activity",
             direction="asc" if args.get("dir") == "asc" else "desc",
-            page=max(1, number("page") or 1),
+            page=max(1, to_id(args.get("page"), MAX_PAGE) or 1),
         )
 
     def as_args(self, **changes):
@@ -105,19 +105,15 @@ def _filtered(user, filters, with_category=True, for_page=False):
         query = query.filter(walk(Ticket.queue_id) == filters.queue)
     if filters.assignee == "none":
         query = query.filter(~Ticket.assignees.any())
-    elif filters.assignee == "me" or filters.assignee.isdigit():
-        who = user.id if filters.assignee == "me" else int(filters.assignee)
+    elif filters.assignee == "me" or to_id(filters.assignee):
+        who = user.id if filters.assignee == "me" else to_id(filters.assignee)
         query = query.filter(Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == who)))
     return _search(query, filters)
 
 
 def _iso_day(value):
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value.strip()[:10]).isoformat()
-    except ValueError:
-        return ""
+    day = to_day(value)
+    return day.isoformat() if day else ""
 
 
 def _local_midnight(day):
@@ -144,8 +140,8 @@ def _search(query, filters):
         term = filters.q
         if term.upper().startswith(tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) and "-" in term and term.split("-")[-1].isdigit():
             query = query.filter(Ticket.number == term.upper())
-        elif term.isdigit():
-            query = query.filter(or_(Ticket.id == int(term), Ticket.title.ilike(f"%{term}%")))
+        elif to_id(term) is not None:
+            query = query.filter(or_(Ticket.id == to_id(term), Ticket.title.ilike(f"%{term}%")))
         else:
             query = query.filter(Ticket.title.ilike(f"%{term}%"))
     return query
@@ -181,6 +177,7 @@ class ListedTicket:
     first_responded_on: object
     first_response_due: object
     resolution_due: object
+    sender_unverified: bool = False
     assignee_names: list = field(default_factory=list)
 
 
@@ -213,6 +210,7 @@ def ticket_page(user, filters):
             requester.first_name, requester.last_name, TicketStatus.name, Ticket.status_category,
             Priority.key, Priority.name, Ticket.last_activity_on, last_by.first_name, last_by.last_name,
             Ticket.sla_paused_since, Ticket.first_responded_on, Ticket.first_response_due, Ticket.resolution_due,
+            Ticket.sender_unverified,
         )
         .order_by(order, Ticket.id.desc())
         .limit(PAGE_SIZE)
@@ -224,7 +222,7 @@ def ticket_page(user, filters):
             id=r[0], number=r[1], title=r[2], created_on=r[3], organisation_name=r[4], requester_name=_full_name(r[5], r[6]),
             status_name=r[7], status_category=r[8], priority_key=r[9], priority_name=r[10], last_activity_on=r[11],
             last_activity_by_name=_full_name(r[12], r[13]), sla_paused_since=r[14], first_responded_on=r[15],
-            first_response_due=r[16], resolution_due=r[17],
+            first_response_due=r[16], resolution_due=r[17], sender_unverified=r[18],
         )
         for r in rows
     ]

@@ -22,6 +22,7 @@ from app.models import (
 from app.security import scopes
 from app.services import ServiceError, kb, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
+from app.views.downloads import send_stored_file
 from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.mail_admin import original_mail_response
 from app.views.outcome import commit_or_refuse
@@ -289,12 +290,8 @@ class TicketDeskView(BaseView):
     @permission_name("show")
     def attachment(self, attachment_id):
         item = self._attachment(attachment_id)
-        stream = uploads.open_stored(current_app.config["UPLOAD_FOLDER"], item.storage_key)
         inline = item.is_image and request.args.get("download") != "1"
-        response = send_file(stream, mimetype=item.content_type, as_attachment=not inline, download_name=item.filename, max_age=0)
-        response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return send_stored_file(item, as_attachment=not inline)
 
     @expose("/attachments/<int:attachment_id>/preview")
     @has_access

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
 from app.models import NovaUser
+from app.security.bounds import to_id
 from app.security.passwords import check_password
 from app.services import ServiceError, notifications, sessions, users
 from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
@@ -249,7 +250,7 @@ class NovaResetPasswordView(ResetPasswordView):
     message = _l("Mot de passe changé.")
 
     def form_post(self, form):
-        user = db.session.get(NovaUser, request.args.get("pk", type=int))
+        user = db.session.get(NovaUser, to_id(request.args.get("pk")) or 0)
         if user is None:
             abort(404)
         if not commit_or_refuse(lambda: users.change_password(user, form.password.data), self.message):
