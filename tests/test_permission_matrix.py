@@ -989,6 +989,8 @@ GENERATED_SCREENS = {
     "KbCategoryView": STAFF,
 }
 _SELF_SERVICE = {"NovaUserDBModelView.userinfo", "OrganisationView.list", "OrganisationView.show"}  # in PAGES above
+# The roles' list and record lead to the permission matrix (test_the_role_matrix_is_for_the_administration_right_only).
+_SELF_SERVICE |= {"NovaRoleModelView.list", "NovaRoleModelView.show"}
 
 
 def _generated_routes(app):
@@ -1062,6 +1064,11 @@ ELSEWHERE = {
     "NovaAuthView.reset_password": "the holder of a reset link (tests/test_login.py)",
     "NovaSecurityApi.login": "everyone, by password and second factor (tests/test_login.py, tests/test_api.py)",
     "NovaSecurityApi.refresh": "the holder of a refresh token (tests/test_api.py)",
+    "NovaSecurityApi.logout": "the holder of an API token ends its sign-in (test_api_session_paths_need_a_token above)",
+    "RoleMatrixView.preview": "the right to manage roles (test_the_role_matrix_is_for_the_administration_right_only above)",
+    "RoleMatrixView.save": "the right to manage roles (test_the_role_matrix_is_for_the_administration_right_only above)",
+    "NovaRoleModelView.list": "leads to the permission matrix (test_the_role_matrix_is_for_the_administration_right_only above)",
+    "NovaRoleModelView.show": "leads to the permission matrix (test_the_role_matrix_is_for_the_administration_right_only above)",
     "AccountRequestView.request_form": "everyone: asking for an account (tests/test_accounts.py)",
     "AccountRequestView.confirm": "the holder of the confirmation link (tests/test_accounts.py)",
     "AccountSecurityView.totp_start": "signed in, for oneself only (tests/test_login.py)",
@@ -1089,6 +1096,7 @@ def _matrix_paths():
 
     entries = [(m, t) for m, t, _e in PAGES + API + TICKET_PAGES + MAIL_PAGES + KB_ACTIONS + CHAT_PAGES + TICKET_API]
     entries += [("POST", path) for path, _kind in DATA_ACTIONS]
+    entries += [(m, t) for m, t, _e in SESSION_ACTIONS]
     for method, template in entries:
         path = string.Formatter().vformat(template.partition(" ")[0], (), Ones())
         yield method.partition("?")[0], path.partition("?")[0]
