@@ -67,6 +67,8 @@ class Config:
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # used in links inside e-mails
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host are believed.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
     MAX_ATTACHMENT_MB = _int("MAX_ATTACHMENT_MB", 25)
     MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024
     # A whole form (several files and the text) may be this large; each file is checked alone.
@@ -117,7 +119,8 @@ class Config:
 
     # Rate limits and lockout (U7)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Scaled out, every process must count the same hits: Redis when REDIS_URL is set.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     AUTH_RATE_LIMITED = RATELIMIT_ENABLED
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
