@@ -34,6 +34,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "novadesk"
+# gunicorn's control socket sits at one fixed path per user: two nodes on one machine would
+# fight over it. Signals (HUP, TERM, TTIN/TTOU) do the same work.
+control_socket_disable = True
 # Loading the application once in the master saves start-up time and memory, but every
 # process must then open its own database connections (post_fork below).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "0").lower() in {"1", "true", "yes", "on"}
