@@ -122,6 +122,9 @@ class Config:
     # Scaled out, every process must count the same hits: Redis when REDIS_URL is set.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis restarting must not take the site down: limits count in memory meanwhile.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     AUTH_RATE_LIMITED = RATELIMIT_ENABLED
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
     SENSITIVE_RATE_LIMIT = os.environ.get("SENSITIVE_RATE_LIMIT", "10 per minute")

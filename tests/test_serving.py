@@ -92,11 +92,13 @@ def test_gunicorn_gevent_workers_serve_pages_sockets_and_health(app, demo, redis
                      headers={"X-Forwarded-For": "203.0.113.50"})
         assert last_failed_login_address(demo) == "203.0.113.50"
 
-        # The load balancer stops sending clients to a node that lost Redis.
+        # Redis gone: the node says so, and keeps serving (Redis is shared: failing every node's
+        # health check for it would take the whole service down).
         redis_port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
         subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], capture_output=True, timeout=10)
         answer = requests.get(f"{base}/health", timeout=10)
-        assert answer.status_code == 503 and answer.json()["redis"] == "unavailable" and answer.json()["database"] == "ok"
+        assert answer.status_code == 200 and answer.json() == {"status": "degraded", "database": "ok", "redis": "unavailable"}
+        assert requests.get(f"{base}/login/", timeout=10).status_code == 200
     finally:
         server.send_signal(signal.SIGTERM)  # graceful stop: the workers finish and exit
         try:

@@ -1,7 +1,10 @@
 """GET /health: for load balancers and for scripts that wait for the server.
 
-It reports the database and, when the processes share state through Redis (REDIS_URL), Redis:
-a process that cannot reach either answers 503 so that the load balancer sends no one to it.
+It reports the database and, when the processes share state through Redis (REDIS_URL), Redis.
+Without its database a process can do nothing: 503, and the load balancer sends no one to it.
+Without Redis it still serves (rate limits count in memory meanwhile; live chat between
+processes pauses): 200, "degraded" — Redis is shared, so failing every node's check for it
+would take the whole service down while Redis restarts.
 """
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
@@ -43,4 +46,4 @@ def check():
     if (redis_state := _redis()) is not None:
         parts["redis"] = redis_state
     healthy = all(state == "ok" for state in parts.values())
-    return jsonify(status="ok" if healthy else "degraded", **parts), 200 if healthy else 503
+    return jsonify(status="ok" if healthy else "degraded", **parts), 200 if parts["database"] == "ok" else 503
