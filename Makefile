@@ -3,7 +3,7 @@ VENV := .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint migrate clean-db translations messages widget
+.PHONY: run test install install-dev lint migrate clean-db translations messages widget cluster cluster-stop
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,11 @@ migrate: install
 
 clean-db:
 	rm -f instance/novadesk.db
+
+# The reference deployment on this machine: PostgreSQL, Redis, two gunicorn nodes, two workers,
+# HAProxy on http://127.0.0.1:8080 (Debian packages postgresql, redis-server, haproxy).
+cluster: install
+	deploy/cluster.sh start
+
+cluster-stop:
+	deploy/cluster.sh stop

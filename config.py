@@ -90,6 +90,8 @@ class Config:
     THANKS_KEEP_RESOLVED = _bool("THANKS_KEEP_RESOLVED", True)
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For/-Proto/-Host are believed.
+    TRUSTED_PROXIES = os.environ.get("TRUSTED_PROXIES", "")
     MAX_ATTACHMENT_MB = _int("MAX_ATTACHMENT_MB", 25)
     MAX_ATTACHMENT_BYTES = MAX_ATTACHMENT_MB * 1024 * 1024
     # A whole form (several files and the text) may be this large; each file is checked alone.
@@ -144,8 +146,12 @@ class Config:
 
     # Rate limits and lockout (U7)
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Scaled out, every process must count the same hits: Redis when REDIS_URL is set.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis restarting must not take the site down: limits count in memory meanwhile.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     AUTH_RATE_LIMITED = RATELIMIT_ENABLED
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
     SENSITIVE_RATE_LIMIT = os.environ.get("SENSITIVE_RATE_LIMIT", "10 per minute")

@@ -1,7 +1,8 @@
 """Serve NovaDesk with gevent: `python run.py` (HOST and PORT override 127.0.0.1:5000).
 
-WEB_PROCESSES=N serves from N processes sharing one listening socket (one per core suits the
-embedded SQLite in WAL mode); the background worker runs in the first process only.
+The embedded default: one process, the background worker inside it. Several processes, or
+several machines, are gunicorn's job (`gunicorn -c gunicorn.conf.py`, README "Serving in
+production").
 """
 from gevent import monkey
 
@@ -31,49 +32,19 @@ class NoDelayHandler(WSGIHandler):
         super().__init__(sock, address, server, rfile)
 
 
-def listen(host, port):
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(1024)
-    return listener
-
-
-def serve(listener, first):
-    app = create_app({"START_WORKER": first})
-    # Everything built at start-up lives as long as the process: keep it out of the garbage
-    # collector's full passes, which otherwise walk it again and again (tail latency).
-    gc.collect()
-    gc.freeze()
-    WSGIServer(listener, app, log=None, handler_class=NoDelayHandler).serve_forever()
-
-
 def main():
     from config import Config
 
     host, port = Config.HOST, Config.PORT  # the same address links in mail fall back to
-    processes = max(1, int(os.environ.get("WEB_PROCESSES", "1")))
-    listener = listen(host, port)
-    children = []
-    for _ in range(processes - 1):
-        pid = os.fork()
-        if pid == 0:
-            serve(listener, first=False)
-            os._exit(0)
-        children.append(pid)
-
-    def stop(signum, frame):
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"NovaDesk: http://{host}:{port}/ ({processes} process{'es' if processes > 1 else ''})", flush=True)
-    serve(listener, first=True)
+    app = create_app({"START_WORKER": True})
+    # Everything built at start-up lives as long as the process: keep it out of the garbage
+    # collector's full passes, which otherwise walk it again and again (tail latency).
+    gc.collect()
+    gc.freeze()
+    server = WSGIServer((host, port), app, log=None, handler_class=NoDelayHandler, backlog=1024)
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.stop(timeout=5))
+    print(f"NovaDesk: http://{host}:{port}/", flush=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

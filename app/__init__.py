@@ -53,11 +53,12 @@ def create_app(overrides=None):
         app.jinja_env.filters["nd_value"] = screen_value
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
-    from app import cli, worker
+    from app import cli, proxies, worker
     from app.realtime import init_realtime
     from app.services import audit, transactions
 
     init_realtime(app)
+    proxies.install(app)  # outermost, so Socket.IO's handshakes see the client's address too
     cli.register(app)
     transactions.install(app)
     audit.install()

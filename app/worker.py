@@ -45,6 +45,23 @@ def _deliver_webhooks():
     return deliver_due_webhooks()
 
 
+def _exclusive(name):
+    """Run the step only where nobody else runs it now (several workers, A2)."""
+
+    def wrap(step):
+        def guarded_step(*args):
+            from app.services.job_locks import held
+
+            with held(name) as mine:
+                return step(*args) if mine else None
+
+        guarded_step.__name__ = step.__name__
+        return guarded_step
+
+    return wrap
+
+
+@_exclusive("sla-watch")
 def _watch_sla():
     from app.extensions import db
     from app.services.sla_watch import check_deadlines
@@ -61,12 +78,14 @@ def _chat_housekeeping():
 
     forget_stale_presence()
     db.session.commit()
+@_exclusive("directory-sources")
 def _sync_directory():
     from app.services.directory_sources import run_due_sources
 
     return run_due_sources()
 
 
+@_exclusive("retention")
 def _apply_retention():
     from app.extensions import db
     from app.services.personal_data import apply_retention

@@ -71,7 +71,7 @@ with app.app_context():
 
 def start_server(instance, port):
     env = dict(os.environ, NOVADESK_INSTANCE=instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
-               CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", WEB_PROCESSES="1", DEMO_MODE="1")
+               CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", DEMO_MODE="1")
     env.pop("DATABASE_URL", None)
     log = open(Path(instance) / "server.log", "w")
     server = subprocess.Popen([PYTHON, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

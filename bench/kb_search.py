@@ -241,7 +241,7 @@ def measure(instance, requests):
     ticket_total = database.execute("SELECT count(*) FROM ticket").fetchone()[0]
     database.close()
     port = free_port()
-    env = dict(os.environ, NOVADESK_INSTANCE=instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0", WEB_PROCESSES="1")
+    env = dict(os.environ, NOVADESK_INSTANCE=instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0")
     env.pop("DATABASE_URL", None)
     password = env.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -105,14 +105,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instance", default="/tmp/novadesk-bench")
     parser.add_argument("--requests", type=int, default=320, help="per scenario and concurrency")
-    parser.add_argument("--processes", type=int, default=1, help="WEB_PROCESSES for run.py")
+    parser.add_argument("--processes", type=int, default=1, help="1: run.py (the embedded default); more: gunicorn's gevent workers")
     args = parser.parse_args()
     port = free_port()
     env = dict(os.environ, NOVADESK_INSTANCE=args.instance, PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
-               WEB_PROCESSES=str(args.processes))
+               WEB_CONCURRENCY=str(args.processes))
     env.pop("DATABASE_URL", None)
     password = env.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [str(ROOT / ".venv" / "bin" / "python"), "run.py"] if args.processes == 1 else \
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:

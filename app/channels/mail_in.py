@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.channels.mail_parse import clean_text, message_key, parse
 from app.extensions import db
 from app.models import InboundMail, InboundStatus, Mailbox, MailboxSecurity
-from app.services import clock, mail_intake
+from app.services import clock, job_locks, mail_intake
 from app.services.mail import sender_domain
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,9 @@ def fetch_all(max_bytes):
     total = 0
     for mailbox in db.session.query(Mailbox).filter_by(active=True).order_by(Mailbox.id).all():
         try:
-            total += fetch_mailbox(mailbox, max_bytes)
+            with job_locks.held(f"mailbox-{mailbox.id}") as mine:
+                if mine:  # else another worker is reading this mailbox right now
+                    total += fetch_mailbox(mailbox, max_bytes)
         except Exception as error:
             db.session.rollback()
             mailbox = db.session.get(Mailbox, mailbox.id)
