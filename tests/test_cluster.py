@@ -10,6 +10,7 @@ what they missed; the survivors keep serving.
 Needs the Debian packages postgresql, redis-server and haproxy (installed by `.ci/run`)."""
 import asyncio
 import os
+import queue
 import random
 import re
 import shutil
@@ -256,37 +257,67 @@ def mail_piper(cluster, load):
 
 
 class Agent:
-    """An agent's console: accepts every waiting conversation, answers every visitor message."""
+    """An agent's console: accepts every waiting conversation, answers every visitor message,
+    and comes back (as the console page does) when its node goes away."""
 
-    def __init__(self, cluster, email):
+    def __init__(self, cluster, email, index, team_size):
         self.browser = sign_in(cluster, email)
         self.cookie = "; ".join(f"{k}={v}" for k, v in self.browser.cookies.items())
-        self.client = socketio.Client(reconnection_delay=0.5, reconnection_delay_max=2)
         self.base = cluster["base"]
-        self.work = []
+        self.index, self.team_size = index, team_size  # each agent takes its share of the waiting chats
+        self.work = queue.Queue()
+        self.client = None
+        self.connect()
+
+    def connect(self):
+        if self.client is not None:
+            try:
+                self.client.disconnect()
+            except Exception:
+                pass
+        self.client = socketio.Client(reconnection=False)
         self.client.on("conversation", self._conversation, namespace="/console")
         self.client.on("message", self._message, namespace="/console")
         self.client.on("snapshot", lambda data: [self._conversation(c) for c in data.get("conversations", [])], namespace="/console")
         self.client.connect(self.base, namespaces=["/console"], headers={"Cookie": self.cookie}, transports=["websocket"], wait_timeout=15)
 
     def _conversation(self, data):
-        if data.get("status") == "waiting":
-            self.work.append(("accept", data["id"], None))
+        if data.get("status") == "waiting" and data["id"] % self.team_size == self.index:
+            self.work.put(("accept", data["id"], None))
 
     def _message(self, data):
         if data.get("author_kind") == "visitor":
-            self.work.append(("reply", data["conversation_id"], data.get("body")))
+            self.work.put(("reply", data["conversation_id"], data.get("body")))
 
     def run(self, load):
+        """The connection's keeper; several hands answer at once, as an agent's several chats."""
+        hands = [threading.Thread(target=self._answer, args=(load,), daemon=True) for _ in range(6)]
+        for hand in hands:
+            hand.start()
         beat = time.time()
         while not load.stop.is_set():
+            if "/console" not in self.client.namespaces:  # its node died: back through HAProxy
+                try:
+                    self.connect()  # the snapshot brings back what waits
+                except Exception:
+                    time.sleep(0.5)
+                continue
             if time.time() - beat > 20:  # as the console page does: "still here"
                 beat = time.time()
-                self.work.append(("heartbeat", None, None))
-            if not self.work:
-                time.sleep(0.05)
+                self.work.put(("heartbeat", None, None))
+            time.sleep(0.1)
+
+    def _answer(self, load):
+        while not load.stop.is_set():
+            try:
+                kind, conversation_id, body = self.work.get(timeout=0.2)
+            except queue.Empty:
                 continue
-            kind, conversation_id, body = self.work.pop(0)
+            if "/console" not in self.client.namespaces:
+                if kind != "heartbeat":
+                    self.work.put((kind, conversation_id, body))  # kept for when it is back
+                time.sleep(0.2)
+                continue
             try:
                 if kind == "heartbeat":
                     self.client.call("heartbeat", {}, namespace="/console", timeout=10)
@@ -296,7 +327,7 @@ class Agent:
                     self.client.call("message", {"conversation_id": conversation_id, "body": f"Réponse à « {body} »", "client_id": uuid.uuid4().hex},
                                      namespace="/console", timeout=10)
             except Exception:
-                pass  # a node or Redis went away: the next message brings more work
+                pass  # a node or Redis went away: the snapshot after reconnecting brings the waiting ones back
 
 
 class Chat:
@@ -411,7 +442,7 @@ def test_nothing_is_lost_when_a_node_a_worker_and_redis_fail_under_load(cluster)
     base, ports = cluster["base"], cluster["ports"]
     channel_key, api_key = prepare(cluster)
     load = Load()
-    agents = [Agent(cluster, email) for email in ("agent1@novalead.com", "agent2@novalead.com")]
+    agents = [Agent(cluster, email, index, 2) for index, email in enumerate(("agent1@novalead.com", "agent2@novalead.com"))]
     threads = [threading.Thread(target=agent.run, args=(load,), daemon=True) for agent in agents]
     threads += [threading.Thread(target=api_filer, args=(cluster, api_key, load), daemon=True) for _ in range(3)]
     # Signed in one after the other: each sign-in reads the latest code mailed to its person.
