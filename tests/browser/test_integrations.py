@@ -30,7 +30,7 @@ def test_admin_subscribes_a_webhook(page, live_server, live_app):
     page.locator("select#events").select_option(["ticket.created", "ticket.closed"], force=True)
     screenshot(page, "webhook-form")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_text("Enregistrement ajouté")).to_be_visible()
+    expect(page.get_by_text("Enregistré.")).to_be_visible()
     page.goto(f"{live_server}/webhooks/list/")
     expect(page.get_by_text("https://erp.example/novadesk").first).to_be_visible()
     check_accessibility(page, "webhook list")
