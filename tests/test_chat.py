@@ -185,6 +185,17 @@ def test_a_message_resent_after_a_drop_is_stored_once(app, desk, db):
     assert db.session.query(ChatMessage).filter_by(conversation_id=cid, body="Une fois").count() == 1
 
 
+def test_the_opening_question_keeps_the_widgets_own_id(app, desk, db):
+    """The widget names each message it sends; the first question too, so a resend of it after
+    a drop is recognised (C6)."""
+    channel, _agent, _ = desk
+    _client, answer = start(app, channel, client_id="w-question")
+    assert answer["message"]["client_id"] == "w-question"
+    db.session.expire_all()
+    first = db.session.query(ChatMessage).filter_by(conversation_id=answer["conversation"]["id"], seq=1).one()
+    assert first.client_id == "w-question"
+
+
 def test_a_reconnecting_widget_receives_what_it_missed(app, desk):
     channel, agent, _ = desk
     identity = signed(channel)

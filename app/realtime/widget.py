@@ -163,10 +163,9 @@ class WidgetNamespace(Namespace):
                 return {"error": chat.unavailable_message(reason), "offline": True}
             channel = chat.channel_by_id(state.channel_id)
             conversation, token, message = chat.start_conversation(
-                channel, chat.Visitor(**state.visitor.as_session()), data.get("question"), state.lang, name=data.get("name"), email=data.get("email")
+                channel, chat.Visitor(**state.visitor.as_session()), data.get("question"), state.lang, name=data.get("name"), email=data.get("email"),
+                client_id=data.get("client_id"),
             )
-            if data.get("client_id"):
-                message.client_id = str(data["client_id"])[:64]
             state.conversation_id, state.visitor_name = conversation.id, conversation.visitor_label
             join_room(conversation_room(conversation.id))
             after_commit(broadcast_conversation, conversation)

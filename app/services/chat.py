@@ -317,9 +317,10 @@ def _clean_body(body, required=True):
     return body
 
 
-def start_conversation(channel, visitor, question, language="fr", name=None, email=None):
-    """A new conversation waiting for an agent, the question as its first message. Returns
-    the conversation, the widget's resume token (shown once) and the message."""
+def start_conversation(channel, visitor, question, language="fr", name=None, email=None, client_id=None):
+    """A new conversation waiting for an agent, the question as its first message (with the
+    widget's own id for it, `client_id`). Returns the conversation, the widget's resume token
+    (shown once) and the message."""
     question = _clean_body(question)
     if not visitor.identified:
         visitor.name = _clean_name(name)
@@ -342,7 +343,8 @@ def start_conversation(channel, visitor, question, language="fr", name=None, ema
     )
     db.session.add(conversation)
     db.session.flush()
-    message, _created = add_message(conversation, VISITOR, None, question, author_name=visitor.name)
+    message, _created = add_message(conversation, VISITOR, None, question, author_name=visitor.name,
+                                    client_id=str(client_id)[:64] if client_id else None)
     audit.record(db.session, "chat.started", actor=None, target=None, details={"conversation": conversation.id, "organisation": conversation.organisation_id})
     organisation = db.session.get(Organisation, conversation.organisation_id)
     webhooks.chat_started({
