@@ -11,7 +11,6 @@ from app.extensions import db
 from app.models import ConversationStatus
 from app.realtime import conversation_room, socketio
 from app.services import ServiceError
-from app.services.chat import origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +45,10 @@ def action(handler):
     return wrapper
 
 
+def own_origin():
+    return request.host_url
+
+
 def page_origin():
     """The origin of the page behind a request, as the browser tells it: the `Origin` header,
     else the origin of the `Referer` (a same-origin GET, such as Socket.IO's first long-polling
@@ -61,14 +64,6 @@ def page_origin():
     if parts and parts.scheme in ("http", "https") and parts.netloc:
         return f"{parts.scheme}://{parts.netloc.lower()}"
     return None
-
-
-def origin_accepted(channel, origin):
-    """NovaDesk's own frame (its embedding is the browser's business, by frame-ancestors), or
-    a page on one of the channel's origins."""
-    if not origin:
-        return False
-    return origin == request.host_url.rstrip("/").lower() or origin_allowed(channel, origin)
 
 
 def emit_to(event, data, **kwargs):

@@ -22,7 +22,7 @@ from app.realtime.common import (
     conversation_payload,
     emit_to,
     message_payload,
-    origin_accepted,
+    own_origin,
     page_origin,
 )
 from app.services import ServiceError, chat
@@ -114,7 +114,7 @@ class WidgetNamespace(Namespace):
                 # never what the client says (`host`): the frame is ours, and where it may be
                 # embedded is the partner's declared origins (frame-ancestors); anything else,
                 # or a client that names no origin at all, is refused.
-                if not origin_accepted(channel, page_origin()):
+                if not chat.origin_accepted(channel, page_origin(), own_origin()):
                     raise chat.ChatRefused(_("Ce site n'est pas autorisé à utiliser ce canal de discussion."))
                 visitor = chat.visitor_from_identity(channel, auth.get("identity"))
                 state = WidgetState(channel.id, visitor, lang)

@@ -160,6 +160,15 @@ def origin_allowed(channel, origin):
     return bool(origin) and origin.rstrip("/").lower() in channel_origins(channel)
 
 
+def origin_accepted(channel, origin, own_origin):
+    """May a request from this page use the channel? NovaDesk's own frame (where it may be
+    embedded is the browser's business, by frame-ancestors), or a page on one of the channel's
+    origins. `origin` is what the browser said (Origin or Referer), never what a script said."""
+    if not origin:
+        return False
+    return origin == own_origin.rstrip("/").lower() or origin_allowed(channel, origin)
+
+
 @dataclass
 class Visitor:
     """Who is on the widget's side: vouched for by the partner (`identified`), or anonymous."""

@@ -22,7 +22,7 @@ from app.realtime.common import (
     conversation_payload,
     file_signature,
     message_payload,
-    origin_accepted,
+    own_origin,
     page_origin,
 )
 from app.security import scopes
@@ -61,7 +61,7 @@ def frame(public_key):
     except ServiceError:
         abort(404)
     origin = page_origin()
-    if origin is not None and not origin_accepted(channel, origin):
+    if origin is not None and not chat.origin_accepted(channel, origin, own_origin()):
         abort(403)  # loaded from a page elsewhere (frame-ancestors would also stop the browser)
     lang = request.args.get("lang", "fr")[:2]
     lang = lang if lang in ("fr", "en") else "fr"
@@ -85,7 +85,7 @@ def _conversation_from_token():
         channel = chat.channel_for_key(request.headers.get("X-Channel") or request.form.get("channel"))
     except ServiceError:
         abort(404)
-    if not origin_accepted(channel, page_origin()):
+    if not chat.origin_accepted(channel, page_origin(), own_origin()):
         abort(403)  # not sent by the chat frame, nor by a page the partner declared
     conversation = chat.conversation_for_token(channel, token)
     if conversation is None:
