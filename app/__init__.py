@@ -54,13 +54,16 @@ def create_app(overrides=None):
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, proxies, worker
-    from app.realtime import init_realtime
-    from app.services import audit, transactions
+    from app.realtime import emit_event, init_realtime
+    from app.services import audit, events, uploads
+    from app.services import mail as outgoing_mail
 
     init_realtime(app)
     proxies.install(app)  # outermost, so Socket.IO's handshakes see the client's address too
     cli.register(app)
-    transactions.install(app)
+    events.install()  # what services publish leaves after the commit, through these sinks:
+    for sink in (emit_event, worker.on_event, uploads.remove_files_on_event, outgoing_mail.log_kept_mail):
+        events.add_sink(sink)
     audit.install()
     worker.maybe_start_in_process(app)
     return app

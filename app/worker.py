@@ -19,6 +19,12 @@ def wake():
     _wake.set()
 
 
+def on_event(event):
+    """Event sink: a service recorded work that is due now."""
+    if event.kind == "worker.wake":
+        wake()
+
+
 def run_once(app):
     """One pass: read mailboxes when due, process recorded mail, watch SLA deadlines (their
     mails then leave in the same pass), send the outbox. Each step is guarded alone: a failing

@@ -91,6 +91,25 @@ def _reset_schema(db, backend):
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_event_matches_its_schema():
+    """Zulip's check_events, everywhere: each event any test makes a service publish is
+    checked against its schema in app/services/events.py as it is dispatched. A payload that
+    drifts from its schema fails the test (or the request) that sent it."""
+    from typeguard import check_type
+
+    from app.services import events
+
+    def check(event):
+        check_type(event.payload, events.KINDS[event.kind].schema)
+        for room in event.rooms:
+            check_type(room, tuple[str, str])
+
+    undo = events.watch(check)
+    yield
+    undo()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def app(request):
     backend = request.param

@@ -574,7 +574,6 @@ def test_a_persons_conversations_are_exported_then_erased_without_moving_the_fig
     assert exported[0]["rating_comment"] == "Merci, signé Ibrahima Fall"
     personal_data.erase(user("admin@novalead.com"), person)
     db.session.commit()
-    personal_data.delete_pending_files()
     db.session.expire_all()
     traces = [t for t in _traces(db, [CLIENT_EMAIL, "Ibrahima Fall", "77 654 32 10", "ERP-U-1"]) if t.startswith("chat_")]
     assert traces == []

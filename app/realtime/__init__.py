@@ -65,3 +65,12 @@ def _placeholder_route(app):
 
 def conversation_room(conversation_id):
     return f"conv:{conversation_id}"
+
+
+def emit_event(event):
+    """Event sink: a committed event meant for browsers goes to its rooms (from scopes.py)."""
+    if event.client_event is None or not event.rooms:
+        return
+    server = socketio()
+    for namespace, room in event.rooms:
+        server.emit(event.client_event, event.payload, to=room, namespace=namespace, skip_sid=event.skip_sid)

@@ -33,7 +33,7 @@ from app.models import (
     Ticket,
 )
 from app.security import scopes
-from app.services import ServiceError, audit, clock, search, sla, tickets, uploads, webhooks
+from app.services import ServiceError, audit, clock, events, search, sla, tickets, uploads, webhooks
 from app.services.business_hours import is_business_time
 from app.services.tickets import CONTROL_CHARACTERS
 
@@ -795,7 +795,7 @@ def _erase_conversations(person, pseudonym, scrub):
         sent = {m.file_id for m in db.session.query(ChatMessage).filter(ChatMessage.conversation_id.in_(ids), ChatMessage.author_kind == VISITOR, ChatMessage.file_id.isnot(None))}
         for chat_file in (f for f in files if f.id in sent):
             db.session.query(ChatMessage).filter(ChatMessage.file_id == chat_file.id).update({ChatMessage.file_id: None}, synchronize_session=False)
-            db.session.info.setdefault("personal_data_files", []).extend(k for k in (chat_file.storage_key, chat_file.preview_key) if k)
+            events.publish("files.removed", {"keys": [k for k in (chat_file.storage_key, chat_file.preview_key) if k]})
             db.session.delete(chat_file)
     for message in db.session.query(ChatMessage).filter(_mentions(ChatMessage.body, person)):
         message.body = scrub(message.body)

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from app.extensions import db
 from app.models import OutboxMail, OutboxStatus
-from app.services.transactions import on_commit
+from app.services import events
 
 log = logging.getLogger(__name__)
 SUPPORTED_LOCALES = ("fr", "en")
@@ -82,12 +82,16 @@ def queue_mail(kind, recipient, locale="fr", ticket=None, in_reply_to=None, auto
     )
     db.session.add(message)  # flushed with the caller's change, like everything else
     if kept:
-        on_commit(lambda: log.info("Development mailbox — to %s: %s\n%s", recipient, subject, text))
+        events.publish("mail.kept", {"recipient": recipient, "subject": subject, "text": text})
     else:
-        from app import worker
-
-        on_commit(worker.wake)
+        events.publish("worker.wake")
     return message
+
+
+def log_kept_mail(event):
+    """Event sink: without an SMTP relay, a committed mail is written to the log."""
+    if event.kind == "mail.kept":
+        log.info("Development mailbox — to %s: %s\n%s", event.payload["recipient"], event.payload["subject"], event.payload["text"])
 
 
 def queue_mail_to_user(kind, user, **context):

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import InboundStatus, MailboxSecurity, OutboxStatus
-from app.services import ServiceError, audit, clock
+from app.services import ServiceError, audit, clock, events
 
 
 def check_mailbox(mailbox):
@@ -54,10 +54,7 @@ def retry_outbox(actor, mails):
 
 
 def _wake_worker_on_commit():
-    from app import worker
-    from app.services.transactions import on_commit
-
-    on_commit(worker.wake)
+    events.publish("worker.wake")
 
 
 def test_mailbox(mailbox):

@@ -41,7 +41,7 @@ from app.models import (
     TicketEvent,
     TicketMessage,
 )
-from app.services import ServiceError, audit, clock, uploads
+from app.services import ServiceError, audit, clock, events
 
 ANONYMOUS_NAME = "Personne anonymisée"
 PHONE_REPLACEMENT = "[téléphone effacé]"
@@ -288,16 +288,8 @@ def _erase_files(person, pseudonym, scrub, remove_files=True):
         db.session.delete(attachment)
     db.session.flush()
     # Files go once the rows are gone (an error before this point leaves them in place).
-    db.session.info.setdefault("personal_data_files", []).extend(keys)
+    events.publish("files.removed", {"keys": keys})
     return len(attachments)
-
-
-def delete_pending_files(session=None):
-    """After the commit: remove the files of erased attachments."""
-    session = session or db.session
-    root = current_app.config["UPLOAD_FOLDER"]
-    for key in session.info.pop("personal_data_files", []):
-        uploads.delete_stored(root, key)
 
 
 # --- mail ---------------------------------------------------------------------------------------
@@ -435,8 +427,8 @@ def export(person):
 
 
 def erase(actor, person, remove_files=True):
-    """Anonymise the person everywhere; flushes, the caller commits (then calls
-    delete_pending_files). Returns the counts per holder."""
+    """Anonymise the person everywhere; flushes, the caller commits (the files go once that
+    is done: a `files.removed` event). Returns the counts per holder."""
     if person.user is not None and actor is not None and person.user.id == actor.id:
         raise ServiceError(_("Vous ne pouvez pas effacer vos propres données depuis votre compte."))
     if person.email.endswith("@" + PSEUDONYM_DOMAIN):

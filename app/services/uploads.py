@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
 
@@ -337,3 +338,12 @@ def open_stored(root: str | Path, storage_key: str) -> BinaryIO:
 def delete_stored(root: str | Path, storage_key: str) -> None:
     """Remove one stored file (original or preview); a file already gone is not an error."""
     _safe_path(root, storage_key).unlink(missing_ok=True)
+
+
+def remove_files_on_event(event):
+    """Event sink: files whose rows were deleted go once that deletion is committed (an error
+    before the commit leaves them in place)."""
+    if event.kind == "files.removed":
+        root = current_app.config["UPLOAD_FOLDER"]
+        for key in event.payload["keys"]:
+            delete_stored(root, key)

@@ -35,8 +35,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
-from app.services import ServiceError, audit, clock
-from app.services.transactions import on_commit
+from app.services import ServiceError, audit, clock, events
 
 EVENT_LABELS = {
     WebhookEvent.TICKET_CREATED: _l("Ticket créé"),
@@ -110,9 +109,7 @@ def emit(event, payload, ticket=None):
         db.session.add(delivery)
         deliveries.append(delivery)
     db.session.flush()
-    from app import worker
-
-    on_commit(worker.wake)
+    events.publish("worker.wake")
     return deliveries
 
 
@@ -204,6 +201,4 @@ def resend(actor, deliveries):
         delivery.attempts = 0
         delivery.delivered_on = None
         audit.record(db.session, "webhook.resent", actor=actor, details={"event": delivery.event, "event_id": delivery.event_id})
-    from app import worker
-
-    on_commit(worker.wake)
+    events.publish("worker.wake")

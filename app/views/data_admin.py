@@ -346,7 +346,6 @@ class PersonalDataView(BaseView):
             flash(error.message, "danger")
             return redirect(url_for(".search"))
         db.session.commit()
-        personal_data.delete_pending_files()
         flash(_("Les données de la personne ont été anonymisées (%(n)s élément(s)). Les statistiques sont inchangées.", n=sum(counts.values())), "success")
         return redirect(url_for(".search"))
 
