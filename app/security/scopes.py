@@ -468,4 +468,39 @@ def conversation_console_rooms(user):
     return []
 
 
+# --- the agents' desk, live (T5–T9) -----------------------------------------------------------
+
+DESK_NAMESPACE = "/desk"
+
+
+def desk_rooms(user):
+    """The Socket.IO rooms a desk (the ticket workspace) joins to hear of ticket changes:
+    the support hears of every ticket, a commercial of their clients' tickets; partners do
+    not use the desk (they follow their tickets in the help centre) and join nothing."""
+    audience = audience_of(user)
+    if audience == Audience.STAFF:
+        return ["desk:staff"]
+    if audience == Audience.COMMERCIAL:
+        from app.extensions import db
+
+        ids = db.session.execute(visible_organisation_ids(user)).scalars().all()
+        return [f"desk:org:{oid}" for oid in ids]
+    return []
+
+
+def ticket_event_rooms(organisation_id):
+    """Where a ticket's change is told: every support desk, and the desks of the commercials
+    of its organisation (the rooms `desk_rooms` gives them)."""
+    rooms = [(DESK_NAMESPACE, "desk:staff")]
+    if organisation_id is not None:
+        rooms.append((DESK_NAMESPACE, f"desk:org:{organisation_id}"))
+    return rooms
+
+
+def desk_ticket_room(ticket_id):
+    """Those who have this ticket open (presence: « … consulte aussi ce ticket »); joined only
+    after `access_ticket` allowed it."""
+    return f"desk:ticket:{ticket_id}"
+
+
 FILTERS["conversations"] = conversations_filter

@@ -41,6 +41,18 @@ class KeptMail(TypedDict):
     text: str
 
 
+class TicketChanged(TypedDict):
+    """A ticket was created or changed (fields, a message, a note, a merge). It carries no
+    content: a desk that hears of it reads the row or the ticket again over HTTP, through
+    scopes.py, so an event can never show more than its listener may see."""
+    ticket_id: int
+    number: str
+    organisation_id: int | None
+    change: str  # created | fields | message | note | merged | deleted
+    actor_id: int | None
+    at: str  # ISO 8601, UTC
+
+
 @dataclass(frozen=True)
 class Kind:
     schema: type
@@ -51,6 +63,7 @@ KINDS: dict[str, Kind] = {
     "worker.wake": Kind(WorkerWake),
     "files.removed": Kind(FilesRemoved),
     "mail.kept": Kind(KeptMail),
+    "ticket.changed": Kind(TicketChanged, client_event="ticket"),
 }
 
 
