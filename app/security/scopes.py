@@ -65,6 +65,40 @@ def is_staff(user):
     return audience_of(user) == Audience.STAFF
 
 
+def leads_support(user):
+    """Admins and supervisors: the support's leads (assign at creation, publish articles,
+    follow every chat). The one definition of "admin or supervisor"."""
+    if audience_of(user) != Audience.STAFF:
+        return False
+    return bool({role.name for role in user.roles} & {roles.ADMIN, roles.SUPERVISOR})
+
+
+# --- who holds a role: people to pick from (assignees, recipients) ---------------------------
+
+def _active_with_role(session, role_names):
+    from flask_appbuilder.security.sqla.models import Role
+
+    return (
+        session.query(NovaUser)
+        .filter(NovaUser.active.is_(True), NovaUser.roles.any(Role.name.in_(role_names)))
+        .order_by(NovaUser.first_name, NovaUser.last_name, NovaUser.id)
+    )
+
+
+def staff_members(session):
+    """The active support people (admins, supervisors, agents): who may be assigned a ticket
+    and who answers chats."""
+    return _active_with_role(session, [roles.ADMIN, roles.SUPERVISOR, roles.AGENT]).all()
+
+
+def supervisors(session):
+    return _active_with_role(session, [roles.SUPERVISOR]).all()
+
+
+def commercials_query(session):
+    return _active_with_role(session, [roles.COMMERCIAL])
+
+
 def visible_organisation_ids(user):
     """A SELECT of the ids of the organisations whose data the user may see (None = all)."""
     audience = audience_of(user)
@@ -281,8 +315,7 @@ def writes_articles(user):
 
 
 def publishes_articles(user):
-    names = {role.name for role in user.roles} if audience_of(user) == Audience.STAFF else set()
-    return bool(names & {roles.ADMIN, roles.SUPERVISOR})
+    return leads_support(user)
 
 
 def _allowed(user, visibility_column, linked_to_organisations):
@@ -408,9 +441,7 @@ def answers_chats(user):
 def watches_every_chat(user):
     """Who follows any live conversation, not only the waiting ones and their own:
     admins and supervisors."""
-    if audience_of(user) != Audience.STAFF:
-        return False
-    return bool({role.name for role in user.roles} & {roles.ADMIN, roles.SUPERVISOR})
+    return leads_support(user)
 
 
 def conversations_filter(user):

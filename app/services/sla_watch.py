@@ -19,8 +19,8 @@ from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import EscalationRule, NovaUser, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
-from app.security import roles, scopes
+from app.models import EscalationRule, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
+from app.security import scopes
 from app.services import ServiceError, clock, mail, tickets, webhooks
 from app.services.notifications import ticket_link
 
@@ -108,9 +108,7 @@ def _apply_rules(ticket, deadline, stage, priority_id):
 
 
 def _supervisors():
-    from flask_appbuilder.security.sqla.models import Role
-
-    return db.session.query(NovaUser).filter(NovaUser.active.is_(True), NovaUser.roles.any(Role.name == roles.SUPERVISOR)).all()
+    return scopes.supervisors(db.session)
 
 
 def _sees(person, ticket):

@@ -24,7 +24,7 @@ from app.models import (
     TicketMessage,
     TicketStatus,
 )
-from app.security import roles, scopes
+from app.security import scopes
 from app.security.bounds import to_id
 from app.services import ServiceError, audit, clock, notifications, routing, sla, thanks, uploads, webhooks
 
@@ -52,7 +52,7 @@ def can_assign(user):
 
 
 def can_assign_at_creation(user):
-    return bool({roles.ADMIN, roles.SUPERVISOR} & user.role_names)
+    return scopes.leads_support(user)
 
 
 def access_ticket(actor, ticket_id):
@@ -572,19 +572,7 @@ def change_priority(actor, ticket, priority_id):
 
 
 def staff_members():
-    staff_roles = [roles.ADMIN, roles.SUPERVISOR, roles.AGENT]
-    return (
-        db.session.query(NovaUser)
-        .filter(NovaUser.active.is_(True), NovaUser.roles.any(_role_name_in(staff_roles)))
-        .order_by(NovaUser.first_name, NovaUser.last_name)
-        .all()
-    )
-
-
-def _role_name_in(names):
-    from flask_appbuilder.security.sqla.models import Role
-
-    return Role.name.in_(names)
+    return scopes.staff_members(db.session)
 
 
 def assign(actor, ticket, assignee_ids, queue_id=None):
