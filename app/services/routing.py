@@ -1,8 +1,12 @@
 """Automatic routing (T12): a new ticket goes to the first-level queue; queues that route
 automatically hand it to the next member in turn (round-robin) or to the member with the
-fewest open tickets (least-loaded), among members who are active and available."""
+fewest open tickets (least-loaded), among members who are active and available. A ticket
+routed to someone leaves « Nouveau » as one assigned by hand does."""
 from app.extensions import db
 from app.models import Queue, Routing
+from app.services import notifications
+from app.services.tickets.common import FIELDS, count_active_by_assignee, publish_change, record_event
+from app.services.tickets.status import leave_new_when_assigned
 
 
 def first_level_queue():
@@ -29,8 +33,6 @@ def _candidates(queue):
 def pick_assignee(queue):
     """The member who should receive the next ticket of this queue, or None (manual queue,
     nobody available)."""
-    from app.services.tickets import count_active_by_assignee
-
     members = _candidates(queue)
     if queue.routing == Routing.MANUAL or not members:
         return None
@@ -42,9 +44,6 @@ def pick_assignee(queue):
 
 
 def route_to_queue(ticket, queue):
-    from app.services import notifications
-    from app.services.tickets import record_event
-
     chosen = pick_assignee(queue)
     if chosen is None:
         return None
@@ -52,4 +51,6 @@ def route_to_queue(ticket, queue):
     queue.last_assigned_id = chosen.id
     record_event(ticket, None, "assigned", "assignees", None, chosen.full_name)
     notifications.assigned(ticket, [chosen], None)
+    leave_new_when_assigned(None, ticket)
+    publish_change(ticket, FIELDS)
     return chosen

@@ -4,7 +4,17 @@ from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Attachment, StatusCategory, Ticket, TicketLink, TicketMessage
 from app.services import ServiceError, audit
-from app.services.tickets import TicketNotFound, _set_status, _touch, access_ticket, can_work, default_status, record_event
+from app.services.tickets import (
+    MERGED,
+    TicketNotFound,
+    access_ticket,
+    can_work,
+    default_status,
+    publish_change,
+    record_event,
+    set_status,
+    touch,
+)
 
 
 def _other(actor, ticket, other_ref):
@@ -82,12 +92,14 @@ def merge(actor, duplicate, target_ref):
     db.session.query(Attachment).filter(Attachment.ticket_id == duplicate.id).update({Attachment.ticket_id: target.id})
     db.session.query(Ticket).filter(Ticket.parent_id == duplicate.id).update({Ticket.parent_id: target.id})
     duplicate.merged_into = target
-    _set_status(actor, duplicate, default_status(StatusCategory.CLOSED))
+    set_status(actor, duplicate, default_status(StatusCategory.CLOSED))
     record_event(duplicate, actor, "merged_into", new=target.number)
     # The public line names the duplicate only: a count would tell partners how many notes moved.
     record_event(target, actor, "merged_from", new=duplicate.number)
-    _touch(target, actor)
-    _touch(duplicate, actor)
+    touch(target, actor)
+    touch(duplicate, actor)
+    publish_change(duplicate, MERGED, actor)
+    publish_change(target, MERGED, actor)
     audit.record(db.session, "ticket.merged", actor=actor, target=duplicate, details={"into": target.number, "messages": moved})
     db.session.expire(target, ["messages"])
     return target
