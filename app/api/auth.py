@@ -32,29 +32,21 @@ class NovaSecurityApi(SecurityApi):
             return self.response_400(message="Le corps de la requête doit être un objet JSON.")
         try:
             if "mfa_token" in payload:
-                user = self._user_from_second_factor(payload)
+                step = self._second_factor(payload)
             else:
-                user = auth.check_password_login(
-                    payload.get("username") or payload.get("email"), payload.get("password"), ip=request.remote_addr, known_device=_known_address
+                step = auth.sign_in(
+                    payload.get("username") or payload.get("email"), payload.get("password"), channel=sessions.API,
+                    ip=request.remote_addr, user_agent=request.user_agent.string, known_device=_known_address,
                 )
-                method = auth.second_factor_method(user)
-                if method is not None:
-                    if method == auth.METHOD_EMAIL:
-                        auth.send_email_code(user)
+                if not step.done:
                     db.session.commit()
-                    token = _serializer().dumps({"uid": user.id})
-                    return self.response(
-                        401,
-                        message="Second facteur requis.",
-                        second_factor=method,
-                        mfa_token=token,
-                    )
+                    token = _serializer().dumps({"uid": step.user.id})
+                    return self.response(401, message="Second facteur requis.", second_factor=step.second_factor, mfa_token=token)
         except auth.LoginRefused as refused:
             db.session.commit()  # keep the failure count and the log entry
             return self.response_401() if not refused.message else self.response(401, message=refused.message)
-        auth.record_successful_login(user, channel="api")
-        record = sessions.open_session(user, sessions.API, request.remote_addr, request.user_agent.string)
         db.session.commit()
+        user, record = step.user, step.session
         claims = {"sid": record.key}  # every request checks that this sign-in is still open
         tokens = {"access_token": create_access_token(identity=str(user.id), fresh=True, additional_claims=claims)}
         if payload.get("refresh"):
@@ -82,7 +74,7 @@ class NovaSecurityApi(SecurityApi):
             db.session.commit()
         return self.response(200, message="Session terminée.")
 
-    def _user_from_second_factor(self, payload):
+    def _second_factor(self, payload):
         minutes = current_app.config["TWO_FACTOR_CODE_MINUTES"]
         try:
             data = _serializer().loads(str(payload.get("mfa_token")), max_age=minutes * 60)
@@ -91,8 +83,10 @@ class NovaSecurityApi(SecurityApi):
         user = db.session.get(auth.NovaUser, data.get("uid"))
         if user is None or not user.active:
             raise auth.LoginRefused(auth.GENERIC_LOGIN_ERROR)
-        auth.verify_second_factor(user, str(payload.get("code") or ""), ip=request.remote_addr, known_device=_known_address(user))
-        return user
+        return auth.sign_in_second_factor(
+            user, str(payload.get("code") or ""), channel=sessions.API, ip=request.remote_addr,
+            user_agent=request.user_agent.string, known_device=_known_address,
+        )
 
 
 def _known_address(user):

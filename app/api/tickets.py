@@ -1,8 +1,8 @@
 """REST resources for tickets, their messages and attachments (T2–T7, T15).
 
-Reads go through scopes.py (FAB base filters); writes through app/services/tickets.py, the
+Reads go through scopes.py (FAB base filters); writes through app/services/tickets/, the
 same door as the web: POST /ticket/ creates (channel "api"), PUT /ticket/<id> changes status,
-priority or assignment, POST /ticket_message/ replies or adds a note (staff and commercials).
+priority, queue or assignment (`tickets.update_fields`: all or nothing), POST /ticket_message/ replies or adds a note (staff and commercials).
 """
 from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
@@ -94,15 +94,10 @@ class TicketApi(ScopedApi):
 
         def change():
             ticket = tickets.access_ticket(g.user, pk)
-            if data.get("status_id"):
-                tickets.change_status(g.user, ticket, data["status_id"])
-            if data.get("priority_id"):
-                tickets.change_priority(g.user, ticket, data["priority_id"])
-            if "assignee_ids" in data or data.get("queue_id"):
-                assignees = data.get("assignee_ids")
-                if assignees is None:
-                    assignees = [member.id for member in ticket.assignees]
-                tickets.assign(g.user, ticket, assignees, data.get("queue_id"))
+            tickets.update_fields(
+                g.user, ticket, status_id=data.get("status_id"), priority_id=data.get("priority_id"),
+                queue_id=data.get("queue_id"), assignee_ids=data.get("assignee_ids"),
+            )
             db.session.flush()
             return ticket
 

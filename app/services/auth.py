@@ -1,12 +1,15 @@
 """Signing in: password, lockout, second factor (e-mail code, TOTP, recovery codes).
 
-Every way in — the login page and the API's token endpoint — goes through these functions,
-so lockout, rate of attempts and the second factor cannot be skipped by choosing a door.
+Every way in — the login page and the API's token endpoint — takes the same two steps,
+`sign_in` (password) then, when the account has one, `sign_in_second_factor`, so lockout,
+rate of attempts, the second factor and the session opened cannot differ by door; the
+adapters only carry the pending state (a signed cookie, a signed token) and the answer.
 """
 import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
@@ -17,10 +20,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import EmailCode, LoginThrottle, NovaUser, RecoveryCode, RolePolicy
+from app.models import EmailCode, LoginThrottle, NovaUser, RecoveryCode, RolePolicy, UserSession
 from app.models.types import utcnow
 from app.security.passwords import burn_password_check, check_password
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, sessions
 from app.services.mail import queue_mail_to_user
 
 GENERIC_LOGIN_ERROR = _l("Adresse e-mail ou mot de passe incorrect.")
@@ -38,7 +41,7 @@ ACCOUNT, ADDRESS = "account", "address"
 
 
 class LoginRefused(ServiceError):
-    pass
+    restart = False  # True: the pending sign-in is over (locked), the person starts again
 
 
 def _lock_minutes():
@@ -280,6 +283,54 @@ def record_successful_login(user, channel="web"):
     user.login_count = (user.login_count or 0) + 1
     user.last_login = utcnow().replace(tzinfo=None)
     audit.record(db.session, "login.success", actor=user, subject_user=user, target=user, details={"channel": channel})
+
+
+# --- the sign-in protocol, one for every door ---------------------------------------------
+
+
+@dataclass
+class SignIn:
+    """Where a sign-in stands: `second_factor` is the factor still to present (the e-mail code
+    is already sent), or None when signed in — then `session` is the server-side session
+    opened for it, whose key the door hands out (cookie or token claim)."""
+
+    user: NovaUser
+    second_factor: str | None = None
+    session: UserSession | None = None
+
+    @property
+    def done(self):
+        return self.second_factor is None
+
+
+def _signed_in(user, channel, ip, user_agent):
+    record_successful_login(user, channel=channel)
+    return SignIn(user, None, sessions.open_session(user, channel, ip, user_agent))
+
+
+def sign_in(email, password, *, channel, ip=None, user_agent=None, known_device=None):
+    """Step one, the password. `known_device(user)` says whether this browser or client
+    signed in as that person before (a suspension does not stop them). Raises LoginRefused;
+    the caller commits either way (a failure is counted and logged)."""
+    user = check_password_login(email, password, ip=ip, known_device=known_device)
+    method = second_factor_method(user)
+    if method is None:
+        return _signed_in(user, channel, ip, user_agent)
+    if method == METHOD_EMAIL:
+        send_email_code(user)
+    return SignIn(user, method)
+
+
+def sign_in_second_factor(user, code, *, channel, ip=None, user_agent=None, known_device=None):
+    """Step two, the code. Raises LoginRefused (with `restart` set when the sign-in is now
+    suspended for this device, which must start again); the caller commits either way."""
+    known = bool(known_device is not None and known_device(user))
+    try:
+        verify_second_factor(user, code, ip=ip, known_device=known)
+    except LoginRefused as refused:
+        refused.restart = not known and is_locked(user, ip)
+        raise
+    return _signed_in(user, channel, ip, user_agent)
 
 
 def record_logout(user):

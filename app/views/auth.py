@@ -34,17 +34,16 @@ class NovaAuthView(AuthDBView):
         user = db.session.get(auth.NovaUser, pending.get("uid"))
         return user if user is not None and user.active else None
 
-    def _finish_login(self, user, next_url):
+    def _finish_login(self, step, next_url):
+        """The service signed the person in (session opened); the browser gets its cookie."""
         session.pop(_PENDING, None)
-        auth.record_successful_login(user)
-        record = sessions.open_session(user, sessions.WEB, request.remote_addr, request.user_agent.string)
         db.session.commit()
         session.clear()  # nothing from before the sign-in carries over (session fixation)
-        session["locale"] = user.locale
-        session[sessions.COOKIE_KEY] = record.key
-        login_user(user, remember=False)
+        session["locale"] = step.user.locale
+        session[sessions.COOKIE_KEY] = step.session.key
+        login_user(step.user, remember=False)
         response = redirect(get_safe_redirect(next_url or ""))
-        devices.remember_device(response, user)
+        devices.remember_device(response, step.user)
         return response
 
     @expose("/login/", methods=["GET", "POST"])
@@ -55,18 +54,18 @@ class NovaAuthView(AuthDBView):
         if form.validate_on_submit():
             next_url = request.args.get("next", "")
             try:
-                user = auth.check_password_login(form.email.data, form.password.data, ip=request.remote_addr, known_device=devices.is_known_device)
+                step = auth.sign_in(
+                    form.email.data, form.password.data, channel=sessions.WEB, ip=request.remote_addr,
+                    user_agent=request.user_agent.string, known_device=devices.is_known_device,
+                )
             except auth.LoginRefused as refused:
                 db.session.commit()
                 flash(refused.message, "danger")
                 return self.render_template(self.login_template, form=form, title="Connexion", appbuilder=self.appbuilder)
-            method = auth.second_factor_method(user)
-            if method is None:
-                return self._finish_login(user, next_url)
-            if method == auth.METHOD_EMAIL:
-                auth.send_email_code(user)
+            if step.done:
+                return self._finish_login(step, next_url)
             db.session.commit()
-            session[_PENDING] = {"uid": user.id, "at": time.time(), "next": next_url}
+            session[_PENDING] = {"uid": step.user.id, "at": time.time(), "next": next_url}
             return redirect(url_for(".verify"))
         return self.render_template(self.login_template, form=form, title="Connexion", appbuilder=self.appbuilder)
 
@@ -79,17 +78,19 @@ class NovaAuthView(AuthDBView):
         form = CodeForm()
         method = auth.second_factor_method(user)
         if form.validate_on_submit():
-            known = devices.is_known_device(user)
             try:
-                auth.verify_second_factor(user, form.code.data, ip=request.remote_addr, known_device=known)
+                step = auth.sign_in_second_factor(
+                    user, form.code.data, channel=sessions.WEB, ip=request.remote_addr,
+                    user_agent=request.user_agent.string, known_device=devices.is_known_device,
+                )
             except auth.LoginRefused as refused:
                 db.session.commit()
                 flash(refused.message, "danger")
-                if not known and auth.is_locked(user, request.remote_addr):
+                if refused.restart:
                     session.pop(_PENDING, None)
                     return redirect(url_for(".login"))
             else:
-                return self._finish_login(user, session.get(_PENDING, {}).get("next"))
+                return self._finish_login(step, session.get(_PENDING, {}).get("next"))
         return self.render_template(
             "novadesk/verify.html", form=form, method=method, email=user.email, title="Vérification", appbuilder=self.appbuilder
         )

@@ -1,5 +1,5 @@
 """The ticket desk's pages (T2–T9, T14): list, new ticket, ticket page and its actions,
-attachment downloads. Thin: parse the form, call app/services/tickets.py, commit, render."""
+attachment downloads. Thin: parse the form, call app/services/tickets/, commit, render."""
 from flask import abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
@@ -217,7 +217,7 @@ class TicketDeskView(BaseView):
     @has_access
     @permission_name("status")
     def status(self, ticket_id):
-        return self._act(ticket_id, lambda t: tickets.change_status(g.user, t, request.form.get("status")), _("Statut mis à jour."))
+        return self._act(ticket_id, lambda t: tickets.update_fields(g.user, t, status_id=request.form.get("status", "")), _("Statut mis à jour."))
 
     @expose("/<int:ticket_id>/rate", methods=["POST"])
     @has_access
@@ -230,13 +230,13 @@ class TicketDeskView(BaseView):
     @has_access
     @permission_name("work")
     def priority(self, ticket_id):
-        return self._act(ticket_id, lambda t: tickets.change_priority(g.user, t, request.form.get("priority")), _("Priorité mise à jour."))
+        return self._act(ticket_id, lambda t: tickets.update_fields(g.user, t, priority_id=request.form.get("priority", "")), _("Priorité mise à jour."))
 
     @expose("/<int:ticket_id>/assign", methods=["POST"])
     @has_access
     @permission_name("assign")
     def assign(self, ticket_id):
-        action = lambda t: tickets.assign(g.user, t, request.form.getlist("assignees"), request.form.get("queue"))  # noqa: E731
+        action = lambda t: tickets.update_fields(g.user, t, assignee_ids=request.form.getlist("assignees"), queue_id=request.form.get("queue"))  # noqa: E731
         return self._act(ticket_id, action, _("Attribution mise à jour."))
 
     @expose("/<int:ticket_id>/identify", methods=["POST"])

@@ -94,17 +94,18 @@ def _set_assignees(actor, ticket, members):
 
 def update_fields(actor, ticket, *, status_id=None, priority_id=None, queue_id=None, assignee_ids=None):
     """Change any of a ticket's status, priority, queue and assignees at once; None leaves a
-    field as it is (an empty `assignee_ids` list unassigns everyone). Every change is checked
+    field as it is (an empty `assignee_ids` list unassigns everyone; asking for the status the
+    ticket already has changes nothing and is not a refusal). Every change is checked
     before any is made: a refusal (ServiceError, in French) changes nothing. Returns the names
     of the fields that changed, among "priority", "queue", "assignees", "status"."""
     status = priority = queue = members = None
-    if priority_id not in (None, ""):
+    if priority_id is not None:  # a field given is a field the actor must be allowed to change
         priority = _check_priority(actor, priority_id)
-    if queue_id not in (None, ""):
+    if queue_id is not None:
         queue = _check_queue(actor, queue_id)
     if assignee_ids is not None:
         members = _check_assignees(actor, assignee_ids)
-    if status_id not in (None, "") and as_id(status_id) != ticket.status_id:
+    if status_id is not None and (status_id == "" or as_id(status_id) != ticket.status_id):
         status = check_status(actor, ticket, status_id)
     changed = []
     status_before = ticket.status_id
