@@ -92,14 +92,14 @@ def merge(actor, duplicate, target_ref):
     db.session.query(Attachment).filter(Attachment.ticket_id == duplicate.id).update({Attachment.ticket_id: target.id})
     db.session.query(Ticket).filter(Ticket.parent_id == duplicate.id).update({Ticket.parent_id: target.id})
     duplicate.merged_into = target
+    publish_change(duplicate, MERGED, actor)
+    publish_change(target, MERGED, actor)
     set_status(actor, duplicate, default_status(StatusCategory.CLOSED))
     record_event(duplicate, actor, "merged_into", new=target.number)
     # The public line names the duplicate only: a count would tell partners how many notes moved.
     record_event(target, actor, "merged_from", new=duplicate.number)
     touch(target, actor)
     touch(duplicate, actor)
-    publish_change(duplicate, MERGED, actor)
-    publish_change(target, MERGED, actor)
     audit.record(db.session, "ticket.merged", actor=actor, target=duplicate, details={"into": target.number, "messages": moved})
     db.session.expire(target, ["messages"])
     return target

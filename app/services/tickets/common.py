@@ -84,13 +84,14 @@ CREATED, FIELDS, MESSAGE, NOTE, MERGED = "created", "fields", "message", "note",
 
 def publish_change(ticket, change, actor=None):
     """Tell the desks that this ticket changed (`ticket.changed`, ids only), once per ticket and
-    kind of change in the transaction; a ticket created in this transaction is told once, as
-    created, whatever else its creation did (routing, a first note)."""
+    kind of change in the transaction. A ticket created (or merged) in this transaction is told
+    once, as created (merged), whatever else that did (routing, a first note, the duplicate's
+    closing): a desk reads the whole ticket again on either."""
     pending = [
         e.payload for e in db.session.info.get(events._PENDING, ())  # noqa: SLF001 - read only
         if e.kind == "ticket.changed" and e.payload["ticket_id"] == ticket.id
     ]
-    if any(p["change"] in (change, CREATED) for p in pending):
+    if any(p["change"] in (change, CREATED, MERGED) for p in pending):  # created, merged: read whole again
         return None
     organisation_id = ticket.organisation.id if ticket.organisation is not None else ticket.organisation_id
     payload = {
