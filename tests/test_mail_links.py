@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app import worker
-from app.models import OutboxMail, StatusCategory
+from app.models import OutboxMail, StatusCategory, Ticket
 from app.services import accounts, clock, tickets
 from tests.ticket_helpers import org, priority, status, user
 
@@ -59,7 +59,7 @@ def _every_mail_outside_a_request(app, db):
     # Command line: a new request by pipe, from a partner's address (acknowledged) …
     result = runner.invoke(args=["mail", "ingest"], input=_mail("Ibrahima Fall <client@credit-solidaire.sn>", "Clôture bloquée", "La clôture de novembre ne passe pas.", "1"))
     assert result.exit_code == 0, result.output
-    ticket = db.session.query(tickets.Ticket).order_by(tickets.Ticket.id.desc()).first()
+    ticket = db.session.query(Ticket).order_by(Ticket.id.desc()).first()
     assert ticket.requester.email == "client@credit-solidaire.sn"
     # … assigned by a script, then replied to by mail: the assignee hears of it.
     agent, supervisor = user("agent1@novalead.com"), user("superviseur@novalead.com")
