@@ -195,12 +195,13 @@ def test_an_over_long_mail_or_import_is_kept_cut_with_a_mark(app, demo):
         assert len(mailed.title) == tickets.TITLE_MAX and mailed.title.endswith("[…] texte coupé")
         assert mailed.messages[0].body.endswith("[…] texte coupé")
         demo.session.commit()
-    export = ticket_import.read_export_bytes("export.json", json.dumps(_export(body="\x07" + "z" * (tickets.BODY_MAX + 5))).encode())
+    export = ticket_import.read_export_bytes("export.json", json.dumps(_export(body="\x07" + "z" * (tickets.BODY_MAX + 5), title="T" * 300)).encode())
     ticket_import.import_tickets(None, export, origin="cli")
     demo.session.commit()
     imported = demo.session.query(Ticket).filter_by(external_reference="OLD-1").one()
     first = sorted(imported.messages, key=lambda m: m.created_on)[0].body
     assert len(first) == tickets.BODY_MAX and first.startswith("zzz") and first.endswith("[…] texte coupé")
+    assert len(imported.title) == tickets.TITLE_MAX and imported.title.endswith("[…] texte coupé")
 
 
 # --- one door for a ticket's fields ----------------------------------------------------------

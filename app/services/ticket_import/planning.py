@@ -265,7 +265,7 @@ def _plan_ticket(row, item, export, lk, seen):
     first_answer = next((m["created_on"] for m in messages if m["by_support"] and not m["internal"]), None)
     values = {
         "first_responded_on": first_answer,
-        "title": title[:200], "organisation_id": organisation.id, "requester_id": requester[0] if requester else None,
+        "title": tickets.clean_title(title, interactive=False), "organisation_id": organisation.id, "requester_id": requester[0] if requester else None,
         "requester_email": None if requester else (requester_email or None), "type_id": getattr(request_type, "id", None),
         "product_id": getattr(product, "id", None), "priority_id": priority.id, "status_id": status.id, "status_category": status.category,
         "channel": channel, "created_on": created_on, "last_activity_on": last, "resolved_on": resolved_on, "closed_on": closed_on,
