@@ -49,43 +49,61 @@ __all__ = [
 ]
 
 
-def _get(model, ident):
-    return db.session.get(model, ident) if ident is not None else None
+class _Rows:
+    """The reference rows an import names again and again (organisations, people, statuses…),
+    each read once and held for the run: the session's identity map keeps them only as long as
+    something else does."""
+
+    def __init__(self):
+        self.held = {}
+
+    def get(self, model, ident):
+        if ident is None:
+            return None
+        key = (model, ident)
+        if key not in self.held:
+            self.held[key] = db.session.get(model, ident)
+        return self.held[key]
 
 
-def apply(actor, the_plan):
-    """Write the plan's new tickets (not the ones in error) in the caller's transaction, each
-    through the ticket door's import mode. Stored files are removed again when anything fails,
-    so nothing is left half-written."""
+def apply(actor, the_plan, batch=500):
+    """Write the plan's new tickets (not the ones in error) in the caller's transaction, through
+    the ticket door's import mode, `batch` at a time. Stored files are removed again when
+    anything fails, so nothing is left half-written."""
     root = current_app.config["UPLOAD_FOLDER"]
     limit = current_app.config["MAX_ATTACHMENT_BYTES"]
     stored_keys = []
+    rows = _Rows()
+    to_create = [o for o in the_plan.outcomes if o.action == CREATE]
     try:
-        for outcome in (o for o in the_plan.outcomes if o.action == CREATE):
-            v = outcome.values
-            messages = []
-            for m in v["messages"]:
-                stored = []
-                for name, data in m["files"]:
-                    file = uploads.store_upload(root, name, io.BytesIO(data), max_bytes=limit)
-                    stored_keys.extend(k for k in (file.storage_key, file.preview_key) if k)
-                    stored.append(file)
-                messages.append(tickets.ImportedMessage(
-                    body=m["body"], created_on=m["created_on"], internal=m["internal"], author_id=m["author_id"],
-                    author_email=m["author_email"], stored=stored,
-                ))
-            history = tickets.ImportedHistory(
-                reference=outcome.reference, status=_get(TicketStatus, v["status_id"]), created_on=v["created_on"],
-                last_activity_on=v["last_activity_on"], resolved_on=v["resolved_on"], closed_on=v["closed_on"],
-                first_responded_on=v["first_responded_on"], messages=messages,
-            )
-            tickets.open_ticket(
-                actor, tickets.Source.IMPORT, organisation=_get(Organisation, v["organisation_id"]), title=v["title"],
-                requester=_get(NovaUser, v["requester_id"]), requester_email=v["requester_email"],
-                request_type=_get(RequestType, v["type_id"]), product=_get(Product, v["product_id"]),
-                priority=_get(Priority, v["priority_id"]), channel=v["channel"], history=history,
-            )
-        db.session.flush()
+        for start in range(0, len(to_create), batch):
+            entries = []
+            for outcome in to_create[start:start + batch]:
+                v = outcome.values
+                messages = []
+                for m in v["messages"]:
+                    stored = []
+                    for name, data in m["files"]:
+                        file = uploads.store_upload(root, name, io.BytesIO(data), max_bytes=limit)
+                        stored_keys.extend(k for k in (file.storage_key, file.preview_key) if k)
+                        stored.append(file)
+                    messages.append(tickets.ImportedMessage(
+                        body=m["body"], created_on=m["created_on"], internal=m["internal"], author_id=m["author_id"],
+                        author_email=m["author_email"], stored=stored,
+                    ))
+                history = tickets.ImportedHistory(
+                    reference=outcome.reference, status=rows.get(TicketStatus, v["status_id"]), created_on=v["created_on"],
+                    last_activity_on=v["last_activity_on"], resolved_on=v["resolved_on"], closed_on=v["closed_on"],
+                    first_responded_on=v["first_responded_on"], messages=messages,
+                )
+                fields = {
+                    "organisation": rows.get(Organisation, v["organisation_id"]), "title": v["title"],
+                    "requester": rows.get(NovaUser, v["requester_id"]), "requester_email": v["requester_email"],
+                    "request_type": rows.get(RequestType, v["type_id"]), "product": rows.get(Product, v["product_id"]),
+                    "priority": rows.get(Priority, v["priority_id"]), "channel": v["channel"],
+                }
+                entries.append((fields, history))
+            tickets.open_imported_tickets(actor, entries)
     except BaseException:
         for key in stored_keys:
             uploads.delete_stored(root, key)

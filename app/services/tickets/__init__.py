@@ -48,6 +48,7 @@ from app.services.tickets.opening import (
     create_ticket,
     create_ticket_from_chat,
     create_ticket_from_mail,
+    open_imported_tickets,
     open_ticket,
     ticket_number,
 )
@@ -71,7 +72,7 @@ __all__ = [
     "change_status", "check_status", "clean_body", "clean_text", "clean_title", "client_greeting_name",
     "count_active_by_assignee", "create_ticket", "create_ticket_from_chat", "create_ticket_from_mail", "default_priority",
     "default_status", "escalate", "fill_canned_response", "get_active", "hand_over", "identify_requester",
-    "leave_new_when_assigned", "move_to_next_level", "open_ticket", "publish_change", "raise_priority_one_step",
+    "leave_new_when_assigned", "move_to_next_level", "open_imported_tickets", "open_ticket", "publish_change", "raise_priority_one_step",
     "record_event", "requester_in", "set_status", "staff_members", "store_acceptable_files", "store_files",
     "ticket_number", "touch", "unattached_tickets_from", "update_fields", "visible_organisation",
     "without_control_characters",

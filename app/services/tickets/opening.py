@@ -107,7 +107,11 @@ def open_ticket(
     interactive = source in Source.INTERACTIVE
     title = clean_title(title, interactive=interactive)
     if history is not None:
-        return _write_history(actor, organisation, title, requester, requester_email, request_type, product, priority, channel, history)
+        fields = {
+            "organisation": organisation, "title": title, "requester": requester, "requester_email": requester_email,
+            "request_type": request_type, "product": product, "priority": priority, "channel": channel,
+        }
+        return open_imported_tickets(actor, [(fields, history)])[0]
     body = clean_body(body, interactive=interactive)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
@@ -144,32 +148,47 @@ def open_ticket(
     return ticket
 
 
-def _write_history(actor, organisation, title, requester, requester_email, request_type, product, priority, channel, history):
-    messages = [(m, clean_body(m.body, interactive=False)) for m in history.messages]
-    if not messages:
-        raise ServiceError(_("Aucun message : le ticket doit avoir au moins un texte."))
+def open_imported_tickets(actor, entries):
+    """The import mode of the door for many tickets at once (one flush for the lot, as an
+    import of thousands needs): `entries` are (fields, ImportedHistory) pairs, `fields` the
+    keyword arguments `open_ticket` takes (organisation, title, requester, requester_email,
+    request_type, product, priority, channel). Same rule, same numbering, nobody told."""
+    prepared = []
     actor_id = getattr(actor, "id", None)
-    ticket = Ticket(
-        external_reference=history.reference, title=title, organisation=organisation, requester=requester,
-        requester_email=requester_email, type=request_type, product=product, priority=priority or default_priority(),
-        status=history.status, status_category=history.status.category, channel=channel, created_by_id=actor_id,
-        created_on=history.created_on, last_activity_on=history.last_activity_on, resolved_on=history.resolved_on,
-        closed_on=history.closed_on, sla_paused_minutes=0, first_responded_on=history.first_responded_on,
-        first_response_minutes=sla.business_minutes(history.created_on, history.first_responded_on),
-    )
-    ticket.resolution_minutes = sla.resolution_minutes(ticket)
-    db.session.add(ticket)
-    db.session.flush()
-    ticket.number = ticket_number(ticket)
-    for imported, body in messages:
-        message = TicketMessage(
-            ticket_id=ticket.id, author_id=imported.author_id, author_email=imported.author_email, body=body,
-            internal=imported.internal, channel=channel, created_on=imported.created_on,
+    for fields, history in entries:
+        messages = [(m, clean_body(m.body, interactive=False)) for m in history.messages]
+        if not messages:
+            raise ServiceError(_("Aucun message : le ticket doit avoir au moins un texte."))
+        priority = fields.get("priority") or default_priority()
+        # Ids, not relationships: an import writes thousands of tickets for the same
+        # organisations, people and statuses; setting a relationship would append to their
+        # collections in the session.
+        ticket = Ticket(
+            external_reference=history.reference, title=clean_title(fields["title"], interactive=False),
+            organisation_id=fields["organisation"].id, requester_id=getattr(fields.get("requester"), "id", None),
+            requester_email=fields.get("requester_email"), type_id=getattr(fields.get("request_type"), "id", None),
+            product_id=getattr(fields.get("product"), "id", None), priority_id=priority.id, status_id=history.status.id,
+            status_category=history.status.category, channel=fields.get("channel") or Channel.WEB, created_by_id=actor_id,
+            created_on=history.created_on, last_activity_on=history.last_activity_on, resolved_on=history.resolved_on,
+            closed_on=history.closed_on, sla_paused_minutes=0, first_responded_on=history.first_responded_on,
+            first_response_minutes=sla.business_minutes(history.created_on, history.first_responded_on),
         )
-        db.session.add(message)
-        attach(ticket, message, imported.stored, at=imported.created_on)
-    record_event(ticket, actor, "imported", new=history.reference, internal=True).at = history.created_on
-    return ticket
+        ticket.resolution_minutes = sla.resolution_minutes(ticket)
+        prepared.append((ticket, history, messages))
+    db.session.add_all([ticket for ticket, _history, _messages in prepared])
+    db.session.flush()
+    for ticket, history, messages in prepared:
+        ticket.number = ticket_number(ticket)
+        for imported, body in messages:
+            message = TicketMessage(
+                ticket_id=ticket.id, author_id=imported.author_id, author_email=imported.author_email, body=body,
+                internal=imported.internal, channel=ticket.channel, created_on=imported.created_on,
+            )
+            db.session.add(message)
+            attach(ticket, message, imported.stored, at=imported.created_on)
+        record_event(ticket, actor, "imported", new=history.reference, internal=True).at = history.created_on
+    db.session.flush()
+    return [ticket for ticket, _history, _messages in prepared]
 
 
 # --- the doors' front halves -----------------------------------------------------------------
