@@ -20,6 +20,7 @@ from app.models import (
     TicketMessage,
 )
 from app.security import scopes
+from app.security.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 from app.services import ServiceError, kb, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.downloads import send_stored_file
@@ -27,7 +28,6 @@ from app.views.labels import CHANNEL_LABELS, event_sentence
 from app.views.mail_admin import original_mail_response
 from app.views.outcome import commit_or_refuse
 from app.views.satisfaction import score_labels
-from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 
 
 def _files():
