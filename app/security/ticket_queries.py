@@ -115,8 +115,11 @@ class TicketFilters:
             "created_since": self.created_since, "resolved_since": self.resolved_since,
             "sort": self.sort, "dir": self.direction, "page": self.page,
         }
-        if self.box and "box" not in changes:  # the box stands for the filters it fixes
+        if self.box and "box" not in changes:  # the box stands for the filters it fixes, and its order
             values.update({"box": self.box, "view": None, "assignee": None, "overdue": None, "queue": None})
+            default_sort = box_settings(self.box)["sort"]
+            if values["sort"] == default_sort and values["dir"] == DEFAULT_DIRECTION.get(default_sort, "desc"):
+                values.update({"sort": None, "dir": None})
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", False) and not (k == "page" and v == 1)}
 
