@@ -216,7 +216,7 @@ def test_drafts_survive_leaving_and_notes_look_different(browser, live_server, l
     expect(page.get_by_label("Note interne")).to_be_checked()
     page.get_by_role("button", name="Ajouter la note").click()
     expect(page.locator("#ws-feedback")).to_have_text("Note interne ajoutée.")
-    expect(page.locator("#ws-timeline .ws-internal").last).to_contain_text("Vérifier le journal du guichet 3.")
+    expect(page.locator("#ws-timeline .ws-message.ws-internal").last).to_contain_text("Vérifier le journal du guichet 3.")
     page.reload()
     expect(page.get_by_label("Message")).to_have_value("")
     page.context.close()
