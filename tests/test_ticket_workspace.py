@@ -218,3 +218,24 @@ def test_the_old_list_filters_still_work_for_the_support(app, demo):
     assert "Export comptable incomplet" in html and "Impression des reçus" not in html
     urgent_first = queue_of(agent, box="todo")["html"]
     assert urgent_first.index("Impression des reçus impossible") < urgent_first.index("Export comptable incomplet")
+
+
+def test_the_json_doors_require_the_csrf_token(app, demo):
+    ticket_id = make(app, demo, "Impression des reçus impossible")
+    agent = signed_in(app, demo, AGENT)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        token = csrf(agent)
+        path = f"/tickets/{ticket_id}/fields"
+        forged = agent.post(path, json={"field": "priority", "value": priority("high").id})
+        assert forged.status_code == 400
+        demo.session.expire_all()
+        assert demo.session.get(Ticket, ticket_id).priority.key == "normal"
+        assert post_json(agent, path, {"field": "priority", "value": priority("high").id}, token).status_code == 200
+        assert agent.post(f"/tickets/{ticket_id}/take").status_code == 400
+        assert agent.post(f"/tickets/{ticket_id}/take", headers={"X-CSRFToken": token}).status_code == 200
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    demo.session.expire_all()
+    ticket = demo.session.get(Ticket, ticket_id)
+    assert ticket.priority.key == "high" and [a.email for a in ticket.assignees] == [AGENT]

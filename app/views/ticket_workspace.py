@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Priority, Queue, StatusCategory, Ticket, TicketEvent, TicketMessage, TicketStatus
 from app.security import scopes
-from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, ticket_page
+from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, category_counts, ticket_page
 from app.services import ServiceError, clock, sla, ticket_links, tickets
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import local_datetime, relative_time
@@ -112,7 +112,10 @@ class TicketWorkspaceMixin:
         boxes = box_labels(queues)
         now = clock.now()
         rows = ticket_page(user, filters)
+        categories = category_counts(user, filters)
         return {
+            "new_count": categories["new"],
+            "closed_count": categories["closed"],
             "filters": filters,
             "rows": rows,
             "states": {row.id: sla_state(row, now) for row in rows},
@@ -175,7 +178,8 @@ class TicketWorkspaceMixin:
             abort(404)
         context = self._queue_context(self._filters())
         html = self.render_template("tickets/_queue_rows.html", **context)
-        return jsonify({"html": html, "counts": context["counts"], "box": context["filters"].box, "title": str(context["box_label"])})
+        figures = {"new": context["new_count"], "closed": context["closed_count"]}
+        return jsonify({"html": html, "counts": context["counts"], "figures": figures, "box": context["filters"].box, "title": str(context["box_label"])})
 
     @expose("/<int:ticket_id>/pane")
     @has_access

@@ -113,6 +113,10 @@
         focusedId = focusedId ? focusedId.getAttribute("data-ticket-id") : null;
         queueBody.innerHTML = data.html;
         setCounts(data.counts);
+        Object.keys(data.figures || {}).forEach(function (key) {
+          var el = document.getElementById("count-" + key);
+          if (el) { el.textContent = data.figures[key]; }
+        });
         markBox(data.box);
         document.getElementById("ws-queue-title").textContent = data.title;
         selected.forEach(function (id) {
