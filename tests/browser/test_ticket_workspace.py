@@ -251,3 +251,27 @@ def test_live_events_refresh_the_row_and_presence_is_told(browser, live_server, 
     expect(presence).to_have_attribute("aria-live", "polite")
     expect(presence).to_have_text("Moussa Diop est en train de répondre" if composing else "Moussa Diop consulte aussi ce ticket")
     page.context.close()
+
+
+def test_assignees_combobox_adds_without_removing(browser, live_server, live_app):
+    """The assignees are chips with a WAI-ARIA combobox: picking one by keyboard adds it, the
+    colleague already there stays; removing a chip removes only that one."""
+    made = _tickets(live_app)
+    page = _agent(browser, live_server, live_app)
+    page.goto(f"{live_server}/tickets/{made['Agence de Thiès sans réseau']}")
+    chips = page.locator("#ws-assignees .ws-chip")
+    expect(chips).to_have_count(1)
+    combo = page.get_by_role("combobox", name="Attribué à")
+    combo.fill("Fatou")
+    expect(combo).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("option", name="Fatou Ndiaye")).to_be_visible()
+    combo.press("Enter")
+    expect(chips).to_have_count(2)
+    expect(page.locator("#ws-feedback")).to_have_text("Attribution mise à jour.")
+    state = _state(live_app, made["Agence de Thiès sans réseau"])
+    assert state["assignees"] == [AGENT, "agent2@novalead.com"]
+    expect(page.locator("#ws-timeline")).to_contain_text("Fatou Ndiaye")
+    page.get_by_role("button", name="Retirer Fatou Ndiaye").click()
+    expect(chips).to_have_count(1)
+    assert _state(live_app, made["Agence de Thiès sans réseau"])["assignees"] == ["agent2@novalead.com"]
+    page.context.close()

@@ -185,13 +185,17 @@
       .then(function (html) {
         if (!html || id !== openId) { return; }
         var fresh = parse(html);
+        var focused = document.activeElement && document.activeElement.id;
         Array.prototype.forEach.call(fresh.querySelectorAll("[data-swap]"), function (part) {
           var old = document.getElementById(part.id);
           if (!old) { return; }
-          if (old.contains(document.activeElement) && part.id === "ws-controls") { return; }
+          var typed = old.querySelector("input[type=text]:focus");
+          if (typed && typed.value) { return; }  // someone is typing a name: leave it alone
           if (old.tagName.toLowerCase() === "details" && old.open) { part.open = true; }
           old.parentNode.replaceChild(part, old);
         });
+        var again = focused && document.getElementById(focused);
+        if (again && again !== document.activeElement) { again.focus({preventScroll: true}); }
         setupControls();
         freshenDates();
         var timeline = document.getElementById("ws-timeline");
