@@ -1,5 +1,5 @@
 """Measure the agents' workspace served by run.py on an instance made by generate_tickets.py:
-the queue's data (rows and every box's count, /tickets/queue), a ticket's pane
+the queue's data (a box's rows, /tickets/queue), every box's count (/tickets/counts), a ticket's pane
 (/tickets/<id>/pane) and an inline status change (/tickets/<id>/fields), at concurrency 1.
 Prints p50 / p95 latency; the targets are p95 < 40 ms each.
 
@@ -62,6 +62,9 @@ def main():
         def queue_data(session, rng):
             return session.request("GET", f"/tickets/queue?box={rng.choice(BOXES)}")[0]
 
+        def box_counts(session, rng):
+            return session.request("GET", "/tickets/counts")[0]
+
         def ticket_pane(session, rng):
             return session.request("GET", f"/tickets/{rng.randint(1, highest)}/pane")[0]
 
@@ -79,7 +82,7 @@ def main():
 
         print(f"{highest} tickets ({total} to do or waiting), {sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, embedded SQLite, run.py (gevent, 1 process)")
         print(f"{'scenario':<28}{'conc.':>6}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'errors':>8}")
-        for name, scenario in [("queue data (a box)", queue_data), ("ticket pane", ticket_pane), ("inline status change", status_change)]:
+        for name, scenario in [("queue data (a box)", queue_data), ("box counts", box_counts), ("ticket pane", ticket_pane), ("inline status change", status_change)]:
             result = run(port, password, scenario, 1, args.requests)
             print(f"{name:<28}{1:>6}{result['p50']:>9.1f}{result['p95']:>9.1f}{result['rps']:>9.1f}{result['errors']:>8}", flush=True)
     finally:

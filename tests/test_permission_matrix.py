@@ -392,6 +392,7 @@ TICKET_PAGES = [
     # commercials'; partners keep the simple desk and never learn these exist.
     ("GET", "/tickets/queue", expect(WORKERS, hidden_for=PARTNERS)),
     ("GET", "/tickets/queue?box=unassigned", expect(WORKERS, hidden_for=PARTNERS)),
+    ("GET", "/tickets/counts", expect(WORKERS, hidden_for=PARTNERS)),
     ("GET", "/tickets/{own_ticket}/pane", expect(WORKERS, hidden_for=PARTNERS)),
     ("GET", "/tickets/{other_ticket}/pane", OTHER_ORG),
     ("POST", "/tickets/{own_ticket}/take", expect(STAFF)),

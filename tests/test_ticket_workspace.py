@@ -64,8 +64,10 @@ def test_the_inbox_is_a_split_view_with_saved_views_and_counts(app, demo):
     assert 'id="ws-pane"' in html and "Choisissez un ticket dans la liste." in html
     data = queue_of(agent, box="unassigned")
     assert "Impression des reçus impossible" in data["html"] and "Export comptable incomplet" not in data["html"]
-    assert data["counts"]["unassigned"] == 1 and data["counts"]["mine"] == 1 and data["counts"]["todo"] == 2
     assert data["title"] == "Non attribués"
+    counted = agent.get("/tickets/counts").get_json()
+    assert counted["counts"]["unassigned"] == 1 and counted["counts"]["mine"] == 1 and counted["counts"]["todo"] == 2
+    assert counted["figures"] == {"new": 1, "closed": 0}  # T9: new and closed requests (one was assigned)
     # Priority and SLA state in words on every row (not colour alone).
     row = html_text(re.search(r'<li class="ws-row[^"]*" data-ticket-id="%d".*?</li>' % unassigned, data["html"], re.S).group(0))
     assert "Urgente" in row or "Urgent" in row
@@ -74,7 +76,7 @@ def test_the_inbox_is_a_split_view_with_saved_views_and_counts(app, demo):
     assert "Export comptable incomplet" in mine_box["html"] and "Impression" not in mine_box["html"]
     # A queue has its own box.
     level1 = queue(1)
-    assert f"queue-{level1.id}" in data["counts"]
+    assert f"queue-{level1.id}" in counted["counts"]
 
 
 def test_a_ticket_opened_directly_shows_the_same_split_view(app, demo):
@@ -216,7 +218,7 @@ def test_the_old_list_filters_still_work_for_the_support(app, demo):
     agent = signed_in(app, demo, AGENT)
     html = agent.get("/tickets/?q=Export&view=all").get_data(as_text=True)
     assert "Export comptable incomplet" in html and "Impression des reçus" not in html
-    urgent_first = queue_of(agent, box="todo")["html"]
+    urgent_first = queue_of(agent, box="unassigned")["html"]
     assert urgent_first.index("Impression des reçus impossible") < urgent_first.index("Export comptable incomplet")
 
 

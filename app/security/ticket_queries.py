@@ -32,13 +32,13 @@ VIEW_CATEGORIES = {"active": StatusCategory.ACTIVE, "todo": (StatusCategory.NEW,
 # The workspace's saved views (boxes): each fixes some filters and a default order. A queue's
 # box is "queue-<id>".
 BOXES = {
-    "todo": {"view": "todo", "sort": "priority"},
+    "todo": {"view": "todo", "sort": "activity"},
     "mine": {"view": "active", "assignee": "me", "sort": "activity"},
     "unassigned": {"view": "todo", "assignee": "none", "sort": "priority"},
     "late": {"view": "active", "overdue": True, "sort": "due"},
     "waiting": {"view": "pending", "sort": "activity"},
 }
-QUEUE_BOX = {"view": "todo", "sort": "priority"}
+QUEUE_BOX = {"view": "todo", "sort": "activity"}
 DEFAULT_DIRECTION = {"priority": "asc", "due": "asc"}
 
 
@@ -284,6 +284,15 @@ def ticket_page(user, filters):
         for ticket_id, first, last in names:
             by_id[ticket_id].assignee_names.append(_full_name(first, last))
     return listed
+
+
+def new_and_closed(user):
+    """T9's two figures over everything the person sees: new requests and closed ones."""
+    base = db.session.query(func.count(Ticket.id)).filter(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None))
+    return {
+        StatusCategory.NEW: base.filter(Ticket.status_category == StatusCategory.NEW).scalar(),
+        StatusCategory.CLOSED: base.filter(Ticket.status_category == StatusCategory.CLOSED).scalar(),
+    }
 
 
 def box_counts(user, boxes):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Priority, Queue, StatusCategory, Ticket, TicketEvent, TicketMessage, TicketStatus
 from app.security import scopes
-from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, category_counts, ticket_page
+from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, category_counts, new_and_closed, ticket_page
 from app.services import ServiceError, clock, sla, ticket_links, tickets
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import local_datetime, relative_time
@@ -106,22 +106,28 @@ class TicketWorkspaceMixin:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def _queue_context(self, filters):
+    def _counts(self, boxes, filters=None):
+        """Every box's count, and T9's new and closed figures (of the search when searching)."""
+        user = g.user
+        figures = category_counts(user, filters) if filters is not None and not filters.box else new_and_closed(user)
+        return box_counts(user, [key for key, _label in boxes]), {"new": figures["new"], "closed": figures["closed"]}
+
+    def _queue_context(self, filters, with_counts=True):
         user = g.user
         queues = _active_queues()
         boxes = box_labels(queues)
         now = clock.now()
         rows = ticket_page(user, filters)
-        categories = category_counts(user, filters)
+        counts, figures = self._counts(boxes, filters) if with_counts else ({}, {})
         return {
-            "new_count": categories["new"],
-            "closed_count": categories["closed"],
+            "new_count": figures.get("new"),
+            "closed_count": figures.get("closed"),
             "filters": filters,
             "rows": rows,
             "states": {row.id: sla_state(row, now) for row in rows},
             "boxes": boxes,
             "box_label": dict(boxes).get(filters.box, _("Recherche")),
-            "counts": box_counts(user, [key for key, _label in boxes]),
+            "counts": counts,
             "page_size": PAGE_SIZE,
             "relative_time": relative_time,
             "local_datetime": local_datetime,
@@ -173,13 +179,24 @@ class TicketWorkspaceMixin:
     @has_access
     @permission_name("list")
     def queue(self):
-        """The queue's rows and every box's count, for the page to refresh without a reload."""
+        """The queue's rows, for the page to refresh without a reload (counts: /tickets/counts)."""
         if not tickets.can_work(g.user):
             abort(404)
-        context = self._queue_context(self._filters())
+        context = self._queue_context(self._filters(), with_counts=False)
         html = self.render_template("tickets/_queue_rows.html", **context)
-        figures = {"new": context["new_count"], "closed": context["closed_count"]}
-        return jsonify({"html": html, "counts": context["counts"], "figures": figures, "box": context["filters"].box, "title": str(context["box_label"])})
+        return jsonify({"html": html, "box": context["filters"].box, "title": str(context["box_label"])})
+
+    @expose("/counts")
+    @has_access
+    @permission_name("list")
+    def counts(self):
+        """Every box's count and the new / closed figures: read apart from the rows, since
+        counting a whole desk costs more than one page of it."""
+        if not tickets.can_work(g.user):
+            abort(404)
+        filters = self._filters() if request.args else None
+        counts, figures = self._counts(box_labels(_active_queues()), filters)
+        return jsonify({"counts": counts, "figures": figures})
 
     @expose("/<int:ticket_id>/pane")
     @has_access

@@ -97,6 +97,25 @@
     });
   }
 
+  // Counting a whole desk costs more than a page of it: the counts follow the rows, and a
+  // burst of changes is counted once.
+  var countsTimer = null;
+  function loadCounts(args) {
+    window.clearTimeout(countsTimer);
+    countsTimer = window.setTimeout(function () {
+      request(root.getAttribute("data-counts") + (args ? "?" + args : ""))
+        .then(answer)
+        .then(function (data) {
+          setCounts(data.counts);
+          Object.keys(data.figures || {}).forEach(function (key) {
+            var el = document.getElementById("count-" + key);
+            if (el) { el.textContent = data.figures[key]; }
+          });
+        })
+        .catch(function () { /* the next change counts again */ });
+    }, 300);
+  }
+
   function markBox(box) {
     Array.prototype.forEach.call(root.querySelectorAll("[data-box]"), function (link) {
       if (link.tagName.toLowerCase() !== "a") { return; }
@@ -112,11 +131,7 @@
         var focusedId = document.activeElement && document.activeElement.closest && document.activeElement.closest(".ws-row");
         focusedId = focusedId ? focusedId.getAttribute("data-ticket-id") : null;
         queueBody.innerHTML = data.html;
-        setCounts(data.counts);
-        Object.keys(data.figures || {}).forEach(function (key) {
-          var el = document.getElementById("count-" + key);
-          if (el) { el.textContent = data.figures[key]; }
-        });
+        loadCounts(args);
         markBox(data.box);
         document.getElementById("ws-queue-title").textContent = data.title;
         selected.forEach(function (id) {
