@@ -42,7 +42,7 @@ def main():
     password = env.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
     server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "run.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _ in range(600):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break

@@ -3,7 +3,7 @@ status category, newest activity first. Built to stay fast on 100,000 tickets. I
 to scopes.py because every read of the desk goes through the same visibility rules."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -151,7 +151,10 @@ def _filtered(user, filters, with_category=True, for_page=False):
         query = query.filter(~Ticket.assignees.any())
     elif filters.assignee == "me" or to_id(filters.assignee):
         who = user.id if filters.assignee == "me" else to_id(filters.assignee)
-        query = query.filter(Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == who)))
+        # Walking the activity order, a per-row check on the (ticket, user) key stops after one
+        # page; a list of the person's tickets would be built and sorted whole.
+        mine = exists().where(ticket_assignee.c.ticket_id == Ticket.id, ticket_assignee.c.user_id == who)
+        query = query.filter(mine if for_page and filters.sort == "activity" else Ticket.id.in_(db.session.query(ticket_assignee.c.ticket_id).filter(ticket_assignee.c.user_id == who)))
     return _search(query, filters)
 
 
