@@ -506,6 +506,17 @@
     if (id) { openTicket(id, location.pathname + location.search, false); } else if (openId) { closeTicket(false); }
   });
 
+  var search = root.querySelector(".ws-search");
+  if (search) {
+    search.addEventListener("submit", function (event) {
+      event.preventDefault();
+      queueArgs = new URLSearchParams(new FormData(search)).toString();
+      history.pushState({}, "", base + "?" + queueArgs);
+      clearSelection();
+      loadQueue(queueArgs);
+    });
+  }
+
   var sort = document.getElementById("ws-sort");
   if (sort) {
     sort.addEventListener("change", function () {
