@@ -84,3 +84,28 @@ def screen_value(value):
     if isinstance(value, (list, tuple, set)):
         return ", ".join(str(screen_value(v)) for v in value) or EMPTY
     return value
+
+
+def relative_time(value, now=None):
+    """« il y a 5 min » in a <time> element whose tooltip is the exact moment in the person's
+    time zone; older than a week, the date itself. The browser keeps the words fresh."""
+    if value is None:
+        return EMPTY
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    from app.services import clock
+
+    now = now or clock.now()
+    exact = local_datetime(value)
+    minutes = int((now - value).total_seconds() // 60)
+    if minutes < 1:
+        words = _("à l'instant")
+    elif minutes < 60:
+        words = _("il y a %(n)s min", n=minutes)
+    elif minutes < 24 * 60:
+        words = _("il y a %(n)s h", n=minutes // 60)
+    elif minutes < 7 * 24 * 60:
+        words = ngettext("il y a %(num)s jour", "il y a %(num)s jours", minutes // (24 * 60))
+    else:
+        words = exact[:10]
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value.astimezone(timezone.utc).isoformat(), exact, words)

@@ -4,7 +4,6 @@ from flask import abort, current_app, flash, g, redirect, request, send_file, ur
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, permission_name
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -14,27 +13,25 @@ from app.models import (
     Product,
     Queue,
     RequestType,
-    StatusCategory,
     Ticket,
-    TicketEvent,
-    TicketMessage,
 )
 from app.security import scopes
+from app.security.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
 from app.services import ServiceError, kb, satisfaction, sla, ticket_links, tickets, uploads
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.downloads import send_stored_file
-from app.views.labels import CHANNEL_LABELS, event_sentence
+from app.views.labels import CHANNEL_LABELS
 from app.views.mail_admin import original_mail_response
 from app.views.outcome import commit_or_refuse
 from app.views.satisfaction import score_labels
-from app.views.ticket_queries import PAGE_SIZE, TicketFilters, category_counts, ticket_page, view_total
+from app.views.ticket_workspace import TicketWorkspaceMixin, ticket_context
 
 
 def _files():
     return [(f.filename, f.stream) for f in request.files.getlist("attachments") if f and f.filename]
 
 
-class TicketDeskView(BaseView):
+class TicketDeskView(TicketWorkspaceMixin, BaseView):
     route_base = "/tickets"
     class_permission_name = "Tickets"
     default_view = "index"
@@ -62,8 +59,10 @@ class TicketDeskView(BaseView):
     @has_access
     @permission_name("list")
     def index(self):
-        context = self._list_context()
         user = g.user
+        if tickets.can_work(user):
+            return self.workspace()
+        context = self._list_context()
         choices = {
             "priorities": db.session.query(Priority).order_by(Priority.position).all(),
             "types": db.session.query(RequestType).order_by(RequestType.position).all(),
@@ -151,50 +150,22 @@ class TicketDeskView(BaseView):
     def show(self, ticket_id):
         user = g.user
         ticket = self._ticket(ticket_id)
-        messages = (
-            db.session.query(TicketMessage)
-            .options(selectinload(TicketMessage.attachments), selectinload(TicketMessage.author))
-            .filter(TicketMessage.ticket_id == ticket.id, scopes.messages_filter(user))
-            .order_by(TicketMessage.created_on, TicketMessage.id)
-            .all()
-        )
-        events = (
-            db.session.query(TicketEvent)
-            .filter(TicketEvent.ticket_id == ticket.id, scopes.events_filter(user))
-            .order_by(TicketEvent.at, TicketEvent.id)
-            .all()
-        )
-        timeline = sorted(
-            [("message", m.created_on, m) for m in messages] + [("event", e.at, e) for e in events],
-            key=lambda item: (item[1], 0 if item[0] == "event" else 1),
-        )
-        working = tickets.can_work(user)
-        children = db.session.query(Ticket).filter(Ticket.parent_id == ticket.id, scopes.tickets_filter(user)).all()
+        if tickets.can_work(user):
+            return self.workspace(ticket)
+        # Partners keep the simpler ticket page, without the support's controls.
         return self.render_template(
             "tickets/show.html",
             title=f"{ticket.number} — {ticket.title}",
-            ticket=ticket,
-            timeline=timeline,
-            event_sentence=event_sentence,
-            working=working,
-            assigning=tickets.can_assign(user),
-            drafting=scopes.writes_articles(user) and ticket.status_category in StatusCategory.DONE,
-            statuses=tickets.allowed_statuses(user, ticket),
-            priorities=db.session.query(Priority).order_by(Priority.position).all(),
-            agents=tickets.staff_members() if tickets.can_assign(user) else [],
-            queues=db.session.query(Queue).filter_by(active=True).order_by(Queue.support_level).all(),
-            canned=[(c, tickets.fill_canned_response(c, ticket, user)) for c in tickets.active_canned_responses()] if working else [],
+            **ticket_context(user, ticket),
+            drafting=False,
+            canned=[],
             related=[t for t in ticket_links.related_tickets(ticket) if t.organisation_id == ticket.organisation_id],
-            children=children,
-            late=sla.is_late(ticket),
+            children=db.session.query(Ticket).filter(Ticket.parent_id == ticket.id, scopes.tickets_filter(user)).all(),
             rating=satisfaction.rating_of(ticket),
             can_rate=satisfaction.can_rate(user, ticket),
             scores=score_labels(),
-            identify_choices=scopes.client_organisations(db.session, user, active_only=True) if working and ticket.requester_email and not ticket.requester_id else [],
-            other_unattached=len(tickets.unattached_tickets_from(user, ticket.requester_email, exclude=ticket)) if working and ticket.requester_email and not ticket.requester_id else 0,
-            channels=CHANNEL_LABELS,
-            category_labels=CATEGORY_LABELS,
-            max_mb=current_app.config["MAX_ATTACHMENT_MB"],
+            identify_choices=[],
+            other_unattached=0,
         )
 
     def _act(self, ticket_id, action, success):

@@ -72,7 +72,7 @@ def test_an_unverified_sender_is_marked_on_the_agents_screens(browser, live_serv
     page = browser.new_context(locale="fr-FR", bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
     sign_in(page, base, live_app, "agent1@novalead.com")
     page.goto(f"{base}/tickets/?view=all")
-    row = page.locator("#ticket-rows tr", has_text="Virement urgent")
+    row = page.locator(".ws-row", has_text="Virement urgent")  # the agents' workspace (issue 14)
     expect(row.locator(".nd-unverified")).to_have_text("expéditeur non vérifié")
     check_accessibility(page, "ticket list with an unverified sender")
     row.get_by_role("link", name="Virement urgent").click()

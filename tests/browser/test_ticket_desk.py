@@ -36,16 +36,16 @@ def test_a_ticket_from_client_to_agent_and_back(browser, live_server, live_app, 
     sign_in(agent, base, live_app, "agent1@novalead.com")
     agent.goto(f"{base}/tickets/")
     check_accessibility(agent, "ticket list (agent)")
-    first_row = agent.locator("#ticket-rows tr").first
+    first_row = agent.locator(".ws-row").first  # the agents' workspace (issue 14)
     expect(first_row).to_contain_text("Clôture bloquée à l'étape des intérêts")
     first_row.get_by_role("link").first.click()
     agent.get_by_label("Message").fill("Bonjour, nous corrigeons le calcul des intérêts.")
-    agent.get_by_role("button", name="Envoyer").click()
-    expect(agent.get_by_text("Réponse envoyée.")).to_be_visible()
+    agent.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(agent.locator("#ws-feedback")).to_have_text("Réponse envoyée.")
     agent.get_by_label("Message").fill("Cause : index des échéances corrompu.")
-    agent.get_by_label("Note interne (visible du support seulement)").check()
-    agent.get_by_role("button", name="Envoyer").click()
-    expect(agent.get_by_text("Note interne ajoutée.")).to_be_visible()
+    agent.get_by_label("Note interne").check()
+    agent.get_by_role("button", name="Ajouter la note").click()
+    expect(agent.locator("#ws-feedback")).to_have_text("Note interne ajoutée.")
     check_accessibility(agent, "ticket page (agent)")
 
     client.goto(ticket_url)
@@ -54,9 +54,9 @@ def test_a_ticket_from_client_to_agent_and_back(browser, live_server, live_app, 
     assert client.get_by_text("Note interne").count() == 0
 
     agent.goto(f"{base}/tickets/")
-    first_row = agent.locator("#ticket-rows tr").first
+    first_row = agent.locator(".ws-row").first
     expect(first_row).to_contain_text("Clôture bloquée à l'étape des intérêts")
-    expect(first_row.locator("td").last).to_contain_text("Fatou Ndiaye")  # last update, by the agent
+    expect(first_row.locator(".ws-when")).to_contain_text("Fatou Ndiaye")  # last update, by the agent
     agent.set_viewport_size({"width": 390, "height": 844})
     agent.reload()
     screenshot(agent, "agent-ticket-list-phone")
