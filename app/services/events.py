@@ -53,6 +53,19 @@ class TicketChanged(TypedDict):
     at: str  # ISO 8601, UTC
 
 
+class PresenceViewer(TypedDict):
+    id: int
+    name: str
+    composing: bool
+
+
+class DeskPresence(TypedDict):
+    """Who has a ticket open on the desk, and who is writing on it (collision detection). Told
+    to the ticket's room only, which a desk joins after access_ticket allowed it."""
+    ticket_id: int
+    viewers: list[PresenceViewer]
+
+
 @dataclass(frozen=True)
 class Kind:
     schema: type
@@ -64,6 +77,7 @@ KINDS: dict[str, Kind] = {
     "files.removed": Kind(FilesRemoved),
     "mail.kept": Kind(KeptMail),
     "ticket.changed": Kind(TicketChanged, client_event="ticket"),
+    "desk.presence": Kind(DeskPresence, client_event="presence"),
 }
 
 
