@@ -8,7 +8,7 @@ hear staff events or presence. Joining a ticket's room asks scopes.access_ticket
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
 from app.extensions import db
 from app.realtime.common import action
@@ -59,6 +59,7 @@ class DeskNamespace(Namespace):
             raise ConnectionRefusedError({"message": _("Connectez-vous avec un compte du support pour suivre les tickets en direct.")})
         for room in rooms:
             join_room(room)
+        emit("hello", {"id": user.id, "name": user.full_name or user.email})  # the page drops itself from presence
         db.session.rollback()
         g.pop("user", None)
 
