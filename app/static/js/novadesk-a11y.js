@@ -38,3 +38,12 @@
     $(document).on("select2:select select2:unselect select2:open select2:close change", fix);
   });
 })(window.jQuery);
+/* The top bar's menu button says whether the menu is open (aria-expanded on the button);
+   Bootstrap also writes it on the menu itself, where it means nothing: taken off there. */
+(function ($) {
+  "use strict";
+  if (!$) return;
+  $(document).on("shown.bs.collapse hidden.bs.collapse", "#nd-navbar-menu", function () {
+    this.removeAttribute("aria-expanded");
+  });
+})(window.jQuery);
