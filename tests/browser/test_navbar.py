@@ -45,6 +45,15 @@ def test_the_top_bar_holds_in_one_row_at_1366_and_folds_at_360(browser, live_ser
             break
     focused = page.evaluate("() => { const e = document.activeElement; const s = getComputedStyle(e); return [e.closest('nav') !== null, s.outlineStyle, s.outlineWidth, s.boxShadow]; }")
     assert focused[0] and (focused[1] != "none" and focused[2] != "0px" or focused[3] != "none"), f"no visible focus: {focused}"
+    if role == "admin":  # the settings, grouped: every one of them within reach on the screen
+        page.get_by_role("button", name="Administration").click()
+        for entry in ("Rôles et droits", "Statuts des tickets", "File d'envoi", "Webhooks"):
+            link = page.get_by_role("link", name=entry, exact=True)
+            expect(link).to_be_visible()
+            box = link.bounding_box()
+            assert 0 <= box["x"] and box["x"] + box["width"] <= 1366 and box["y"] + box["height"] <= 800, entry
+        page.screenshot(path=str(_artifact("navbar-1366-admin-settings")), clip={"x": 0, "y": 0, "width": 1366, "height": 800})
+        page.keyboard.press("Escape")
     if role in ("admin", "client"):
         check_accessibility(page, f"top bar at 1366 ({role})")
 

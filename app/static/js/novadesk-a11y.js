@@ -40,10 +40,11 @@
 })(window.jQuery);
 /* The top bar's menu button says whether the menu is open (aria-expanded on the button);
    Bootstrap also writes it on the menu itself, where it means nothing: taken off there. */
-(function ($) {
+(function () {
   "use strict";
-  if (!$) return;
-  $(document).on("shown.bs.collapse hidden.bs.collapse", "#nd-navbar-menu", function () {
-    this.removeAttribute("aria-expanded");
-  });
-})(window.jQuery);
+  var menu = document.getElementById("nd-navbar-menu");
+  if (!menu || !window.MutationObserver) return;
+  new MutationObserver(function () {
+    if (menu.hasAttribute("aria-expanded")) menu.removeAttribute("aria-expanded");
+  }).observe(menu, { attributes: true, attributeFilter: ["aria-expanded"] });
+})();
