@@ -15,6 +15,7 @@ from app.models import OutboxMail, Ticket
 from app.security import scopes
 from app.services import clock, events, presence, tickets
 from tests.conftest import DEMO_PASSWORD
+from tests.test_chat_scale_out import redis_url  # noqa: F401  (a real Redis server, per test)
 from tests.ticket_helpers import org, priority, user
 
 AGENT = "agent1@novalead.com"  # Fatou Ndiaye
@@ -203,3 +204,36 @@ def test_an_entry_whose_desk_stopped_answering_expires(app, demo):
         presence.drop("live-socket")
         demo.session.rollback()
         assert presence.viewers(ticket.id) == []
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)  # the store is Redis's; one database is enough
+def test_scaled_out_the_desks_of_two_processes_share_presence_through_redis(app, demo, redis_url):  # noqa: F811
+    """Two processes, one Redis: a desk on each sees the other; an entry whose process died
+    (never dropped) leaves by itself once its time is up."""
+    ticket = new_ticket(demo, "Crédit Solidaire du Sahel")
+    one, two = presence.RedisStore(redis_url, seconds=2), presence.RedisStore(redis_url, seconds=2)
+    kept = app.extensions.get("novadesk_desk_presence")
+    try:
+        with app.test_request_context():
+            app.extensions["novadesk_desk_presence"] = one
+            presence.view("sid-on-process-1", user(AGENT), ticket.id)
+            app.extensions["novadesk_desk_presence"] = two
+            presence.view("sid-on-process-2", user(COLLEAGUE), ticket.id)
+            presence.compose("sid-on-process-2", ticket.id, True)
+            demo.session.rollback()
+            app.extensions["novadesk_desk_presence"] = one
+            assert presence.viewers(ticket.id) == [
+                {"id": user(AGENT).id, "name": "Fatou Ndiaye", "composing": False},
+                {"id": user(COLLEAGUE).id, "name": "Koffi Mensah", "composing": True},
+            ]
+            presence.drop("sid-on-process-1")  # process 1's desk closed
+            demo.session.rollback()
+            assert [v["name"] for v in presence.viewers(ticket.id)] == ["Koffi Mensah"]
+            # process 2 dies: its desk never says goodbye, nor keeps its entry alive
+            assert eventually(lambda: presence.viewers(ticket.id) == [], seconds=10)
+            assert not one.redis.sismember(one._ticket(ticket.id), "sid-on-process-2")
+    finally:
+        if kept is None:
+            app.extensions.pop("novadesk_desk_presence", None)
+        else:
+            app.extensions["novadesk_desk_presence"] = kept
