@@ -32,6 +32,10 @@ def test_the_top_bar_holds_in_one_row_at_1366_and_folds_at_360(browser, live_ser
     page = context.new_page()
     sign_in(page, base, live_app, ROLES[role])
     page.goto(f"{base}/tickets/")
+    page.set_viewport_size({"width": 1280, "height": 800})  # a smaller laptop: the bar still holds
+    page.screenshot(path=str(_artifact(f"navbar-1280-{role}")), clip={"x": 0, "y": 0, "width": 1280, "height": 120})
+    assert rows_of(page) == 1, f"{role}: the bar wraps at 1280"
+    page.set_viewport_size({"width": 1366, "height": 800})
     nav = page.locator("nav.navbar")
     page.screenshot(path=str(_artifact(f"navbar-1366-{role}")), clip={"x": 0, "y": 0, "width": 1366, "height": 300})
     assert rows_of(page) == 1, f"{role}: the bar wraps"
