@@ -155,6 +155,7 @@ def test_partners_may_not_use_bulk_actions(app, demo):
         ({"ticket_ids": ["{ids0}"], "action": "priority", "value": "<script>"}, "Valeur invalide : <script>"),
         ({"ticket_ids": ["abc"], "action": "take"}, "Valeur invalide : abc"),
         ({"ticket_ids": ["{ids0}"], "action": "assign", "value": 5}, "Choisissez les personnes à qui attribuer les tickets."),
+        ({"ticket_ids": ["{ids0}"], "action": "assign", "value": []}, "Choisissez les personnes à qui attribuer les tickets."),
         ({"ticket_ids": list(range(1, 502)), "action": "take"}, "Pas plus de 500 tickets à la fois."),
     ],
 )
@@ -170,3 +171,23 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(app, demo, body
     assert response.get_json() == {"error": message}
     demo.session.expire_all()
     assert demo.session.query(TicketEvent).filter_by(ticket_id=ids[0]).count() == lines_before
+
+
+def test_a_bulk_action_needs_the_pages_csrf_token(app, demo):
+    """Sent by the desk's script with the page's token in X-CSRFToken; a forged request from
+    another site, which cannot read the token, is refused and changes nothing."""
+    import re
+
+    ids = make_tickets(demo, 2)
+    client = signed_in(app, demo, AGENT)
+    body = {"ticket_ids": ids, "action": "priority", "value": priority("urgent").id}
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post("/tickets/bulk", json=body).status_code == 400
+        demo.session.expire_all()
+        assert all(demo.session.get(Ticket, i).priority.key != "urgent" for i in ids)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/tickets/{ids[0]}").get_data(as_text=True)).group(1)
+        answer = client.post("/tickets/bulk", json=body, headers={"X-CSRFToken": token})
+        assert answer.status_code == 200 and len(answer.get_json()["done"]) == 2
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

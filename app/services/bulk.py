@@ -46,7 +46,7 @@ def _check(action, value):
     if action not in ACTIONS:
         raise ServiceError(_("Action inconnue."))
     if action == "assign":
-        if not isinstance(value, (list, tuple)):
+        if not isinstance(value, (list, tuple)) or not value:  # never unassign a whole selection by mistake
             raise ServiceError(_("Choisissez les personnes à qui attribuer les tickets."))
         return [tickets.as_id(v) for v in value]
     if action == "take":
