@@ -179,7 +179,7 @@ def test_no_presence_for_a_ticket_one_may_not_open(server, demo):
     assert commercial.presence_of(other.id) == []
 
 
-@pytest.mark.parametrize("data", [None, "x", {"ticket_id": "abc"}, {"ticket_id": -1}, {"ticket_id": 10**30}, {"ticket_id": [1]}])
+@pytest.mark.parametrize("data", [None, "x", {"ticket_id": "abc"}, {"ticket_id": -1}, {"ticket_id": 10**30}, {"ticket_id": [1]}, {"ticket_id": True}, {"ticket_id": 1.5}])
 def test_bad_input_on_the_desk_is_refused_with_a_message(server, demo, data):
     agent = Desk(server, demo, AGENT)
     answer = agent.call("viewing", data) if data is not None else agent.call("composing", {"on": True})

@@ -40,6 +40,8 @@ def _ticket_id(data, key="ticket_id"):
     value = data.get(key) if isinstance(data, dict) else None
     if value is None:
         return None
+    if isinstance(value, (bool, float)):
+        raise tickets.TicketNotFound()
     try:
         number = int(value)
     except (TypeError, ValueError):
