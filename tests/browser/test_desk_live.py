@@ -97,6 +97,7 @@ def test_two_agents_see_each_other_and_each_others_changes(browser, desk_server,
     assert bulk(koffi, ticket_id, "priority", urgent_id)["done"]
     contexts[0].set_offline(False)
     expect(fatou.locator(".nd-timeline")).to_contain_text(f"→ {urgent_name}", timeout=SECOND * 8)
+    expect(fatou.locator(".nd-details")).to_contain_text(urgent_name)
     expect(presence).not_to_contain_text("Connexion perdue", timeout=SECOND * 3)
     expect(presence).to_contain_text("Koffi Mensah", timeout=SECOND * 3)  # presence told again after the reconnection
     assert loads == [f"{base}/tickets/{ticket_id}"]  # one page load: everything else came live

@@ -53,7 +53,7 @@
 
   /* Read the page again and put in place what shows the ticket's state (title, status,
      history); the forms, and what is being written in them, stay as they are. */
-  var PARTS = [".nd-page-head", ".nd-timeline"];
+  var PARTS = [".nd-page-head", ".nd-details", ".nd-timeline"];
   var reading = null;
   function catchUp() {
     if (reading) return reading;
