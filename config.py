@@ -205,6 +205,7 @@ class Config:
 
     # Live chat (C1–C6). REDIS_URL: several processes share Socket.IO through Redis.
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    DESK_PRESENCE_SECONDS = _int("DESK_PRESENCE_SECONDS", 90)  # a desk not heard of for this long no longer shows as viewing a ticket
     CHAT_BUSINESS_HOURS_ONLY = _bool("CHAT_BUSINESS_HOURS_ONLY", True)  # outside them, the widget takes a message
     CHAT_MESSAGES_PER_MINUTE = _int("CHAT_MESSAGES_PER_MINUTE", 30)  # per widget connection, beyond: a notice
     DEMO_CHAT_ORIGINS = os.environ.get("DEMO_CHAT_ORIGINS", "")  # more origins for the demo widget channel

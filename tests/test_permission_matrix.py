@@ -1115,6 +1115,7 @@ def _matrix_paths():
             return "1"
 
     entries = [(m, t) for m, t, _e in PAGES + API + TICKET_PAGES + MAIL_PAGES + KB_ACTIONS + CHAT_PAGES + TICKET_API]
+    entries += [(m, t) for m, t, _e in DESK_PAGES]
     entries += [("POST", path) for path, _kind in DATA_ACTIONS]
     entries += [(m, t) for m, t, _e in SESSION_ACTIONS]
     for method, template in entries:
@@ -1137,3 +1138,96 @@ def test_every_route_has_an_expectation(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - listed)
     assert not missing, f"{len(missing)} endpoints without an expectation in the matrix:\n" + "\n".join(missing)
+
+
+# --- the desk: its live socket (/desk) and bulk actions (POST /tickets/bulk) ------------------
+
+DESK_PAGES = [
+    # The endpoint itself; what each ticket of a selection allows is the next test's.
+    ("POST", "/tickets/bulk", expect(WORKERS)),
+]
+
+
+def _bulk(client, ids, action, value, ticket="own_ticket"):
+    response = client.post("/tickets/bulk", json={"ticket_ids": [ids[ticket]], "action": action, "value": value})
+    if response.status_code != 200:
+        return _outcome(response, api=True)
+    answer = response.get_json()
+    return "ok" if answer["done"] else "hidden" if "n'existe pas" in answer["refused"][0]["reason"] else "refused"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bulk_actions_follow_the_matrix(app, world, role):
+    """Each action on a ticket of the role's scope and on one outside it: the endpoint for those
+    who work tickets, each ticket as its own page allows it."""
+    ids = _ticket_world(app, world, role)
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world, EMAILS[role])
+    got = {
+        "priority own": _bulk(client, ids, "priority", ids["priority"]),
+        "priority other": _bulk(client, ids, "priority", ids["priority"], "other_ticket"),
+        "take own": _bulk(client, ids, "take", None),
+        "queue other": _bulk(client, ids, "queue", ids["queue"] or None, "other_ticket"),
+        "status other": _bulk(client, ids, "status", ids["closed"], "other_ticket"),
+    }
+    staff, worker = role in STAFF, role in WORKERS
+    outside = "ok" if staff else "hidden" if worker else "denied"
+    assert got == {
+        "priority own": "ok" if worker else "denied",
+        "priority other": outside,
+        "take own": "ok" if staff else "refused" if worker else "denied",  # commercials do not assign
+        "queue other": outside,
+        "status other": outside,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_desk_socket_events_follow_the_matrix(app, world, role):
+    """The desk's socket: who connects (never a partner nor a visitor), which ticket changes each
+    hears, and `viewing` / `composing` on a ticket of their scope and on one outside it."""
+    import contextvars
+
+    from app.security import scopes
+    from app.services import clock, events
+
+    ids = _ticket_world(app, world, role)
+    http = app.test_client()
+    if role != "anonymous":
+        login(http, world, EMAILS[role])
+    run = lambda fn, *a, **k: contextvars.Context().run(fn, *a, **k)  # noqa: E731
+    desk = run(app.extensions["socketio"].test_client, app, namespace="/desk", flask_test_client=http)
+    assert desk.is_connected("/desk") == (role in WORKERS)
+    if role not in WORKERS:
+        return  # refused: no room joined, no ticket change, no presence ever reaches them
+
+    def told(ticket_id):
+        ticket = world.session.get(ids["Ticket"], ticket_id)
+        payload = {"ticket_id": ticket.id, "number": ticket.number, "organisation_id": ticket.organisation_id, "change": "note", "actor_id": None, "at": clock.now().isoformat()}
+        events.publish("ticket.changed", payload, to=scopes.ticket_event_rooms(ticket.organisation_id))
+        world.session.commit()
+
+    told(ids["other_ticket"])
+    told(ids["own_ticket"])  # the control: heard by every desk that may hear anything
+    heard = [e["args"][0]["ticket_id"] for e in desk.get_received("/desk") if e["name"] == "ticket"]
+
+    def outcome(event, ticket, **data):
+        answer = run(desk.emit, event, dict(data, ticket_id=ids[ticket]), namespace="/desk", callback=True)
+        return "ok" if answer.get("ok") else "refused"
+
+    got = {
+        "heard": heard,
+        "viewing other": outcome("viewing", "other_ticket"),
+        "composing other": outcome("composing", "other_ticket", on=True),
+        "viewing own": outcome("viewing", "own_ticket"),
+        "composing own": outcome("composing", "own_ticket", on=True),
+    }
+    staff = role in STAFF
+    assert got == {
+        "heard": [ids["other_ticket"], ids["own_ticket"]] if staff else [ids["own_ticket"]],
+        "viewing other": "ok" if staff else "refused",
+        "composing other": "ok" if staff else "refused",
+        "viewing own": "ok",
+        "composing own": "ok",
+    }
+    run(desk.disconnect, namespace="/desk")

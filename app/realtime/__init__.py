@@ -30,11 +30,14 @@ def _async_mode():
 
 def init_realtime(app):
     from app.realtime.console import ConsoleNamespace
+    from app.realtime.desk import DeskNamespace
     from app.realtime.widget import WidgetNamespace
+    from app.security.scopes import DESK_NAMESPACE
 
     server = SocketIO()
     server.on_namespace(WidgetNamespace("/widget"))
     server.on_namespace(ConsoleNamespace("/console"))
+    server.on_namespace(DeskNamespace(DESK_NAMESPACE))
     server.init_app(
         app,
         async_mode=_async_mode(),

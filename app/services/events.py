@@ -53,6 +53,19 @@ class TicketChanged(TypedDict):
     at: str  # ISO 8601, UTC
 
 
+class PresenceViewer(TypedDict):
+    id: int
+    name: str
+    composing: bool
+
+
+class DeskPresence(TypedDict):
+    """Who has a ticket open on the desk, and who is writing on it (collision detection). Told
+    to the ticket's room only, which a desk joins after access_ticket allowed it."""
+    ticket_id: int
+    viewers: list[PresenceViewer]
+
+
 @dataclass(frozen=True)
 class Kind:
     schema: type
@@ -64,6 +77,7 @@ KINDS: dict[str, Kind] = {
     "files.removed": Kind(FilesRemoved),
     "mail.kept": Kind(KeptMail),
     "ticket.changed": Kind(TicketChanged, client_event="ticket"),
+    "desk.presence": Kind(DeskPresence, client_event="presence"),
 }
 
 
@@ -143,3 +157,28 @@ def install():
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
         sa_event.listen(Session, "after_rollback", _after_rollback)
+
+
+# ---- a part of a transaction that may be given up ---------------------------------------------
+
+def pending(kind=None):
+    """The events recorded so far in the current transaction (of one kind, if given)."""
+    return [e for e in db.session.info.get(_PENDING, []) if kind is None or e.kind == kind]
+
+
+class savepoint:
+    """A nested transaction (SAVEPOINT) whose events are forgotten with it if it fails: one
+    item of a batch refused leaves the others, and their events, as they are."""
+
+    def __enter__(self):
+        self._mark = len(db.session.info.get(_PENDING, []))
+        self._nested = db.session.begin_nested()
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None:
+            self._nested.commit()
+            return False
+        self._nested.rollback()
+        del db.session.info.get(_PENDING, [])[self._mark:]
+        return False

@@ -33,6 +33,7 @@ def register_views(appbuilder):
         RequestTypeView,
         TicketStatusView,
     )
+    from app.views.ticket_bulk import TicketBulkView
     from app.views.tickets import TicketDeskView
     from app.views.webhook_admin import WebhookDeliveryView, WebhookSubscriptionView
     from app.views.widget_assets import install_widget_assets
@@ -46,7 +47,8 @@ def register_views(appbuilder):
 
     appbuilder.add_view(DashboardView, "Live Dashboard", href="/dashboard/", icon="fa-gauge", label=_l("Tableau de bord"))
     appbuilder.add_view(TicketDeskView, "Ticket Desk", href="/tickets/", icon="fa-ticket", label=_l("Tickets"))
-    appbuilder.add_view(ChatConsoleView, "Live Chat Console", href="/chat/console", icon="fa-comments", label=_l("Console de discussion"), category="Live Chat", category_label=_l("Discussion en direct"), category_icon="fa-comments")
+    appbuilder.add_view_no_menu(TicketBulkView)
+    appbuilder.add_view(ChatConsoleView, "Live Chat Console", href="/chat/console", icon="fa-comments", label=_l("Console de discussion"), category="Live Chat", category_label=_l("Discussions"), category_icon="fa-comments")
     appbuilder.add_view(ChatConversationView, "List Conversations", icon="fa-clock-rotate-left", label=_l("Historique des conversations"), category="Live Chat")
     appbuilder.add_view(ChatChannelView, "List Chat Channels", icon="fa-plug", label=_l("Canaux du widget"), category="Live Chat")
     appbuilder.add_view(ReportsView, "Support Reports", href="/reports/", icon="fa-chart-column", label=_l("Rapports"))

@@ -2,12 +2,16 @@
 // middle, the client's context beside it. Every action is checked again by the server.
 import { io } from "socket.io-client";
 import { el, fmt, uid } from "./dom.js";
+import { exact, refresh, timeElement } from "./when.js";
 
 const root = document.getElementById("nd-console");
 const data = JSON.parse(document.getElementById("nd-console-data").textContent);
 const S = data.strings;
 const $ = (id) => document.getElementById(id);
 const staff = root.dataset.staff === "true";
+const lang = data.lang || document.documentElement.lang || "fr";
+const timeZone = data.timezone || undefined;
+setInterval(() => refresh(document, lang, timeZone), 30000);
 
 function url(name, id) {
   return root.dataset[name].replace(/\/0(\/|$)/, "/" + id + "$1");
@@ -177,7 +181,7 @@ function renderMessage(m) {
     else link.textContent = m.file.name;
     item.append(link);
   }
-  item.append(el("time", { datetime: m.created_on, text: new Date(m.created_on).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }));
+  item.append(timeElement(m.created_on, lang, timeZone));
   return item;
 }
 function renderReceipts() {
@@ -203,7 +207,7 @@ function loadContext(id) {
         el("h3", { class: "h5", text: S.open_tickets }),
         context.open_tickets.length ? el("ul", {}, context.open_tickets.map((t) => el("li", {}, [el("a", { href: t.url, text: t.number }), " " + t.title + " (" + t.status + ")"]))) : el("p", { class: "text-muted", text: S.none }),
         el("h3", { class: "h5", text: S.past }),
-        context.past_conversations.length ? el("ul", {}, context.past_conversations.map((p) => el("li", {}, el("a", { href: p.url, text: new Date(p.started_on).toLocaleString() })))) : el("p", { class: "text-muted", text: S.none }),
+        context.past_conversations.length ? el("ul", {}, context.past_conversations.map((p) => el("li", {}, el("a", { href: p.url, text: exact(p.started_on, lang, timeZone) })))) : el("p", { class: "text-muted", text: S.none }),
       );
     });
 }

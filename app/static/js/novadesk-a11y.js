@@ -38,3 +38,13 @@
     $(document).on("select2:select select2:unselect select2:open select2:close change", fix);
   });
 })(window.jQuery);
+/* The top bar's menu button says whether the menu is open (aria-expanded on the button);
+   Bootstrap also writes it on the menu itself, where it means nothing: taken off there. */
+(function () {
+  "use strict";
+  var menu = document.getElementById("nd-navbar-menu");
+  if (!menu || !window.MutationObserver) return;
+  new MutationObserver(function () {
+    if (menu.hasAttribute("aria-expanded")) menu.removeAttribute("aria-expanded");
+  }).observe(menu, { attributes: true, attributeFilter: ["aria-expanded"] });
+})();
