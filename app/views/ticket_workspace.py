@@ -247,13 +247,12 @@ class TicketWorkspaceMixin:
             return jsonify({"error": _("Requête invalide.")}), 400
         if field != "assignees" and not isinstance(value, (int, str)):
             return jsonify({"error": _("Requête invalide.")}), 400
-        actions = {
-            "status": (lambda t: tickets.change_status(g.user, t, value), _("Statut mis à jour.")),
-            "priority": (lambda t: tickets.change_priority(g.user, t, value), _("Priorité mise à jour.")),
-            "queue": (lambda t: tickets.assign(g.user, t, [a.id for a in t.assignees], value), _("File mise à jour.")),
-            "assignees": (lambda t: tickets.assign(g.user, t, value), _("Attribution mise à jour.")),
-        }
-        return self._answer(ticket_id, *actions[field])
+        done = {
+            "status": _("Statut mis à jour."), "priority": _("Priorité mise à jour."),
+            "queue": _("File mise à jour."), "assignees": _("Attribution mise à jour."),
+        }[field]
+        keyword = "assignee_ids" if field == "assignees" else f"{field}_id"
+        return self._answer(ticket_id, lambda t: tickets.update_fields(g.user, t, **{keyword: value}), done)
 
     @expose("/<int:ticket_id>/send", methods=["POST"])
     @has_access
