@@ -139,8 +139,16 @@ def test_inline_controls_save_at_once_and_refusals_say_why(app, demo):
     ticket = demo.session.get(Ticket, ticket_id)
     assert ticket.priority_id == high.id and ticket.queue_id == queue(2).id and ticket.status_category == StatusCategory.PENDING
     assert {a.email for a in ticket.assignees} == {AGENT, AGENT2}
+    # The status it already has: nothing to do, nothing refused, no new history line.
+    def history_lines():
+        return demo.session.query(TicketEvent).filter(TicketEvent.ticket_id == ticket_id).count()
+
+    lines = history_lines()
+    again = post_json(agent, path, {"field": "status", "value": pending.id}, token)
+    assert again.status_code == 200
+    assert history_lines() == lines
     # Refused: the service's words, nothing changed.
-    refused = post_json(agent, path, {"field": "status", "value": pending.id}, token)
+    refused = post_json(agent, path, {"field": "status", "value": 987654}, token)
     assert refused.status_code == 422 and refused.get_json()["error"] == "Ce changement de statut n'est pas possible."
     outsider = post_json(agent, path, {"field": "assignees", "value": [user(CLIENT).id]}, token)
     assert outsider.status_code == 422 and "membres actifs du support" in outsider.get_json()["error"]
