@@ -6,7 +6,7 @@ Create Date: 2026-12-07 02:30:00
 
 The one-year report read a year of tickets (3.6 s on 100,000 tickets); it now reads per-day
 sums per organisation, kept in the transaction of every change. The table is filled here from
-the tickets already there (the same code as `flask novadesk rollups rebuild`).
+the tickets already there (the same code as `flask novadesk rebuild-figures`).
 """
 from alembic import op
 import sqlalchemy as sa
