@@ -36,7 +36,7 @@ from app.models import (
 from app.models.tickets import ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
-from app.services import clock, rollups
+from app.services import clock, figure_cache, rollups
 
 SATISFIED_FROM = 4  # a rating of 4 or 5 counts as satisfied
 
@@ -212,6 +212,7 @@ def breakdown_direct(user, period, dimension):
     return out
 
 
+@figure_cache.per_scope
 def summary(user, period):
     """The figures of the tickets created in the period."""
     return _summed(_sums(user, {1: period}, []), 1, "all", None)
@@ -352,6 +353,7 @@ def _as_date(value):
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+@figure_cache.per_scope
 def daily_flow(user, period, open_now=None):
     """Per day of the period (UTC days): tickets created, tickets resolved, and the backlog
     (tickets not resolved) at the end of the day. A reopened ticket counts as not resolved
@@ -402,6 +404,7 @@ def daily_flow(user, period, open_now=None):
 # --- the dashboard (P2, P3) -----------------------------------------------------------------
 
 
+@figure_cache.per_scope
 def status_counts(user):
     rows = _tickets(user).with_entities(Ticket.status_category, func.count(Ticket.id)).group_by(Ticket.status_category).all()
     counts = dict.fromkeys(StatusCategory.ORDER, 0)
@@ -409,6 +412,7 @@ def status_counts(user):
     return counts
 
 
+@figure_cache.per_scope
 def new_and_resolved(user, zone):
     """Created, and resolved or closed, today and this week (from Monday) in the user's time zone."""
     today = local_today(zone)
@@ -443,6 +447,7 @@ class WatchedTicket:
     assignees: list = field(default_factory=list)
 
 
+@figure_cache.per_scope
 def tickets_needing_help(user, limit=20):
     """Open tickets past a deadline or within warning_minutes() of one: those about to be
     late, then the most recently late (two index walks, one per deadline)."""
@@ -471,6 +476,7 @@ def tickets_needing_help(user, limit=20):
     return watched
 
 
+@figure_cache.per_scope
 def urgent_tickets(user, limit=10):
     """Open tickets of the most urgent priority, oldest first."""
     top = db.session.query(Priority.id).order_by(Priority.position).limit(1).scalar()
@@ -527,6 +533,7 @@ def recent_events(user, limit=15):
     )
 
 
+@figure_cache.per_scope
 def agents(user, period):
     """Team performance: per support member, open tickets in hand now, and the period's
     figures of the tickets assigned to them (scoped: a commercial sees work on their clients)."""
@@ -590,6 +597,7 @@ def _labels(dimension, keys):
     return dict(db.session.query(model.id, model.name).filter(model.id.in_(keys)))
 
 
+@figure_cache.per_scope
 def report(user, period):
     """The period's summary and every breakdown of `dimensions_for(user)`, each with the
     previous period's ticket counts, summed from the per-day figures (see `_sums`)."""
@@ -605,6 +613,7 @@ def report(user, period):
 # --- live chat (C2, P4) ---------------------------------------------------------------------
 
 
+@figure_cache.per_scope
 def chat_summary(user, period):
     """Conversations started in the period, through the reader's scopes: how many, answered
     live, taken as a message when nobody could answer, the mean wait before an agent joined,

@@ -34,6 +34,7 @@ DAY, MONTH = "day", "month"
 _PENDING = "novadesk_rollup_buckets"
 _EVERYTHING = "novadesk_rollup_everything"
 _TOUCHED = "novadesk_rollup_touched"
+_CHANGED = "novadesk_rollup_changed"
 
 
 # --- what one ticket adds --------------------------------------------------------------------
@@ -316,6 +317,7 @@ def _before_commit(session):
     from app.services import clock
 
     connection = session.connection()
+    session.info[_CHANGED] = True
     if everything:
         session.info.pop(_PENDING, None)
         rebuild(connection)
@@ -324,9 +326,16 @@ def _before_commit(session):
     recount(connection, session.info.pop(_PENDING, set()), clock.now())
 
 
+def _after_commit(session):
+    if session.info.pop(_CHANGED, False):
+        from app.services import figure_cache
+
+        figure_cache.changed()  # the dashboards' cached figures are old now
+
+
 def _forget(session, transaction):
     if transaction.parent is None:
-        for name in (_PENDING, _EVERYTHING, _TOUCHED):
+        for name in (_PENDING, _EVERYTHING, _TOUCHED, _CHANGED):
             session.info.pop(name, None)
 
 
@@ -342,6 +351,7 @@ def install():
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _after_bulk)
     event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_transaction_end", _forget)
     _installed = True
 
