@@ -202,6 +202,9 @@ class Config:
     SLA_WARNING_MINUTES = _int("SLA_WARNING_MINUTES", 60)  # warn this long before a deadline
     SLA_ALERT_LOOKBACK_HOURS = _int("SLA_ALERT_LOOKBACK_HOURS", 24)  # older breaches are not mailed
     SATISFACTION_LINK_DAYS = _int("SATISFACTION_LINK_DAYS", 14)
+    # How long a dashboard figure is kept per scope (Redis when REDIS_URL is set, else this
+    # process's memory); 0: counted at every request. A ticket change shows at once anyway.
+    FIGURES_CACHE_SECONDS = _int("FIGURES_CACHE_SECONDS", 5)
 
     # Live chat (C1–C6). REDIS_URL: several processes share Socket.IO through Redis.
     REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -55,7 +55,7 @@ def create_app(overrides=None):
 
     from app import cli, proxies, worker
     from app.realtime import emit_event, init_realtime
-    from app.services import audit, events, uploads
+    from app.services import audit, events, rollups, uploads
     from app.services import mail as outgoing_mail
 
     init_realtime(app)
@@ -65,6 +65,7 @@ def create_app(overrides=None):
     for sink in (emit_event, worker.on_event, uploads.remove_files_on_event, outgoing_mail.log_kept_mail):
         events.add_sink(sink)
     audit.install()
+    rollups.install()  # the reports' per-day sums follow every ticket change, in its transaction
     worker.maybe_start_in_process(app)
     return app
 

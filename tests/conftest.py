@@ -26,6 +26,7 @@ TEST_CONFIG = {
     "DEMO_MODE": True,  # the demo channel is the tests' widget channel; tests/test_demo_mode.py turns it off
     "HOST": "127.0.0.1",  # the served address the demo channel follows, whatever the environment says
     "PORT": 5000,
+    "FIGURES_CACHE_SECONDS": 0,  # tests/test_figure_cache.py turns the dashboards' cache on
 }
 DEMO_PASSWORD = TEST_CONFIG["DEMO_PASSWORD"]
 # Tables that hold permissions and roles survive between tests; everything else is emptied.

@@ -26,6 +26,7 @@ from app.models.performance import (  # noqa: F401
     SlaDeadline,
     SlaStage,
 )
+from app.models.rollups import TicketDayFigures  # noqa: F401
 from app.models.tickets import (  # noqa: F401
     Attachment,
     BusinessCalendar,

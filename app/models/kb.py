@@ -192,6 +192,6 @@ class KbSuggestion(Model):
 
 
 def include_in_schema_comparison(obj, name, type_, reflected, compare_to):
-    """Alembic's filter: the search index (FTS5 tables, PostgreSQL's expression index) is made
-    by hand in the migration and has no model."""
-    return not (name or "").startswith(("kb_article_fts", "ix_kb_article_fts"))
+    """Alembic's filter: the search indexes (FTS5 tables, PostgreSQL's expression index, the
+    tickets' trigram index on PostgreSQL) are made by hand in the migrations and have no model."""
+    return not (name or "").startswith(("kb_article_fts", "ix_kb_article_fts", "ix_ticket_title_trgm"))

@@ -175,6 +175,20 @@ def help_centre_products_filter():
     return Product.active.is_(true())
 
 
+def figures_scope_key(user):
+    """Who sees which figures, as a string: two users with the same key may see the same
+    dashboard figures (same audience, same organisations), so shared caches are keyed by it."""
+    audience = audience_of(user)
+    if audience == Audience.NOBODY:
+        return "nobody"
+    ids = visible_organisation_ids(user)
+    if ids is None:
+        return f"{audience}:all"
+    from app.extensions import db
+
+    return f"{audience}:" + ",".join(str(i) for i in sorted(db.session.execute(ids).scalars()))
+
+
 def tickets_filter(user, organisation_column=None):
     """Tickets of the organisations the user may see (staff: all; commercial: their clients;
     client: their organisation; reseller: theirs and their customers')."""

@@ -11,11 +11,12 @@ the period whatever the ticket's age.
 Chat and knowledge-base figures (conversations, waiting time, deflection) arrive with those
 modules; nothing here pretends to have them.
 """
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, and_, case, func, insert, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -29,12 +30,13 @@ from app.models import (
     SlaAlert,
     StatusCategory,
     Ticket,
+    TicketDayFigures,
     TicketEvent,
 )
 from app.models.tickets import ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
-from app.services import clock
+from app.services import clock, figure_cache, rollups
 
 SATISFIED_FROM = 4  # a rating of 4 or 5 counts as satisfied
 
@@ -191,10 +193,29 @@ def _cohort(user, period):
     return _tickets(user).outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id).filter(_in(Ticket.created_on, period))
 
 
-def summary(user, period):
-    """The figures of the tickets created in the period."""
+def summary_direct(user, period):
+    """`summary` read from the tickets themselves: what the per-day figures must agree with."""
     row = _cohort(user, period).with_entities(*_aggregates(clock.now())).one()
     return _figures(row)
+
+
+def breakdown_direct(user, period, dimension):
+    """`breakdown` read from the tickets themselves."""
+    query, key, labels = _dimension(_cohort(user, period), dimension)
+    rows = query.with_entities(key, *labels, *_aggregates(clock.now())).group_by(key, *labels).all()
+    out = []
+    for row in rows:
+        n = 1 + len(labels)
+        label = _person_label(*row[1:n]) if len(labels) == 2 else row[1]
+        out.append(_figures(row[n:], key=row[0], label="" if label is None else str(label)))
+    out.sort(key=lambda f: (-f.tickets, f.label))
+    return out
+
+
+@figure_cache.per_scope
+def summary(user, period):
+    """The figures of the tickets created in the period."""
+    return _summed(_sums(user, {1: period}, []), 1, "all", None)
 
 
 # --- breakdowns (P1) --------------------------------------------------------------------------
@@ -243,13 +264,80 @@ def breakdown(user, period, dimension):
     support level or agent (a ticket with two agents counts for each); busiest first."""
     if dimension not in dimensions_for(user):
         raise ValueError(f"dimension {dimension!r} not available")
-    query, key, labels = _dimension(_cohort(user, period), dimension)
-    rows = query.with_entities(key, *labels, *_aggregates(clock.now())).group_by(key, *labels).all()
-    out = []
-    for row in rows:
-        n = 1 + len(labels)
-        label = _person_label(*row[1:n]) if len(labels) == 2 else row[1]
-        out.append(_figures(row[n:], key=row[0], label="" if label is None else str(label)))
+    return _breakdown(_sums(user, {1: period}, [dimension]), 1, dimension)
+
+
+# --- summing the per-day figures ---------------------------------------------------------------
+
+
+def _sums(user, periods, dimensions):
+    """{(period label, dimension, key): the nine sums of rollups.MEASURES} for the tickets
+    created in each period: the whole UTC days (and months) from ticket_day_figures, the
+    hours at the edges of the period from the tickets, and the tickets whose deadlines still
+    run read from the tickets for whether they are late now."""
+    now = clock.now()
+    c = TicketDayFigures.__table__.c
+    wanted = {"all"} | {d for d in dimensions if d not in ("organisation", "level")} | ({"queue"} if "level" in dimensions else set())
+    raw = defaultdict(rollups.zero)
+    for label, period in periods.items():
+        first, last = rollups.whole_days(period.start, period.end)
+        cover = rollups.span_conditions(first, last)
+        if cover is not None:
+            statement = (
+                select(c.organisation_id, c.dimension, c.item_id, c.item, *[func.sum(c[m]) for m in rollups.MEASURES])
+                .where(scopes.tickets_filter(user, c.organisation_id), cover, c.dimension.in_(sorted(wanted)))
+                .group_by(c.organisation_id, c.dimension, c.item_id, c.item)
+            )
+            for row in db.session.execute(statement):
+                rollups.add(raw[(label, row[0], row[1], row[2], row[3])], [int(v or 0) for v in row[4:]])
+            inside = (rollups.day_start(first), rollups.day_start(last + timedelta(days=1)))
+            edges = [(period.start, inside[0]), (inside[1], period.end)]
+            running = db.session.execute(rollups.facts(now, scopes.tickets_filter(user), _in_range(Ticket.created_on, *inside), rollups.running_expression()))
+            rollups.accumulate(running, raw, lambda row, label=label: (label, row[1]), late_running=True, only_late=True)
+        else:
+            edges = [(period.start, period.end)]
+        for start, end in edges:
+            if start < end:
+                rows = db.session.execute(rollups.facts(now, scopes.tickets_filter(user), _in_range(Ticket.created_on, start, end)))
+                rollups.accumulate(rows, raw, lambda row, label=label: (label, row[1]), late_running=True)
+    levels = dict(db.session.query(Queue.id, Queue.support_level)) if "level" in dimensions else {}
+    out = defaultdict(rollups.zero)
+    for (label, organisation_id, dimension, item_id, item), values in raw.items():
+        if dimension == "all":
+            rollups.add(out[(label, "all", None)], values)
+            rollups.add(out[(label, "organisation", organisation_id)], values)
+        elif dimension == "channel":
+            rollups.add(out[(label, "channel", item)], values)
+        else:
+            rollups.add(out[(label, dimension, item_id)], values)
+            if dimension == "queue" and "level" in dimensions:
+                rollups.add(out[(label, "level", levels.get(item_id))], values)
+    return out
+
+
+def _in_range(column, start, end):
+    return and_(column >= start, column < end)
+
+
+def _summed(sums, label, dimension, key, name=""):
+    values = sums.get((label, dimension, key))
+    if values is None:
+        return Figures(key=key, label=name)
+    tickets, answered, frm, resolved, res, late, ratings, score, satisfied = values
+    return Figures(
+        key=key, label=name, tickets=tickets, answered=answered, first_response_minutes=frm / answered if answered else None,
+        resolved=resolved, resolution_minutes=res / resolved if resolved else None, breached=late, ratings=ratings,
+        mean_score=score / ratings if ratings else None, satisfied=satisfied,
+    )
+
+
+def _breakdown(sums, label, dimension):
+    keys = [k for (period, d, k), values in sums.items() if period == label and d == dimension and values[0]]
+    names = _labels(dimension, set(keys))
+    out = [
+        _summed(sums, label, dimension, key, str(key) if dimension in ("channel", "level") and key is not None else names.get(key, ""))
+        for key in keys
+    ]
     out.sort(key=lambda f: (-f.tickets, f.label))
     return out
 
@@ -265,6 +353,7 @@ def _as_date(value):
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+@figure_cache.per_scope
 def daily_flow(user, period, open_now=None):
     """Per day of the period (UTC days): tickets created, tickets resolved, and the backlog
     (tickets not resolved) at the end of the day. A reopened ticket counts as not resolved
@@ -276,14 +365,30 @@ def daily_flow(user, period, open_now=None):
     base = _tickets(user)
     dated = _tickets(user, walking_dates=True)
 
-    def per_day(column):
-        rows = (dated if period.days <= 92 else base).filter(_in(column, period)).with_entities(_day(column), func.count(Ticket.id)).group_by(_day(column))
-        return {_as_date(d): n for d, n in rows}
+    def per_day(column, dimension):
+        counts = defaultdict(int)
+        first, last = rollups.whole_days(period.start, period.end)
+        if first <= last:
+            c = TicketDayFigures.__table__.c
+            for day, n in db.session.execute(
+                select(c.day, func.sum(c.tickets))
+                .where(scopes.tickets_filter(user, c.organisation_id), c.span == rollups.DAY, c.day >= first, c.day <= last, c.dimension == dimension)
+                .group_by(c.day)
+            ):
+                counts[_as_date(day)] += int(n)
+            edges = [(period.start, rollups.day_start(first)), (rollups.day_start(last + timedelta(days=1)), period.end)]
+        else:
+            edges = [(period.start, period.end)]
+        for start, end in edges:
+            if start < end:
+                for d, n in dated.filter(_in_range(column, start, end)).with_entities(_day(column), func.count(Ticket.id)).group_by(_day(column)):
+                    counts[_as_date(d)] += n
+        return counts
 
     def after(column):
         return dated.filter(column >= period.end).with_entities(func.count(Ticket.id)).scalar()
 
-    created, resolved = per_day(Ticket.created_on), per_day(Ticket.resolved_on)
+    created, resolved = per_day(Ticket.created_on, "all"), per_day(Ticket.resolved_on, "resolved")
     if open_now is None:
         open_now = base.filter(Ticket.status_category.in_(StatusCategory.ACTIVE)).with_entities(func.count(Ticket.id)).scalar()
     backlog = open_now - after(Ticket.created_on) + after(Ticket.resolved_on)  # at the end of the last day
@@ -299,6 +404,7 @@ def daily_flow(user, period, open_now=None):
 # --- the dashboard (P2, P3) -----------------------------------------------------------------
 
 
+@figure_cache.per_scope
 def status_counts(user):
     rows = _tickets(user).with_entities(Ticket.status_category, func.count(Ticket.id)).group_by(Ticket.status_category).all()
     counts = dict.fromkeys(StatusCategory.ORDER, 0)
@@ -306,6 +412,7 @@ def status_counts(user):
     return counts
 
 
+@figure_cache.per_scope
 def new_and_resolved(user, zone):
     """Created, and resolved or closed, today and this week (from Monday) in the user's time zone."""
     today = local_today(zone)
@@ -340,6 +447,7 @@ class WatchedTicket:
     assignees: list = field(default_factory=list)
 
 
+@figure_cache.per_scope
 def tickets_needing_help(user, limit=20):
     """Open tickets past a deadline or within warning_minutes() of one: those about to be
     late, then the most recently late (two index walks, one per deadline)."""
@@ -368,6 +476,7 @@ def tickets_needing_help(user, limit=20):
     return watched
 
 
+@figure_cache.per_scope
 def urgent_tickets(user, limit=10):
     """Open tickets of the most urgent priority, oldest first."""
     top = db.session.query(Priority.id).order_by(Priority.position).limit(1).scalar()
@@ -424,6 +533,7 @@ def recent_events(user, limit=15):
     )
 
 
+@figure_cache.per_scope
 def agents(user, period):
     """Team performance: per support member, open tickets in hand now, and the period's
     figures of the tickets assigned to them (scoped: a commercial sees work on their clients)."""
@@ -477,17 +587,6 @@ def my_work(user, period, team=None):
 # --- a whole report in a few passes (P1) ------------------------------------------------------
 
 
-def _cohort_table():
-    return Table(
-        "report_cohort", MetaData(),
-        Column("id", Integer), Column("cur", Integer), Column("organisation", Integer), Column("requester", Integer),
-        Column("product", Integer), Column("type", Integer), Column("priority", Integer), Column("channel", String(10)),
-        Column("queue", Integer), Column("level", Integer), Column("frm", Integer), Column("res", Integer),
-        Column("late", Integer), Column("score", Integer),
-        prefixes=["TEMPORARY"],
-    )
-
-
 def _labels(dimension, keys):
     keys = [k for k in keys if k is not None]
     if not keys or dimension in ("channel", "level"):
@@ -498,59 +597,23 @@ def _labels(dimension, keys):
     return dict(db.session.query(model.id, model.name).filter(model.id.in_(keys)))
 
 
+@figure_cache.per_scope
 def report(user, period):
     """The period's summary and every breakdown of `dimensions_for(user)`, each with the
-    previous period's ticket counts: the tickets of both periods are read once into a
-    temporary table of plain numbers (per connection, dropped at the end), then grouped
-    there — a year of tickets in one pass instead of one pass per breakdown."""
-    previous = period.previous()
-    late = _late_expression(clock.now())
-    cohort = _cohort_table()
-    connection = db.session.connection()
-    cohort.drop(connection, checkfirst=True)  # SQLite: a rolled-back DROP may have left it behind
-    cohort.create(connection)
-    try:
-        source = (
-            select(
-                Ticket.id, case((Ticket.created_on >= period.start, 1), else_=0), Ticket.organisation_id, Ticket.requester_id,
-                Ticket.product_id, Ticket.type_id, Ticket.priority_id, Ticket.channel, Ticket.queue_id, Queue.support_level,
-                Ticket.first_response_minutes, Ticket.resolution_minutes, case((late, 1), else_=0), SatisfactionRating.score,
-            )
-            .outerjoin(Queue, Queue.id == Ticket.queue_id)
-            .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
-            .where(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None), Ticket.created_on >= previous.start, Ticket.created_on < period.end)
-        )
-        connection.execute(insert(cohort).from_select([c.name for c in cohort.columns], source))
-        c = cohort.c
-        measures = [
-            func.count(c.id), func.count(c.frm), func.avg(c.frm), func.count(c.res), func.avg(c.res), func.coalesce(func.sum(c.late), 0),
-            func.count(c.score), func.avg(c.score), func.coalesce(func.sum(case((c.score >= SATISFIED_FROM, 1), else_=0)), 0),
-        ]
-        summaries = {row[0]: _figures(row[1:]) for row in connection.execute(select(c.cur, *measures).group_by(c.cur))}
-        out = {"summary": summaries.get(1, Figures()), "previous": summaries.get(0, Figures()), "breakdowns": {}}
-        for dimension in dimensions_for(user):
-            if dimension == "agent":
-                key = ticket_assignee.c.user_id
-                statement = select(key, c.cur, *measures).select_from(cohort.outerjoin(ticket_assignee, ticket_assignee.c.ticket_id == c.id))
-            else:
-                key = c[dimension]
-                statement = select(key, c.cur, *measures)
-            rows = connection.execute(statement.group_by(key, c.cur)).all()
-            labels = _labels(dimension, {row[0] for row in rows})
-            current = [
-                _figures(row[2:], key=row[0], label=str(row[0]) if dimension in ("channel", "level") and row[0] is not None else labels.get(row[0], ""))
-                for row in rows if row[1] == 1
-            ]
-            current.sort(key=lambda f: (-f.tickets, f.label))
-            out["breakdowns"][dimension] = (current, {row[0]: row[2] for row in rows if row[1] == 0})
-        return out
-    finally:
-        cohort.drop(connection)
+    previous period's ticket counts, summed from the per-day figures (see `_sums`)."""
+    dimensions = dimensions_for(user)
+    sums = _sums(user, {1: period, 0: period.previous()}, dimensions)
+    out = {"summary": _summed(sums, 1, "all", None), "previous": _summed(sums, 0, "all", None), "breakdowns": {}}
+    for dimension in dimensions:
+        before = {k: values[0] for (label, d, k), values in sums.items() if label == 0 and d == dimension and values[0]}
+        out["breakdowns"][dimension] = (_breakdown(sums, 1, dimension), before)
+    return out
 
 
 # --- live chat (C2, P4) ---------------------------------------------------------------------
 
 
+@figure_cache.per_scope
 def chat_summary(user, period):
     """Conversations started in the period, through the reader's scopes: how many, answered
     live, taken as a message when nobody could answer, the mean wait before an agent joined,

@@ -1,0 +1,166 @@
+"""The per-day figures the reports sum (ticket_day_figures) agree with the tickets.
+
+Random changes go through the services over ten weeks across a month's end (tickets created,
+assigned, answered, resolved, reopened, rated, merged, given another priority, one moved to
+another organisation), each committed separately as a request would (and, apart, a bulk
+update the ORM cannot follow row by row). Then every role's summary, breakdowns, report and
+daily flow over periods in several time zones (whole months, month edges, a single day, a half-hour
+offset) are compared with the same figures read directly from the tickets, and the rows kept
+change by change with the rows counted again from scratch."""
+import random
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from app.models import NovaUser, Organisation, Ticket, TicketDayFigures
+from app.services import ServiceError, clock, figures, rollups, satisfaction, ticket_links, tickets
+from tests.ticket_helpers import priority, status, user
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+READERS = ["superviseur@novalead.com", "commercial1@novalead.com", "client@baobab-mc.tg", "client@credit-solidaire.sn"]
+PERIODS = [
+    figures.Period(date(2026, 10, 1), date(2026, 10, 31), "Europe/Paris"),
+    figures.Period(date(2026, 9, 28), date(2026, 11, 27), "Asia/Kolkata"),
+    figures.Period(date(2026, 11, 10), date(2026, 11, 10), "UTC"),
+    figures.Period(date(2026, 11, 2), date(2026, 11, 3), "America/New_York"),
+    figures.Period(date(2026, 9, 1), date(2026, 12, 31), "Pacific/Chatham"),
+]
+
+
+def _mean(value):
+    return None if value is None else pytest.approx(float(value))
+
+
+def _row(f):
+    return (
+        f.key, f.label, f.tickets, f.answered, _mean(f.first_response_minutes), f.resolved,
+        _mean(f.resolution_minutes), f.breached, f.ratings, _mean(f.mean_score), f.satisfied,
+    )
+
+
+def _stored(db):
+    c = TicketDayFigures.__table__.c
+    sums = defaultdict(lambda: [0] * len(rollups.MEASURES))
+    for row in db.session.execute(select(c.span, c.day, c.organisation_id, c.dimension, c.item_id, c.item, *[c[m] for m in rollups.MEASURES])):
+        rollups.add(sums[tuple(row[:6])], list(row[6:]))
+    return {key: values for key, values in sums.items() if any(values)}
+
+
+@pytest.fixture
+def changes(app, demo):
+    rng = random.Random(18)
+    supervisor = user("superviseur@novalead.com")
+    agents = [user("agent1@novalead.com"), user("agent2@novalead.com")]
+    organisations = demo.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.id).all()
+    members = {o.id: demo.session.query(NovaUser).filter_by(organisation_id=o.id).order_by(NovaUser.id).all() for o in organisations}
+    statuses = [status(c).id for c in ("open", "pending", "resolved", "closed")]
+    priorities = [priority(k).id for k in ("urgent", "high", "normal", "low")]
+    moment = datetime(2026, 9, 22, 6, 0, tzinfo=timezone.utc)
+    made = []
+    with app.test_request_context():
+        for _step in range(140):
+            moment += timedelta(minutes=rng.randint(20, 1000))
+            with clock.frozen(moment):
+                try:
+                    action = rng.random() if made else 0
+                    if action < 0.3:
+                        organisation = rng.choice(organisations)
+                        requester = rng.choice(members[organisation.id] + [None])
+                        ticket = tickets.create_ticket(
+                            supervisor, title="Écart", body="b", organisation_id=organisation.id,
+                            requester_id=requester.id if requester else None, priority_id=rng.choice(priorities),
+                        )
+                        made.append(ticket.id)
+                        if rng.random() < 0.7:
+                            tickets.assign(supervisor, ticket, [a.id for a in rng.sample(agents, rng.choice([1, 1, 2]))])
+                    else:
+                        ticket = demo.session.get(Ticket, rng.choice(made))
+                        agent = rng.choice(agents)
+                        if action < 0.5:
+                            tickets.add_message(agent, ticket, "Réponse")
+                        elif action < 0.7:
+                            tickets.change_status(agent, ticket, rng.choice(statuses))
+                        elif action < 0.78 and ticket.requester is not None:
+                            satisfaction.rate_ticket(ticket.requester, ticket, rng.randint(1, 5), "")
+                        elif action < 0.84 and ticket.requester is not None:
+                            tickets.add_message(ticket.requester, ticket, "Toujours en erreur")  # may reopen
+                        elif action < 0.9:
+                            tickets.change_priority(agent, ticket, rng.choice(priorities))
+                        elif action < 0.94:
+                            target = demo.session.get(Ticket, rng.choice(made))
+                            ticket_links.merge(agent, ticket, target.number)
+                        else:
+                            tickets.assign(supervisor, ticket, [a.id for a in rng.sample(agents, rng.choice([0, 1, 2]))])
+                    demo.session.commit()
+                except ServiceError:
+                    demo.session.rollback()
+        moved = demo.session.get(Ticket, made[3])  # another organisation: it leaves its old buckets
+        moved.organisation_id = organisations[-1].id if moved.organisation_id != organisations[-1].id else organisations[0].id
+        demo.session.commit()
+    return made
+
+
+def test_the_kept_figures_are_those_counted_again_from_scratch(app, db, changes):
+    kept = _stored(db)
+    assert any(key[0] == rollups.MONTH for key in kept) and any(key[3] == "resolved" for key in kept)
+    with clock.frozen(NOW):
+        rollups.rebuild(db.session.connection())
+    again = _stored(db)
+    db.session.rollback()
+    assert kept == again
+
+
+def test_a_bulk_update_has_everything_counted_again(app, db, changes):
+    supervisor = user("superviseur@novalead.com")
+    period = figures.Period(date(2026, 9, 1), date(2026, 11, 30), "Europe/Paris")
+    db.session.query(Ticket).filter(Ticket.id.in_(changes[:12])).update({Ticket.first_response_minutes: 777}, synchronize_session=False)
+    db.session.commit()
+    with clock.frozen(NOW):
+        assert _row(figures.summary(supervisor, period)) == _row(figures.summary_direct(supervisor, period))
+        assert figures.summary(supervisor, period).first_response_minutes > 0
+
+
+@pytest.mark.parametrize("email", READERS)
+def test_summed_figures_agree_with_the_tickets(app, db, changes, email):
+    reader = user(email)
+    with clock.frozen(NOW):
+        for period in PERIODS:
+            assert _row(figures.summary(reader, period)) == _row(figures.summary_direct(reader, period)), period
+            report = figures.report(reader, period)
+            assert _row(report["previous"]) == _row(figures.summary_direct(reader, period.previous()))
+            for dimension in figures.dimensions_for(reader):
+                direct = figures.breakdown_direct(reader, period, dimension)
+                assert [_row(f) for f in figures.breakdown(reader, period, dimension)] == [_row(f) for f in direct], (period, dimension)
+                assert [_row(f) for f in report["breakdowns"][dimension][0]] == [_row(f) for f in direct]
+                before = {f.key: f.tickets for f in figures.breakdown_direct(reader, period.previous(), dimension) if f.tickets}
+                assert report["breakdowns"][dimension][1] == before
+
+
+def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
+    for email in READERS[:3]:
+        reader = user(email)
+        with clock.frozen(NOW):
+            for period in PERIODS:
+                flow = figures.daily_flow(reader, period)
+                visible = figures._tickets(reader).all()
+                for name, column in (("created", "created_on"), ("resolved", "resolved_on")):
+                    expected = defaultdict(int)
+                    for ticket in visible:
+                        moment = getattr(ticket, column)
+                        if moment is not None and period.start <= moment < period.end:
+                            expected[moment.astimezone(timezone.utc).date().isoformat()] += 1
+                    assert {d["day"]: d[name] for d in flow if d[name]} == {k: v for k, v in expected.items() if k in {d["day"] for d in flow}}, (email, period, name)
+
+
+def test_a_figure_never_mixes_organisations(app, db, changes):
+    """A client's summed figures are those of their organisation's tickets alone."""
+    client = user("client@baobab-mc.tg")
+    period = figures.Period(date(2026, 9, 1), date(2026, 11, 30), "Europe/Paris")
+    with clock.frozen(NOW):
+        mine = figures.summary(client, period).tickets
+        everyone = figures.summary(user("superviseur@novalead.com"), period).tickets
+    own = db.session.query(Ticket).filter(Ticket.organisation_id == client.organisation_id, Ticket.merged_into_id.is_(None),
+                                          Ticket.created_on >= period.start, Ticket.created_on < period.end).count()
+    assert 0 < mine == own < everyone
