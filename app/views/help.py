@@ -13,8 +13,8 @@ from app.models import ArticleKind, KbArticle, KbCategory, Product
 from app.security import scopes
 from app.security.bounds import to_id
 from app.services import ServiceError, kb, search
-from app.views.downloads import send_stored_file
 from app.views.markdown import render_markdown
+from app.web.downloads import send_stored_file
 
 help_centre = Blueprint("help", __name__, url_prefix="/help")
 PAGE_SIZE = 10
