@@ -255,13 +255,6 @@ def access_organisation(session, user, organisation_id):
     return organisation
 
 
-def access_user(session, user, user_id):
-    person = session.query(NovaUser).filter(NovaUser.id == user_id, users_filter(user)).one_or_none()
-    if person is None:
-        raise NotVisible()
-    return person
-
-
 def access_ticket(session, user, ticket_id):
     ticket = session.query(Ticket).filter(Ticket.id == ticket_id, tickets_filter(user)).one_or_none()
     if ticket is None:
