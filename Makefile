@@ -53,8 +53,10 @@ run: install
 test: install-dev
 	$(BIN)/pytest
 
+# ruff, then the layers of app/ (pyproject.toml [tool.importlinter]; `make test` checks them too).
 lint: install-dev
 	$(BIN)/ruff check app tests seeds bench config.py run.py
+	$(BIN)/lint-imports
 
 migrate: install
 	$(BIN)/flask db upgrade

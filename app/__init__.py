@@ -36,6 +36,7 @@ def create_app(overrides=None):
 
     with app.app_context():
         from app import models  # noqa: F401  (registers every table)
+        from app.api import register_apis
         from app.security.hardening import install_security_headers
         from app.views import register_views
 
@@ -45,17 +46,19 @@ def create_app(overrides=None):
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        register_apis(appbuilder)
         _exempt_api_from_csrf(appbuilder)
         install_security_headers(app)
-        from app.views.formatting import file_size, local_datetime, screen_value
+        from app.formatting import file_size, local_datetime, screen_value
 
         app.jinja_env.globals.update(local_datetime=local_datetime, file_size=file_size)
         app.jinja_env.filters["nd_value"] = screen_value
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, proxies, worker
+    from app.channels import mail_in
     from app.realtime import emit_event, init_realtime
-    from app.services import audit, events, rollups, uploads
+    from app.services import audit, events, mailboxes, rollups, uploads
     from app.services import mail as outgoing_mail
 
     init_realtime(app)
@@ -66,6 +69,7 @@ def create_app(overrides=None):
         events.add_sink(sink)
     audit.install()
     rollups.install()  # the reports' per-day sums follow every ticket change, in its transaction
+    mailboxes.install_connector(app, mail_in._connect)  # mailboxes are read over IMAP
     worker.maybe_start_in_process(app)
     return app
 

@@ -1,15 +1,19 @@
 """`flask novadesk …` commands."""
+import sys
+
 import click
 from flask import current_app
 from flask_migrate import upgrade
 
+from app.channels import mail_in
 from app.extensions import db
+from app.security.encryption import SecretUnreadable
+from app.security.roles import sync_roles
+from app.services import ServiceError, encryption_keys, ticket_config, ticket_import
+from app.worker import run_forever
 
 
 def sync_permissions_and_roles(reset_roles=False):
-    from app.security.roles import sync_roles
-    from app.services import ticket_config
-
     appbuilder = current_app.appbuilder
     # FAB grants each new permission to the Admin role as it creates it, and stops at the
     # first permission of a view when that role is missing: create the role first.
@@ -68,8 +72,6 @@ def register(app):
     @group.command("worker")
     def worker():
         """Run the background worker in this process (scaled-out deployments)."""
-        from app.worker import run_forever
-
         run_forever(current_app._get_current_object())
 
     @group.command("import-tickets")
@@ -81,8 +83,6 @@ def register(app):
 
         Files named by the export are read next to it. Tickets already imported (same
         original number) are left alone; rows in error are listed and skipped."""
-        from app.services import ServiceError, ticket_import
-
         try:
             export = ticket_import.read_export_path(path, ticket_import.load_mapping_file(mapping) if mapping else None)
             the_plan, run = ticket_import.import_tickets(None, export, origin="cli", dry_run=dry_run)
@@ -106,9 +106,6 @@ def register(app):
     def rotate_keys():
         """Re-encrypt every stored secret (TOTP secrets, mailbox passwords) with the first key of
         NOVADESK_ENCRYPTION_KEYS; older keys may be removed afterwards."""
-        from app.security.encryption import SecretUnreadable
-        from app.services import encryption_keys
-
         try:
             counts = encryption_keys.rotate_all()
         except SecretUnreadable as error:
@@ -130,10 +127,6 @@ def _mail_commands():
 
         Exits 0 once the message is safely recorded, whatever became of it, and non-zero
         only when it could not be stored: the mail server then keeps it and tries again."""
-        import sys
-
-        from app.channels import mail_in
-
         raw = sys.stdin.buffer.read()
         if not raw.strip():
             click.echo("Rien à lire : message vide.", err=True)
@@ -156,8 +149,6 @@ def _mail_commands():
     @mail_group.command("fetch")
     def fetch():
         """Read the configured IMAP mailboxes once and process what arrived."""
-        from app.channels import mail_in
-
         new = mail_in.fetch_all(current_app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
         done = mail_in.process_pending(limit=10_000)
         click.echo(f"{new} nouveau(x) message(s), {done} traité(s).")

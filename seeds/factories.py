@@ -1,4 +1,4 @@
-"""Get-or-create helpers shared by the demo data and the tests."""
+"""Get-or-create helpers shared by the demo data (seeds/demo.py) and the benchmarks' data generators."""
 from app.extensions import db
 from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.services.users import create_user

@@ -3,7 +3,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.api.common import ScopedApi
 from app.models import KbArticle, NovaUser
-from app.views.scoping import scoped
+from app.web.scoping import scoped
 
 
 class UserApi(ScopedApi):

@@ -5,12 +5,15 @@ query string or a form. Whatever is out of range is refused (404 for a path, a c
 "no value" for an argument) and never reaches the database, where a number past the column's
 size or a date past year 9999 used to become a server error.
 """
+import logging
 import re
 from datetime import date
 
 from flask import abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
+
+from app.extensions import db
 
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER, the type of every id column
 MAX_PAGE = 100_000
@@ -63,10 +66,6 @@ def install(app):
 def _out_of_range(error):
     """The last guard, for a number that reached a query through a library's own parsing (FAB's
     list filters): the database refused it, the person gets a clear 400, the log one line."""
-    import logging
-
-    from app.extensions import db
-
     db.session.rollback()
     logging.getLogger(__name__).warning("value out of range refused on %s: %s", request.path[:200], type(error).__name__)
     return _("Valeur hors limites."), 400

@@ -18,10 +18,6 @@ class SecretUnreadable(RuntimeError):
     """A stored secret that none of the configured keys opens: a key is missing or wrong."""
 
 
-def parse_keys(value):
-    return [key for key in (value or "").replace(",", " ").split() if key]
-
-
 def cipher(keys=None):
     keys = keys if keys is not None else current_app.config["ENCRYPTION_KEYS"]
     try:

@@ -1,8 +1,29 @@
-"""NovaDesk's FAB security manager: our user model, login with a second factor, audit."""
+"""NovaDesk's FAB security manager: our user model, login with a second factor, audit.
+
+It plugs NovaDesk's sign-in pages and API into FAB and asks the services, so it sits with the
+adapters in the layers (README, "Layers"), above views and API, though FAB finds it here."""
+from datetime import datetime
+
 from flask import current_app, g, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 
+from app.api.auth import NovaSecurityApi
+from app.extensions import db
 from app.models import NovaUser
+from app.security.passwords import check_password
+from app.services import sessions
+from app.services.api_keys import READ_PERMISSIONS, is_read_only
+from app.services.auth import LoginRefused, check_password_login
+from app.views.auth import NovaAuthView
+from app.views.users import (
+    NovaResetMyPasswordView,
+    NovaResetPasswordView,
+    NovaRoleModelView,
+    NovaUserDBModelView,
+    NovaUserInfoEditView,
+    UnusedGroupView,
+)
 
 
 class NovaSecurityManager(SecurityManager):
@@ -10,17 +31,6 @@ class NovaSecurityManager(SecurityManager):
     userstatschartview = None  # FAB's chart view loads Google's servers
 
     def __init__(self, appbuilder):
-        from app.api.auth import NovaSecurityApi
-        from app.views.auth import NovaAuthView
-        from app.views.users import (
-            NovaResetMyPasswordView,
-            NovaResetPasswordView,
-            NovaRoleModelView,
-            NovaUserDBModelView,
-            NovaUserInfoEditView,
-            UnusedGroupView,
-        )
-
         self.authdbview = NovaAuthView
         self.userdbmodelview = NovaUserDBModelView
         self.userinfoeditview = NovaUserInfoEditView
@@ -51,8 +61,6 @@ class NovaSecurityManager(SecurityManager):
         """FAB asks the database once per menu entry and per check; NovaDesk reads the
         roles' permissions once per request (a page checks a dozen of them)."""
         if getattr(g, "_api_key_read_only", False):
-            from app.services.api_keys import READ_PERMISSIONS
-
             if permission_name not in READ_PERMISSIONS:
                 return False  # a read-only key: its user's rights, minus every write
         role_ids = tuple(sorted(role.id for role in self.get_user_roles(user) if role is not None))
@@ -62,8 +70,6 @@ class NovaSecurityManager(SecurityManager):
         return (permission_name, view_name) in cache[role_ids]
 
     def _permissions_of_roles(self, role_ids):
-        from flask_appbuilder.security.sqla.models import assoc_permissionview_role
-
         if not role_ids:
             return frozenset()
         rows = (
@@ -80,8 +86,6 @@ class NovaSecurityManager(SecurityManager):
     def load_user(self, pk):
         """The session cookie's person, only while their server-side session is open: a
         cookie kept after sign-out, a password change or « end all sessions » is worthless."""
-        from app.services import sessions
-
         user = super().load_user(pk)
         if user is None:
             return None
@@ -94,8 +98,6 @@ class NovaSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """An API token's person, only while the sign-in that issued it (`sid`) is open."""
-        from app.extensions import db
-
         try:
             user = db.session.get(NovaUser, int(jwt_data["sub"]))
         except (KeyError, TypeError, ValueError):
@@ -107,9 +109,6 @@ class NovaSecurityManager(SecurityManager):
 
     @staticmethod
     def _session_still_open(user, key):
-        from app.extensions import db
-        from app.services import sessions
-
         record = sessions.live_session(user.id, key)
         if record is None:
             return False
@@ -121,11 +120,6 @@ class NovaSecurityManager(SecurityManager):
     def validate_api_key(self, api_key_string):
         """FAB's check, loading NovaDesk's user (FAB's relationship yields its base class)
         and keeping the hash check off the gevent hub."""
-        from datetime import datetime
-
-        from app.extensions import db
-        from app.security.passwords import check_password
-
         api_key = (
             db.session.query(self.api_key_model)
             .filter(self.api_key_model.lookup_hash == self._compute_lookup_hash(api_key_string))
@@ -140,15 +134,11 @@ class NovaSecurityManager(SecurityManager):
         db.session.commit()
         g.user = user
         g._api_key_user = True
-        from app.services.api_keys import is_read_only
-
         g._api_key_read_only = is_read_only(api_key.scopes)
         return user
 
     def auth_user_db(self, username, password):
         """FAB's own callers (e.g. `flask fab` commands) get the same checks as our login."""
-        from app.services.auth import LoginRefused, check_password_login
-
         try:
             return check_password_login(username, password)
         except LoginRefused:

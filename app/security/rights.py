@@ -120,7 +120,4 @@ RIGHTS = [
 # The right that opens the matrix itself: only a role holding it may see, export or change it.
 MATRIX_VIEW = "RoleMatrix"
 MATRIX_PERMISSION = "can_manage"
-ADMINISTRATION_RIGHT = "admin.roles"
 MENU_PERMISSION = "menu_access"
-
-RIGHTS_BY_KEY = {right.key: right for right in RIGHTS}

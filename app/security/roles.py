@@ -9,6 +9,9 @@ import re
 
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
+from app.models import RolePolicy
+
 ADMIN = "Admin"
 SUPERVISOR = "Supervisor"
 AGENT = "Agent"
@@ -86,9 +89,6 @@ def _matches(patterns, view_name, permission_name):
 
 def sync_roles(sm, reset=False):
     """Create missing roles (with their 2FA policy) and give new ones their defaults."""
-    from app.extensions import db
-    from app.models import RolePolicy
-
     all_permission_views = sm.session.query(sm.permissionview_model).all()
     if sm.find_role(sm.auth_role_public) is None:
         db.session.add(sm.role_model(name=sm.auth_role_public))  # anonymous visitors: no rights

@@ -8,11 +8,13 @@ so that ids cannot be probed.
 from flask import g, has_request_context
 from sqlalchemy import and_, exists, false, or_, select, true
 
+from app.extensions import db
 from app.models import (
     ArticleStatus,
     Attachment,
     ChatConversation,
     ConversationStatus,
+    InboundMail,
     KbArticle,
     KbCategory,
     KbFile,
@@ -25,6 +27,7 @@ from app.models import (
     Visibility,
 )
 from app.models.kb import kb_article_organisation, kb_category_organisation
+from app.models.types import no_index
 from app.security import roles
 
 
@@ -202,8 +205,6 @@ def tickets_filter(user, organisation_column=None):
 def tickets_filter_walking_dates(user):
     """The same filter for counts over a short date range: SQLite is told not to lead with
     the organisation index, so it walks the date index, which holds the organisation too."""
-    from app.models.types import no_index
-
     return tickets_filter(user, no_index(Ticket.organisation_id))
 
 
@@ -268,13 +269,6 @@ def access_organisation(session, user, organisation_id):
     return organisation
 
 
-def access_user(session, user, user_id):
-    person = session.query(NovaUser).filter(NovaUser.id == user_id, users_filter(user)).one_or_none()
-    if person is None:
-        raise NotVisible()
-    return person
-
-
 def access_ticket(session, user, ticket_id):
     ticket = session.query(Ticket).filter(Ticket.id == ticket_id, tickets_filter(user)).one_or_none()
     if ticket is None:
@@ -285,8 +279,6 @@ def access_ticket(session, user, ticket_id):
 def access_source_mail(session, user, message_id):
     """The original e-mail behind a ticket message: the vendor's people only (it may quote
     anything), and only with the ticket."""
-    from app.models import InboundMail
-
     if not sees_internal_notes(user):
         raise NotVisible()
     mail = (
@@ -398,8 +390,6 @@ def articles_filter(user, published_only=True):
             conditions.append(general)
         else:
             conditions.append(or_(general, KbArticle.wiki_organisation_id.in_(visible_organisation_ids(user))))
-        from app.extensions import db
-
         category_ids = visible_category_ids(db.session, user)
         conditions.append(or_(KbArticle.category_id.is_(None), KbArticle.category_id.in_(category_ids)))
     return and_(*conditions) if conditions else true()
@@ -506,8 +496,6 @@ def conversation_console_rooms(user):
     if answers_chats(user):
         return ["console:staff"]
     if audience_of(user) == Audience.COMMERCIAL:
-        from app.extensions import db
-
         ids = db.session.execute(visible_organisation_ids(user)).scalars().all()
         return [f"console:org:{oid}" for oid in ids]
     return []
@@ -526,8 +514,6 @@ def desk_rooms(user):
     if audience == Audience.STAFF:
         return ["desk:staff"]
     if audience == Audience.COMMERCIAL:
-        from app.extensions import db
-
         ids = db.session.execute(visible_organisation_ids(user)).scalars().all()
         return [f"desk:org:{oid}" for oid in ids]
     return []

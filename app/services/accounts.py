@@ -14,6 +14,7 @@ from app.models.types import utcnow
 from app.security import roles
 from app.security.passwords import hash_password
 from app.services import ServiceError, audit
+from app.services.auth import find_user_by_email
 from app.services.mail import queue_mail, queue_mail_to_user
 from app.services.public_address import external_url
 from app.services.users import change_password, create_user, email_taken, validate_password
@@ -153,8 +154,6 @@ def _password_fingerprint(user):
 
 
 def request_password_reset(email):
-    from app.services.auth import find_user_by_email
-
     user = find_user_by_email(email)
     if user is None or not user.active:
         return  # the page says the same thing either way

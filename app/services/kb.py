@@ -130,11 +130,6 @@ def access_article(actor, article_id):
         raise ArticleNotFound()
 
 
-def access_article_for_edit(actor, article_id):
-    _check_writer(actor)
-    return access_article(actor, article_id)
-
-
 # --- categories -----------------------------------------------------------------------
 
 
@@ -185,24 +180,10 @@ def create_category(actor, **fields):
     return category
 
 
-def update_category(actor, category, **fields):
-    _check_writer(actor)
-    _category_fields(category, **fields)
-    check_category(actor, category)
-    db.session.flush()
-    return category
-
-
 def check_category_removable(actor, category):
     _check_writer(actor)
     if category.children or db.session.query(KbArticle.id).filter_by(category_id=category.id).first():
         raise ServiceError(_("Ce thème contient des articles ou des sous-thèmes : déplacez-les d'abord."))
-
-
-def delete_category(actor, category):
-    check_category_removable(actor, category)
-    db.session.delete(category)
-    db.session.flush()
 
 
 # --- articles -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.models import (
     InboundMail,
     InboundStatus,
+    Mailbox,
     NovaUser,
     Organisation,
     OrganisationKind,
@@ -48,10 +50,6 @@ class Outcome:
 
 
 def own_addresses():
-    from email.utils import parseaddr
-
-    from app.models import Mailbox
-
     addresses = {parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1], parseaddr(current_app.config.get("MAIL_REPLY_TO") or "")[1]}
     addresses |= {a for (a,) in db.session.query(Mailbox.address).filter(Mailbox.address.isnot(None))}
     return {a.lower() for a in addresses if a}

@@ -1,5 +1,9 @@
 """Admin actions on the e-mail channel: mailbox settings checked, messages put back in
-processing, outbox mail sent again, a mailbox tested. Each leaves an activity-log entry."""
+processing, outbox mail sent again, a mailbox tested. Each leaves an activity-log entry.
+
+Reaching a mailbox server is the mail channel's work (app/channels/mail_in.py): the application
+factory installs its connector (`install_connector`), so the services never import a channel."""
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -22,13 +26,14 @@ def check_mailbox(mailbox):
 
 
 def retry_inbound(actor, messages):
-    """Messages kept aside or that failed go back to processing; processed ones stay as they are."""
-    from app.channels.mail_in import retry
-
+    """Messages kept aside or that failed go back to processing (after a fix, or to override a
+    flood or size refusal); processed ones stay as they are."""
     done = 0
     for message in messages:
         if message.status in (InboundStatus.FAILED, InboundStatus.IGNORED):
-            retry(message)
+            message.status = InboundStatus.RECEIVED
+            message.error = None
+            message.outcome = "Remis en traitement."
             audit.record(db.session, "mail.inbound_retried", actor=actor, target=message)
             done += 1
     db.session.flush()
@@ -57,12 +62,19 @@ def _wake_worker_on_commit():
     events.publish("worker.wake")
 
 
+CONNECTOR = "novadesk.mailbox_connector"
+
+
+def install_connector(app, connect):
+    """`connect(mailbox, timeout)` opens a logged-in IMAP connection to the mailbox."""
+    app.extensions[CONNECTOR] = connect
+
+
 def test_mailbox(mailbox):
     """Connect and log in; a readable refusal on failure."""
-    from app.channels.mail_in import _connect
-
+    connect = current_app.extensions[CONNECTOR]
     try:
-        connection = _connect(mailbox, timeout=10)
+        connection = connect(mailbox, timeout=10)
         typ, data = connection.select('"' + mailbox.folder.replace('"', '\\"') + '"', readonly=True)
         connection.logout()
     except Exception as error:

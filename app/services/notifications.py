@@ -9,8 +9,10 @@ from contextvars import ContextVar
 
 from flask_babel import lazy_gettext as _l
 
-from app.models import StatusCategory
+from app.extensions import db
+from app.models import StatusCategory, TicketMessage
 from app.security import scopes
+from app.services import satisfaction
 from app.services.mail import queue_mail, queue_mail_to_user
 from app.services.public_address import external_url
 
@@ -108,8 +110,6 @@ def status_changed(ticket, old_status_name, actor):
     kind = "ticket_resolved" if resolved else "ticket_status"
     extra = {}
     if resolved and scopes.sees_internal_notes(actor) and ticket.requester is not None and wants(ticket.requester, kind):
-        from app.services import satisfaction
-
         extra["satisfaction_link"] = satisfaction.invite_link(ticket)  # P4: one-time rating link
     _to_requester(kind, ticket, actor, old_status=old_status_name, status=ticket.status.name, **extra)
 
@@ -121,9 +121,6 @@ def assigned(ticket, new_assignees, actor):
 
 
 def _first_message(ticket):
-    from app.extensions import db
-    from app.models import TicketMessage
-
     with db.session.no_autoflush:  # the first message is already written; spare a flush
         body = (
             db.session.query(TicketMessage.body)

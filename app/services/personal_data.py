@@ -41,7 +41,7 @@ from app.models import (
     TicketEvent,
     TicketMessage,
 )
-from app.services import ServiceError, audit, clock, events
+from app.services import ServiceError, audit, clock, events, search
 
 ANONYMOUS_NAME = "Personne anonymisée"
 PHONE_REPLACEMENT = "[téléphone effacé]"
@@ -360,8 +360,6 @@ def _erase_log(person, pseudonym, scrub):
 
 
 def _erase_kb(person, pseudonym, scrub):
-    from app.services import search
-
     count = 0
     for article in db.session.query(KbArticle).filter(or_(_mentions(KbArticle.title, person), _mentions(KbArticle.summary, person), _mentions(KbArticle.body, person))):
         article.title, article.summary, article.body = scrub(article.title), scrub(article.summary), scrub(article.body)

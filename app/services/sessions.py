@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from app.extensions import db
-from app.models import UserSession
+from app.models import NovaUser, UserSession
 from app.models.types import utcnow
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, personal_data
 
 WEB, API = "web", "api"
 COOKIE_KEY = "nd_session"  # the session cookie's entry that names its server-side session
@@ -122,8 +122,6 @@ def known_address(user, ip):
 
 
 def _user(user_id):
-    from app.models import NovaUser
-
     return db.session.get(NovaUser, user_id)
 
 
@@ -172,8 +170,6 @@ def _expire_sessions(cutoff):
 
 
 def _register_personal_data():
-    from app.services import personal_data
-
     personal_data.register(personal_data.Holder("sessions", "Sessions de connexion", _export_sessions, _erase_sessions, _expire_sessions))
 
 

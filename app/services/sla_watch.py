@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import EscalationRule, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
 from app.security import scopes
-from app.services import ServiceError, clock, mail, tickets, webhooks
+from app.services import ServiceError, clock, mail, notifications, tickets, webhooks
 from app.services.notifications import ticket_link
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,6 @@ def _sees(person, ticket):
 def _recipients(ticket, actions):
     """Assignees and supervisors who keep SLA alerts on (their profile's notification
     choices), and the commercial a rule asked to tell (always)."""
-    from app.services import notifications
-
     people = {}
     for person in [*ticket.assignees, *_supervisors()]:
         if scopes.is_staff(person) and notifications.wants(person, "sla_alert"):

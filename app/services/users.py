@@ -1,4 +1,6 @@
 """People: create, change, deactivate. A deactivated user keeps every trace of their work."""
+from zoneinfo import available_timezones
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -7,7 +9,7 @@ from app.extensions import db
 from app.models import NovaUser, Organisation
 from app.security import roles as role_catalogue
 from app.security.passwords import hash_password
-from app.services import ServiceError, audit, auth, sessions
+from app.services import ServiceError, audit, auth, notifications, sessions
 
 
 def validate_password(password):
@@ -32,8 +34,6 @@ def timezone_for(organisation):
 
 
 def check_timezone(name):
-    from zoneinfo import available_timezones
-
     if name not in available_timezones():
         raise ServiceError(_("Fuseau horaire inconnu : %(name)s.", name=name))
     return name
@@ -136,10 +136,6 @@ def change_password(user, new_password, keep_session=None):
 
 
 def update_preferences(user, *, locale=None, timezone=None, phone=None, first_name=None, last_name=None, muted_notifications=None):
-    from zoneinfo import available_timezones
-
-    from app.services import notifications
-
     if locale is not None:
         if locale not in current_app.config["LANGUAGES"]:
             raise ServiceError(_("Langue inconnue."))

@@ -1,13 +1,9 @@
-"""Every screen and API resource, registered on the AppBuilder with its menu entry."""
+"""Every screen, registered on the AppBuilder with its menu entry (the API: app/api)."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 
 def register_views(appbuilder):
-    from app.api.directory import OrganisationApi, ProductApi
-    from app.api.directory_sync import DirectorySyncApi
-    from app.api.people import KbArticleApi, UserApi
-    from app.api.tickets import AttachmentApi, TicketApi, TicketMessageApi
     from app.views.account_request import AccountRequestView, limit_account_requests
     from app.views.account_security import AccountSecurityView
     from app.views.admin import AccountRequestModelView, ActivityLogView, ApiKeyView, DevMailboxView, RolePolicyView
@@ -93,10 +89,5 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(AccountSecurityView)
     appbuilder.add_view_no_menu(AccountRequestView)
     appbuilder.add_view_no_menu(SatisfactionView)
-    appbuilder.add_api(OrganisationApi)
-    appbuilder.add_api(ProductApi)
-    for api in (TicketApi, TicketMessageApi, AttachmentApi, UserApi, KbArticleApi):
-        appbuilder.add_api(api)
-    appbuilder.add_api(DirectorySyncApi)
     limit_account_requests(appbuilder, app)
     limit_help_centre(appbuilder, app)

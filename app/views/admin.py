@@ -12,12 +12,12 @@ from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
+from app.formatting import datetime_formatters, local_datetime, screen_value, yes_no_formatters
 from app.models import AccountRequest, ActivityLog, OutboxMail, RolePolicy
 from app.services import ServiceError, accounts, api_keys
-from app.views.formatting import datetime_formatters, local_datetime, screen_value, yes_no_formatters
 from app.views.generated import NovaModelView
 from app.views.labels import activity_sentence
-from app.views.scoping import PartnerOrganisations
+from app.web.scoping import PartnerOrganisations
 
 
 def _entry_sentence(entry_id):

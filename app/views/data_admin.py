@@ -4,11 +4,13 @@ scheduled sources and the sync log, the previous help desk's ticket import, pers
 An uploaded file is kept under instance/imports/ between its preview and its confirmation,
 under a random name only the admin's page knows: nothing is written to the database before
 the admin confirms what the preview showed, and the confirmation re-reads the same bytes."""
+import json
 import os
 import re
 import secrets
+import time
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -19,9 +21,9 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.extensions import db
+from app.formatting import datetime_formatters, local_datetime, yes_no_formatters
 from app.models import SyncRun, SyncSource, SyncSourceKind
-from app.services import ServiceError, directory_sources, directory_sync
-from app.views.formatting import datetime_formatters, local_datetime, yes_no_formatters
+from app.services import ServiceError, audit, directory_sources, directory_sync, personal_data, ticket_import
 from app.views.generated import NovaModelView
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -56,8 +58,6 @@ def stage_upload(kind):
 
 def _forget_old_uploads(hours=24):
     """Files previewed but never confirmed do not stay: gone after a day."""
-    import time
-
     folder = _staging_dir()
     for name in os.listdir(folder):
         path = os.path.join(folder, name)
@@ -230,8 +230,6 @@ class TicketImportView(BaseView):
     @has_access
     @permission_name("import")
     def preview(self):
-        from app.services import ticket_import
-
         try:
             token, filename, data = stage_upload("tickets")
             the_plan = ticket_import.plan(ticket_import.read_export_bytes(filename, data))
@@ -246,8 +244,6 @@ class TicketImportView(BaseView):
     @has_access
     @permission_name("import")
     def confirm(self):
-        from app.services import ticket_import
-
         path, filename, data = staged("tickets", request.form.get("token"))
         try:
             the_plan, run = ticket_import.import_tickets(g.user, ticket_import.read_export_bytes(filename, data), origin="upload")
@@ -273,14 +269,10 @@ class PersonalDataView(BaseView):
     @has_access
     @permission_name("show")
     def search(self):
-        from app.services import personal_data
-
         return self.render_template("novadesk/personal_data.html", title=_("Données personnelles"), person=None, summary=None,
                                     retention=current_app.config.get("PERSONAL_DATA_RETENTION_YEARS") or 0, holders=personal_data.HOLDERS)
 
     def _person(self):
-        from app.services import personal_data
-
         try:
             return personal_data.find_person(request.form.get("email"))
         except ServiceError as error:
@@ -291,8 +283,6 @@ class PersonalDataView(BaseView):
     @has_access
     @permission_name("show")
     def person(self):
-        from app.services import personal_data
-
         person = self._person()
         if person is None:
             return redirect(url_for(".search"))
@@ -305,12 +295,6 @@ class PersonalDataView(BaseView):
     @has_access
     @permission_name("export")
     def export(self):
-        import json
-
-        from flask import Response
-
-        from app.services import audit, personal_data
-
         person = self._person()
         if person is None:
             return redirect(url_for(".search"))
@@ -328,8 +312,6 @@ class PersonalDataView(BaseView):
     @has_access
     @permission_name("erase")
     def erase(self):
-        from app.services import personal_data
-
         person = self._person()
         if person is None:
             return redirect(url_for(".search"))

@@ -10,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from app.extensions import db
+from app.formatting import datetime_formatters, yes_no_formatters
 from app.models import NovaUser, Organisation, OrganisationKind, Product
 from app.security import roles, scopes
 from app.services import ServiceError, users
-from app.views.formatting import datetime_formatters, yes_no_formatters
 from app.views.forms import timezone_choices
 from app.views.generated import NovaModelView
-from app.views.scoping import scoped, visible_rows
+from app.web.scoping import scoped, visible_rows
 
 _ORG_LABELS = {
     "name": _l("Nom"),

@@ -6,15 +6,14 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from sqlalchemy import or_
-from sqlalchemy.orm import defer, joinedload
 
 from app.extensions import db
-from app.models import ArticleKind, KbArticle, KbCategory, Product
-from app.security import scopes
+from app.models import ArticleKind, KbArticle, Product
+from app.security import kb_queries, scopes
 from app.security.bounds import to_id
 from app.services import ServiceError, kb, search
-from app.views.downloads import send_stored_file
 from app.views.markdown import render_markdown
+from app.web.downloads import send_stored_file
 
 help_centre = Blueprint("help", __name__, url_prefix="/help")
 PAGE_SIZE = 10
@@ -29,20 +28,11 @@ def _int_arg(name):
 
 
 def _visible_categories():
-    ids = scopes.visible_category_ids(db.session, _user())
-    query = db.session.query(KbCategory)
-    if ids is not None:
-        query = query.filter(KbCategory.id.in_(ids))
-    return query.order_by(KbCategory.position, KbCategory.name).all()
+    return kb_queries.visible_categories(db.session, _user())
 
 
 def _articles():
-    """Articles the reader may read, for lists: without their long texts, with their product."""
-    return (
-        db.session.query(KbArticle)
-        .filter(scopes.articles_filter(_user()))
-        .options(defer(KbArticle.body), defer(KbArticle.search_title), defer(KbArticle.search_body), defer(KbArticle.search_tags), joinedload(KbArticle.product))
-    )
+    return kb_queries.readable_articles(db.session, _user())
 
 
 def _breadcrumbs(category):
@@ -153,11 +143,7 @@ def article(article_id, slug=None):
         item = scopes.access_article(db.session, user, article_id)
     except scopes.NotVisible:
         abort(404)
-    # The other languages of this article: found by their link (an index), then filtered.
-    root = item.translation_of_id or item.id
-    linked = [i for (i,) in db.session.query(KbArticle.id).filter(KbArticle.translation_of_id == root)] + [root]
-    linked = [i for i in linked if i != item.id]
-    translations = _articles().filter(KbArticle.id.in_(linked)).all() if linked else []
+    translations = kb_queries.translations_of(db.session, user, item)
     voted = session.get("kb_votes", {}).get(str(item.id))
     page = render_template(
         "help/article.html",

@@ -11,14 +11,14 @@ from sqlalchemy import or_
 from wtforms import SelectField
 
 from app.extensions import db
+from app.formatting import local_datetime
 from app.models import KbArticle, KbCategory, NovaUser, Product, Visibility
 from app.security import scopes
 from app.services import ServiceError, kb, tickets
-from app.views.formatting import local_datetime
 from app.views.generated import NovaModelView
 from app.views.markdown import render_markdown
 from app.views.outcome import commit_or_refuse
-from app.views.scoping import PartnerOrganisations
+from app.web.scoping import PartnerOrganisations
 
 PAGE_SIZE = 50
 _FIELDS = ("title", "summary", "body", "kind", "category_id", "product_id", "product_version", "tags", "language", "translation_of_id", "visibility", "wiki_organisation_id")

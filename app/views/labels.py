@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.models import Channel, Routing
+from app.security.roles import ROLE_LABELS
 
 CHANNEL_LABELS = {
     Channel.WEB: _l("Web"),
@@ -144,8 +145,6 @@ def activity_sentence(entry):
     subject = entry.subject_user.full_name if entry.subject_user is not None else None
     target = entry.target_label
     if entry.target_type == "Role" and target:
-        from app.security.roles import ROLE_LABELS
-
         target = str(ROLE_LABELS.get(target, target))
     words = {
         "actor": actor or _("NovaDesk"),

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField
 
 from app.extensions import db
+from app.formatting import datetime_formatters, file_size, yes_no_formatters
 from app.models import InboundMail, Mailbox, MailboxSecurity, OutboxMail
 from app.services import ServiceError, mailboxes
-from app.views.formatting import datetime_formatters, file_size, yes_no_formatters
 from app.views.generated import NovaModelView
 
 

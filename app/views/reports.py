@@ -2,7 +2,7 @@
 first-response and resolution times, SLA misses and satisfaction, per client, requester,
 product, type, priority, channel, queue, support level and agent, and the backlog per day.
 Exports: CSV (streamed row by row) and XLSX (openpyxl in write-only mode); the page prints.
-Everything is read through app/services/figures.py and the scopes."""
+Everything is read through app/services/figures.py, app/security/report_queries.py and the scopes."""
 import csv
 import io
 import os
@@ -16,12 +16,9 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import NovaUser, Organisation, Priority, Product, Queue, RequestType, SatisfactionRating, Ticket, TicketStatus
-from app.security import scopes
+from app.security import report_queries
 from app.security.bounds import FIRST_DAY, LAST_DAY, to_day
 from app.services import clock, figures
 from app.views.dashboard import duration_label, percent_label
@@ -132,33 +129,18 @@ def ticket_columns():
 
 
 def ticket_rows(user, period, batch=2000):
-    """The period's tickets as export rows, read in batches: never all in memory at once."""
-    requester = aliased(NovaUser)
-    statement = (
-        select(
-            Ticket.number, Ticket.title, Organisation.name, requester.first_name, requester.last_name, RequestType.name,
-            Product.name, Priority.name, TicketStatus.name, Ticket.channel, Queue.name, Queue.support_level,
-            Ticket.created_on, Ticket.first_responded_on, Ticket.first_response_minutes, Ticket.resolved_on,
-            Ticket.resolution_minutes, Ticket.resolution_due, SatisfactionRating.score,
-        )
-        .join(Organisation, Organisation.id == Ticket.organisation_id)
-        .join(Priority, Priority.id == Ticket.priority_id)
-        .join(TicketStatus, TicketStatus.id == Ticket.status_id)
-        .outerjoin(requester, requester.id == Ticket.requester_id)
-        .outerjoin(RequestType, RequestType.id == Ticket.type_id)
-        .outerjoin(Product, Product.id == Ticket.product_id)
-        .outerjoin(Queue, Queue.id == Ticket.queue_id)
-        .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
-        .where(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None), Ticket.created_on >= period.start, Ticket.created_on < period.end)
-        .order_by(Ticket.created_on, Ticket.id)
-        .execution_options(yield_per=batch)
-    )
+    """The period's tickets as export rows, in words, read in batches (report_queries)."""
     channels = {key: str(label) for key, label in CHANNEL_LABELS.items()}
-    for r in db.session.execute(statement):
+
+    def blank_if_none(value):
+        return "" if value is None else value
+
+    for r in report_queries.period_tickets(db.session, user, period.start, period.end, batch=batch):
         yield [
-            r[0], r[1], r[2], f"{r[3] or ''} {r[4] or ''}".strip(), r[5] or "", r[6] or "", r[7], r[8], channels.get(r[9], r[9]),
-            r[10] or "", r[11] or "", local_datetime(r[12]), local_datetime(r[13]), r[14] if r[14] is not None else "",
-            local_datetime(r[15]), r[16] if r[16] is not None else "", local_datetime(r[17]), r[18] if r[18] is not None else "",
+            r.number, r.title, r.organisation, f"{r.requester_first_name or ''} {r.requester_last_name or ''}".strip(), r.type or "",
+            r.product or "", r.priority, r.status, channels.get(r.channel, r.channel), r.queue or "", r.support_level or "",
+            local_datetime(r.created_on), local_datetime(r.first_responded_on), blank_if_none(r.first_response_minutes),
+            local_datetime(r.resolved_on), blank_if_none(r.resolution_minutes), local_datetime(r.resolution_due), blank_if_none(r.score),
         ]
 
 

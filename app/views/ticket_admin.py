@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, TextAreaField
 
 from app.extensions import db
+from app.formatting import business_duration, yes_no_formatters
 from app.models import (
     BusinessCalendar,
     CannedResponse,
@@ -23,7 +24,6 @@ from app.models import (
 from app.models.tickets import StatusCategory
 from app.services import sla_watch, ticket_config
 from app.services.ticket_config import CATEGORY_LABELS
-from app.views.formatting import business_duration, yes_no_formatters
 from app.views.generated import NovaModelView
 from app.views.labels import ROUTING_LABELS, SLA_STAGE_LABELS
 

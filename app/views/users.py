@@ -17,11 +17,11 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired, Email
 
 from app.extensions import db
+from app.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.models import NovaUser
 from app.security.bounds import to_id
 from app.security.passwords import check_password
 from app.services import ServiceError, notifications, sessions, users
-from app.views.formatting import datetime_formatters, role_labels, yes_no_formatters
 from app.views.forms import LANGUAGE_CHOICES, ChangePasswordForm, PreferencesForm, SetPasswordForm, timezone_choices
 from app.views.generated import GeneratedScreen
 from app.views.outcome import commit_or_refuse

@@ -11,9 +11,9 @@ from wtforms import SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.extensions import db
+from app.formatting import datetime_formatters, yes_no_formatters
 from app.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from app.services import webhooks
-from app.views.formatting import datetime_formatters, yes_no_formatters
 from app.views.generated import NovaModelView
 
 
