@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from app.models import ActivityLog, Attachment, StatusCategory, Ticket, TicketEvent, TicketMessage
-from app.services import clock, routing, tickets
+from app.services import clock, tickets
+from app.services.tickets import routing
 from tests.conftest import login
 from tests.ticket_helpers import file_, org, png_bytes, priority, queue, status, user
 

@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models import Attachment, Channel, Ticket, TicketMessage
 from app.security import scopes
 from app.services import tickets
-from app.views.downloads import send_stored_file
-from app.views.scoping import scoped
+from app.web.downloads import send_stored_file
+from app.web.scoping import scoped
 
 _ID_RANGE = validate.Range(min=1, max=MAX_ID)
 _id = lambda: fields.Integer(allow_none=True, validate=_ID_RANGE)  # noqa: E731

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from app.extensions import db
 from app.models import (
@@ -101,28 +101,6 @@ def _in(column, period):
     return and_(column >= period.start, column < period.end)
 
 
-def _late_expression(now):
-    """A deadline missed: answered or resolved after it, or still waiting past it (a ticket
-    waiting for the client is not late while it waits, as in sla.is_late)."""
-    running = and_(Ticket.sla_paused_since.is_(None), Ticket.status_category.in_(StatusCategory.ACTIVE))
-    first_late = and_(
-        Ticket.first_response_due.isnot(None),
-        or_(
-            and_(Ticket.first_responded_on.isnot(None), Ticket.first_responded_on > Ticket.first_response_due),
-            and_(Ticket.first_responded_on.is_(None), Ticket.resolved_on.isnot(None), Ticket.resolved_on > Ticket.first_response_due),
-            and_(Ticket.first_responded_on.is_(None), running, Ticket.first_response_due < now),
-        ),
-    )
-    resolution_late = and_(
-        Ticket.resolution_due.isnot(None),
-        or_(
-            and_(Ticket.resolved_on.isnot(None), Ticket.resolved_on > Ticket.resolution_due),
-            and_(Ticket.resolved_on.is_(None), running, Ticket.resolution_due < now),
-        ),
-    )
-    return or_(first_late, resolution_late)
-
-
 # --- one row of figures -------------------------------------------------------------------
 
 
@@ -167,7 +145,7 @@ def _round(value, digits=1):
 
 
 def _aggregates(now):
-    late = _late_expression(now)
+    late = rollups.late_expression(now)
     return [
         func.count(Ticket.id),
         func.count(Ticket.first_response_minutes),

@@ -48,14 +48,13 @@ def running_expression():
 def facts(now, *conditions):
     """One row per (ticket, assignee) of the tickets matching `conditions`, merged duplicates
     left out: its keys, its figures, whether it runs and whether it is late at `now`."""
-    from app.services.figures import _late_expression
 
     return (
         select(
             Ticket.id, Ticket.organisation_id, Ticket.requester_id, Ticket.product_id, Ticket.type_id, Ticket.priority_id,
             Ticket.channel, Ticket.queue_id, ticket_assignee.c.user_id, Ticket.created_on, Ticket.resolved_on,
             Ticket.first_response_minutes, Ticket.resolution_minutes, case((running_expression(), 1), else_=0),
-            case((_late_expression(now), 1), else_=0), SatisfactionRating.score,
+            case((late_expression(now), 1), else_=0), SatisfactionRating.score,
         )
         .outerjoin(ticket_assignee, ticket_assignee.c.ticket_id == Ticket.id)
         .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
@@ -392,3 +391,25 @@ def span_conditions(first, last):
     parts = [and_(c.span == MONTH, c.day >= a, c.day <= b) for a, b in months]
     parts += [and_(c.span == DAY, c.day >= a, c.day <= b) for a, b in days]
     return or_(*parts) if parts else None
+
+
+def late_expression(now):
+    """A deadline missed: answered or resolved after it, or still waiting past it (a ticket
+    waiting for the client is not late while it waits, as in sla.is_late)."""
+    running = and_(Ticket.sla_paused_since.is_(None), Ticket.status_category.in_(StatusCategory.ACTIVE))
+    first_late = and_(
+        Ticket.first_response_due.isnot(None),
+        or_(
+            and_(Ticket.first_responded_on.isnot(None), Ticket.first_responded_on > Ticket.first_response_due),
+            and_(Ticket.first_responded_on.is_(None), Ticket.resolved_on.isnot(None), Ticket.resolved_on > Ticket.first_response_due),
+            and_(Ticket.first_responded_on.is_(None), running, Ticket.first_response_due < now),
+        ),
+    )
+    resolution_late = and_(
+        Ticket.resolution_due.isnot(None),
+        or_(
+            and_(Ticket.resolved_on.isnot(None), Ticket.resolved_on > Ticket.resolution_due),
+            and_(Ticket.resolved_on.is_(None), running, Ticket.resolution_due < now),
+        ),
+    )
+    return or_(first_late, resolution_late)

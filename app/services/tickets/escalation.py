@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Queue
-from app.services import ServiceError, audit, routing, webhooks
+from app.services import ServiceError, audit, webhooks
+from app.services.tickets import routing
 from app.services.tickets.common import FIELDS, TicketNotFound, can_assign, publish_change, record_event, touch
 
 

@@ -18,7 +18,8 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Channel, Priority, Product, RequestType, StatusCategory, Ticket, TicketMessage, TicketStatus
-from app.services import ServiceError, audit, clock, notifications, routing, sla, webhooks
+from app.services import ServiceError, audit, clock, notifications, sla, webhooks
+from app.services.tickets import routing
 from app.services.tickets.common import (
     CREATED,
     can_assign_at_creation,
