@@ -63,10 +63,6 @@ def _placeholder_route(app):
     app.add_url_rule("/socket.io/", endpoint="socketio_placeholder_ws", view_func=placeholder, websocket=True)
 
 
-def conversation_room(conversation_id):
-    return f"conv:{conversation_id}"
-
-
 def emit_event(event):
     """Event sink: a committed event meant for browsers goes to its rooms (from scopes.py)."""
     if event.client_event is None or not event.rooms:

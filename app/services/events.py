@@ -13,7 +13,7 @@ it. Adding a kind: its schema here, its entry in KINDS, then `publish` from the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, TypedDict
+from typing import Callable, NotRequired, TypedDict
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -53,6 +53,75 @@ class TicketChanged(TypedDict):
     at: str  # ISO 8601, UTC
 
 
+class ChatFileLink(TypedDict):
+    id: int
+    name: str
+    size: int
+    is_image: bool
+    url: str  # a signed path on NovaDesk (the frame and the console are served by it)
+
+
+class ChatMessageSent(TypedDict):
+    """A message stored in a conversation (the visitor's, the agent's, or a system note): to
+    the conversation's room, on the widget's side and the consoles'."""
+    conversation_id: int
+    seq: int
+    id: int
+    author_kind: str  # visitor | agent | system
+    author_name: str | None
+    body: str
+    client_id: str | None
+    file: ChatFileLink | None
+    created_on: str
+
+
+class ChatConversationChanged(TypedDict):
+    """A conversation started, was taken, transferred, closed or linked to a ticket: to the
+    consoles that may list it (every support console, its organisation's commercials)."""
+    id: int
+    status: str
+    organisation_id: int
+    organisation: str
+    visitor: str
+    visitor_email: str | None
+    identified: bool
+    started_on: str
+    accepted_on: str | None
+    agent_id: int | None
+    agent_name: str | None
+    queue: str | None
+    last_seq: int
+    visitor_read_seq: int
+    agent_read_seq: int
+    ticket: str | None
+    ticket_url: str | None
+    rating: int | None
+    open: bool
+
+
+class ChatState(TypedDict):
+    """What the visitor's widget shows of the same change (no internal details)."""
+    status: str
+    agent_name: str | None
+    ticket: str | None
+
+
+class ChatRead(TypedDict):
+    """A read receipt: the highest message number one side has seen, told to the other side
+    (the consoles, which hold several conversations, are told which one)."""
+    side: str  # visitor | agent
+    seq: int
+    conversation_id: NotRequired[int]
+
+
+class ChatTyping(TypedDict):
+    """One side is typing (or stopped), told to the other side; nothing is stored."""
+    side: str  # visitor | agent
+    on: bool
+    conversation_id: NotRequired[int]  # to the consoles
+    name: NotRequired[str | None]  # the agent's first name, to the widget
+
+
 @dataclass(frozen=True)
 class Kind:
     schema: type
@@ -64,6 +133,11 @@ KINDS: dict[str, Kind] = {
     "files.removed": Kind(FilesRemoved),
     "mail.kept": Kind(KeptMail),
     "ticket.changed": Kind(TicketChanged, client_event="ticket"),
+    "chat.message": Kind(ChatMessageSent, client_event="message"),
+    "chat.conversation": Kind(ChatConversationChanged, client_event="conversation"),
+    "chat.state": Kind(ChatState, client_event="state"),
+    "chat.read": Kind(ChatRead, client_event="read"),
+    "chat.typing": Kind(ChatTyping, client_event="typing"),
 }
 
 
@@ -85,6 +159,8 @@ def publish(kind, payload=None, to=(), skip_sid=None):
     """Record an event in the current transaction; it is dispatched after the commit."""
     if kind not in KINDS:
         raise KeyError(f"unknown event kind {kind!r}: add its schema to app/services/events.py")
+    if KINDS[kind].client_event is not None and not to:
+        raise ValueError(f"event {kind!r} is told to browsers: give its rooms (from scopes.py)")
     pending = db.session.info.setdefault(_PENDING, [])
     new = Event(kind, dict(payload or {}), tuple(to), skip_sid)
     if kind == "worker.wake" and any(e.kind == kind for e in pending):

@@ -16,17 +16,10 @@ from markupsafe import Markup
 
 from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
-from app.realtime.common import (
-    broadcast_conversation,
-    broadcast_message,
-    conversation_payload,
-    file_signature,
-    message_payload,
-    own_origin,
-    page_origin,
-)
+from app.realtime.common import own_origin, page_origin
 from app.security import scopes
 from app.services import ServiceError, chat, tickets
+from app.services.chat import conversation_payload, file_signature
 from app.views.downloads import send_stored_file
 from app.views.generated import NovaModelView
 from app.views.scoping import scoped
@@ -238,16 +231,13 @@ class ChatConsoleView(BaseView):
 
     def _ticket_action(self, conversation, act):
         try:
-            ticket, message = act()
-            payload = message_payload(message)
-            db.session.commit()
+            ticket, _message = act()
+            db.session.commit()  # the note and the new state go to both sides with it
         except ServiceError as refused:
             db.session.rollback()
             if refused.not_found:
                 abort(404)
             return jsonify({"error": refused.message}), 422
-        broadcast_message(payload)
-        broadcast_conversation(conversation)
         return jsonify({"ok": True, "ticket": ticket.number, "url": url_for("TicketDeskView.show", ticket_id=ticket.id)})
 
     @expose("/conversations/<int:conversation_id>/upload", methods=["POST"])
