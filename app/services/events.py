@@ -161,7 +161,10 @@ def publish(kind, payload=None, to=(), skip_sid=None):
         raise KeyError(f"unknown event kind {kind!r}: add its schema to app/services/events.py")
     if KINDS[kind].client_event is not None and not to:
         raise ValueError(f"event {kind!r} is told to browsers: give its rooms (from scopes.py)")
-    pending = db.session.info.setdefault(_PENDING, [])
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # nothing written yet: a rollback must still forget this event
+    pending = session.info.setdefault(_PENDING, [])
     new = Event(kind, dict(payload or {}), tuple(to), skip_sid)
     if kind == "worker.wake" and any(e.kind == kind for e in pending):
         return new  # one wake per transaction is enough

@@ -29,7 +29,7 @@ from app.services.chat.console import (
     rate,
     transfer,
 )
-from app.services.chat.files import file_of, store_file
+from app.services.chat.files import file_of, send_visitor_file, store_file
 from app.services.chat.identity import (
     DEMO_CHANNEL_KEY,
     DEMO_VISITOR,
@@ -82,7 +82,7 @@ __all__ = [
     "context_for", "conversation_for_token", "conversation_payload", "demo_channel", "drop_presence", "file_of", "file_payload",
     "file_signature", "forget_stale_presence", "leave_message", "live_conversations", "mark_read", "message_payload",
     "messages_after", "new_channel_keys", "online_agents_query", "origin_accepted", "origin_allowed", "rate", "resume",
-    "served_origin", "set_agent_available", "sign_identity", "start_conversation", "store_file", "store_message",
+    "send_visitor_file", "served_origin", "set_agent_available", "sign_identity", "start_conversation", "store_file", "store_message",
     "system_message", "tell_conversation", "tell_message", "to_ticket", "transcript", "transfer", "touch_presence",
     "unavailable_message", "visitor_from_identity", "visitor_message", "visitor_typing", "widget_view",
 ]
