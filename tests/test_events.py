@@ -12,13 +12,13 @@ import pytest
 import requests
 import socketio
 from flask import has_request_context
-from werkzeug.serving import make_server
 
 from app.models import ChatChannel, ChatConversation, NovaUser, Ticket
 from app.services import chat, events
 from app.views.chat import DEMO_CHANNEL_KEY
 from tests.conftest import DEMO_PASSWORD, code_from_mail
 from tests.test_chat_scale_out import collector, eventually
+from tests.test_demo_mode import served  # noqa: F401  (NovaDesk served in a thread, the same fixture)
 from tests.ticket_helpers import png_bytes
 
 
@@ -118,24 +118,6 @@ def test_a_failing_sink_does_not_stop_the_others(db, heard, caplog):
 # --- the chat, from every door, to a connected console -------------------------------------
 
 
-@pytest.fixture
-def served(app, demo):
-    """NovaDesk served in a thread: real Socket.IO clients over the network."""
-    for name in ("_send_packet", "_send_eio_packet"):  # undo the test client's rerouting
-        app.extensions["socketio"].server.__dict__.pop(name, None)
-    app.config["SERVER_NAME"] = None
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["PORT"] = server.server_port  # the demo channel follows the served address
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        app.config["SERVER_NAME"] = "novadesk.test"
-        app.config["PORT"] = 5000
-
-
 def _sign_in(base, db, email):
     """Sign in on the served NovaDesk as a browser would (the e-mailed code read from the
     outbox): the session cookie for the console's socket."""
@@ -170,7 +152,7 @@ def _convert_as_the_worker_does(app, conversation_id, agent_email, done):
             db.session.remove()
 
 
-def test_a_chat_message_from_every_door_reaches_a_connected_console(app, served, demo):
+def test_a_chat_message_from_every_door_reaches_a_connected_console(app, served, demo):  # noqa: F811 (the fixture)
     channel = demo.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one()
     identity = _signed_identity(channel)
     demo.session.commit()
