@@ -76,6 +76,19 @@ def test_nothing_leaves_before_the_commit_and_a_rollback_forgets_it(db, heard):
     assert len(heard) == 1  # told once, not again at the next commit
 
 
+def test_a_savepoint_rolled_back_forgets_only_what_was_published_inside_it(db, heard):
+    """A worker job that skips one duplicate (a savepoint rolled back) keeps its other events."""
+    events.publish("files.removed", {"keys": ["before"]})
+    savepoint = db.session.begin_nested()
+    events.publish("files.removed", {"keys": ["undone"]})
+    savepoint.rollback()
+    with db.session.begin_nested():
+        events.publish("files.removed", {"keys": ["released"]})
+    assert heard == []  # a savepoint released is not the commit
+    db.session.commit()
+    assert [e.payload["keys"] for e in heard] == [["before"], ["released"]]
+
+
 def test_a_commit_of_nothing_still_sends_what_was_published(db, heard):
     """Typing stores nothing: its event leaves with an empty commit."""
     chat.visitor_typing(123, True)

@@ -166,9 +166,9 @@ def publish(kind, payload=None, to=(), skip_sid=None):
         session.begin()  # nothing written yet: a rollback must still forget this event
     pending = session.info.setdefault(_PENDING, [])
     new = Event(kind, dict(payload or {}), tuple(to), skip_sid)
-    if kind == "worker.wake" and any(e.kind == kind for e in pending):
+    if kind == "worker.wake" and any(e.kind == kind for _savepoint, e in pending):
         return new  # one wake per transaction is enough
-    pending.append(new)
+    pending.append((session.get_nested_transaction(), new))  # the savepoint it belongs to, if any
     return new
 
 
@@ -209,16 +209,35 @@ def dispatch(events):
 
 
 def _after_commit(session):
-    events = session.info.pop(_PENDING, None)
-    if events:
-        dispatch(events)
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction may still be rolled back
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        dispatch([event for _savepoint, event in pending])
 
 
-def _after_rollback(session):
-    session.info.pop(_PENDING, None)
+def _within(savepoint, transaction):
+    while savepoint is not None:
+        if savepoint is transaction:
+            return True
+        savepoint = savepoint.parent
+    return False
+
+
+def _after_soft_rollback(session, previous_transaction):
+    """A rollback forgets what it undid: everything when the whole transaction goes, only
+    what was published inside a savepoint when just that savepoint is rolled back (a worker
+    job that skips one duplicate keeps the rest of its events)."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+        return
+    pending[:] = [(savepoint, event) for savepoint, event in pending if not _within(savepoint, previous_transaction)]
 
 
 def install():
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
-        sa_event.listen(Session, "after_rollback", _after_rollback)
+        sa_event.listen(Session, "after_soft_rollback", _after_soft_rollback)
