@@ -539,6 +539,8 @@ def test_a_new_chat_is_announced_to_webhooks(app, desk, db):
     event = json.loads(body)
     assert event["event"] == "chat.started" and event["data"]["conversation"]["id"] == answer["conversation"]["id"]
     assert event["data"]["conversation"]["organisation"]["external_id"] == "ERP-0101"
+    # exactly the fields app/services/webhooks.py documents for chat.started
+    assert set(event["data"]["conversation"]) == {"id", "organisation", "visitor_external_id", "visitor_email", "identified", "question", "started_on"}
     expected = "sha256=" + hmac.new(subscription.secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["X-NovaDesk-Signature"] == expected
 

@@ -700,8 +700,8 @@ CHAT_PAGES = [
 
 def _chat_world(db, role):
     from app.models import ChatChannel
-    from app.realtime.common import file_signature
     from app.services import chat, tickets
+    from app.services.chat import file_signature
     from app.views import widget_assets
     from app.views.chat import DEMO_CHANNEL_KEY
     from tests.ticket_helpers import png_bytes

@@ -138,7 +138,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_given_up_and_resent(app
     with Receiver(failures=1000) as receiver:
         _subscribe(demo, receiver.url)
         admin = demo.session.query(NovaUser).filter_by(email="admin@novalead.com").one()
-        webhooks.chat_started({"id": 1, "organisation": None, "visitor_email": "a@b.example", "product": None, "started_on": "2026-11-27T14:00:00+00:00"})
+        webhooks.chat_started({"id": 1, "organisation": None, "visitor_email": "a@b.example", "started_on": "2026-11-27T14:00:00+00:00"})
         demo.session.commit()
         deliver_due_webhooks()
         delivery = demo.session.query(WebhookDelivery).one()

@@ -1,8 +1,9 @@
 """Socket.IO for live chat: the widget's namespace (`/widget`) and the agents' console
-(`/console`). Handlers are thin: they check who is speaking, call app/services/chat.py,
-commit, then broadcast — a message reaches nobody before it is stored (C6).
+(`/console`). Handlers are thin: they check who is speaking, call app/services/chat/, and
+commit; what the service published is sent by `emit_event` after the commit — a message
+reaches nobody before it is stored (C6).
 
-Rooms: `conv:<id>` holds a conversation's widget(s), its agent and those watching it;
+Rooms (named in app/security/scopes.py): `conv:<id>` holds a conversation's widget(s), its agent and those watching it;
 `console:staff` every support console; `console:org:<id>` the consoles of the commercials of
 that organisation. With REDIS_URL set, several processes share rooms through Redis.
 """
@@ -64,10 +65,6 @@ def _placeholder_route(app):
 
     app.add_url_rule("/socket.io/", endpoint="socketio_placeholder", view_func=placeholder, methods=["GET", "POST"])
     app.add_url_rule("/socket.io/", endpoint="socketio_placeholder_ws", view_func=placeholder, websocket=True)
-
-
-def conversation_room(conversation_id):
-    return f"conv:{conversation_id}"
 
 
 def emit_event(event):

@@ -10,22 +10,13 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ChatConversation, ConversationStatus
-from app.realtime import conversation_room, socketio
-from app.realtime.common import (
-    action,
-    after_commit,
-    broadcast_after_commit,
-    broadcast_conversation,
-    conversation_payload,
-    emit_to,
-    message_payload,
-)
+from app.realtime.common import action
 from app.security import scopes
+from app.security.scopes import conversation_room
 from app.services import chat
+from app.services.chat import conversation_payload, message_payload
 
 VIEW = "Chat"
 RECHECK_SECONDS = 30
@@ -153,10 +144,8 @@ class ConsoleNamespace(Namespace):
     def on_accept(self, data=None):
         user = _answering(_actor())
         conversation = chat.access_conversation(user, _id(data))
-        message = chat.accept(user, conversation)
+        chat.accept(user, conversation)
         join_room(conversation_room(conversation.id))
-        broadcast_after_commit(message)
-        after_commit(broadcast_conversation, conversation)
         return {"ok": True, "conversation": conversation_payload(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, 0)]}
 
     @action
@@ -167,9 +156,10 @@ class ConsoleNamespace(Namespace):
         data = data if isinstance(data, dict) else {}
         conversation_id = _id(data)
         chat_file = chat.file_of(conversation_id, data.get("file_id")) if data.get("file_id") else None
-        message, created = chat.agent_message(me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-        payload = broadcast_after_commit(message, skip_sender=True) if created else message_payload(message)
-        return {"ok": True, "message": payload}
+        message, _created = chat.agent_message(
+            me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=request.sid
+        )
+        return {"ok": True, "message": message_payload(message)}
 
     def on_typing(self, data=None):
         """To the widget, only from the conversation's agent (the room holds watchers too)."""
@@ -177,24 +167,16 @@ class ConsoleNamespace(Namespace):
             return
         try:
             me = _me()
+            chat.agent_typing(me.user_id, me.first_name, _id(data), data.get("on"))
+            db.session.commit()  # nothing stored: the commit sends what was published
         except chat.ConversationNotFound:
-            return
-        conversation_id = _id(data)
-        agent_id = db.session.execute(
-            select(ChatConversation.agent_id).where(ChatConversation.id == conversation_id, ChatConversation.status == ConversationStatus.ACTIVE)
-        ).scalar_one_or_none()
-        db.session.rollback()
-        if agent_id != me.user_id:
-            return
-        socketio().emit("typing", {"side": "agent", "on": bool(data.get("on")), "name": me.first_name}, to=conversation_room(conversation_id), namespace="/widget")
+            db.session.rollback()
 
     @action
     def on_read(self, data=None):
         me = _me()
         conversation_id = _id(data)
-        seq = chat.mark_read(conversation_id, chat.AGENT, (data or {}).get("seq"), agent_id=me.user_id)
-        if seq:
-            after_commit(emit_to, "read", {"side": "agent", "seq": seq}, to=conversation_room(conversation_id), namespace="/widget")
+        chat.mark_read(conversation_id, chat.AGENT, (data or {}).get("seq"), agent_id=me.user_id)
         return {"ok": True}
 
     @action
@@ -202,21 +184,16 @@ class ConsoleNamespace(Namespace):
         user = _answering(_actor())
         data = data if isinstance(data, dict) else {}
         conversation = chat.access_conversation(user, _id(data))
-        message = chat.transfer(user, conversation, agent_id=data.get("agent_id"), queue_id=data.get("queue_id"))
+        chat.transfer(user, conversation, agent_id=data.get("agent_id"), queue_id=data.get("queue_id"))
         if conversation.agent_id != user.id:
             leave_room(conversation_room(conversation.id))
-        broadcast_after_commit(message)
-        after_commit(broadcast_conversation, conversation)
         return {"ok": True, "conversation": conversation_payload(conversation)}
 
     @action
     def on_close(self, data=None):
         user = _answering(_actor())
         conversation = chat.access_conversation(user, _id(data))
-        message = chat.close(conversation, agent=user)
-        if message is not None:
-            broadcast_after_commit(message)
-            after_commit(broadcast_conversation, conversation)
+        chat.close(conversation, agent=user)
         return {"ok": True, "conversation": conversation_payload(conversation)}
 
 

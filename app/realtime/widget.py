@@ -13,19 +13,10 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from app.extensions import db
 from app.models import ChatConversation
-from app.realtime import conversation_room, socketio
-from app.realtime.common import (
-    action,
-    after_commit,
-    broadcast_after_commit,
-    broadcast_conversation,
-    conversation_payload,
-    emit_to,
-    message_payload,
-    own_origin,
-    page_origin,
-)
+from app.realtime.common import action, own_origin, page_origin
+from app.security.scopes import conversation_room
 from app.services import ServiceError, chat
+from app.services.chat import message_payload, widget_view
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +122,7 @@ class WidgetNamespace(Namespace):
                 if conversation is not None:
                     state.conversation_id, state.visitor_name = conversation.id, conversation.visitor_label
                     join_room(conversation_room(conversation.id))
-                    hello["conversation"] = _widget_view(conversation)
+                    hello["conversation"] = widget_view(conversation)
                     hello["messages"] = [message_payload(m) for m in chat.messages_after(conversation, auth.get("after"))]
                 db.session.commit()
             except ServiceError as refused:
@@ -164,12 +155,11 @@ class WidgetNamespace(Namespace):
             channel = chat.channel_by_id(state.channel_id)
             conversation, token, message = chat.start_conversation(
                 channel, chat.Visitor(**state.visitor.as_session()), data.get("question"), state.lang, name=data.get("name"), email=data.get("email"),
-                client_id=data.get("client_id"),
+                client_id=data.get("client_id"), skip_sid=request.sid,
             )
             state.conversation_id, state.visitor_name = conversation.id, conversation.visitor_label
             join_room(conversation_room(conversation.id))
-            after_commit(broadcast_conversation, conversation)
-            return {"ok": True, "token": token, "conversation": _widget_view(conversation), "message": message_payload(message)}
+            return {"ok": True, "token": token, "conversation": widget_view(conversation), "message": message_payload(message)}
 
     @action
     def on_leave_message(self, data=None):
@@ -193,9 +183,10 @@ class WidgetNamespace(Namespace):
             if not _allow_message(state):
                 return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
             chat_file = chat.file_of(state.conversation_id, data.get("file_id")) if data.get("file_id") else None
-            message, created = chat.visitor_message(state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file)
-            payload = broadcast_after_commit(message, skip_sender=True) if created else message_payload(message)
-            return {"ok": True, "message": payload}
+            message, _created = chat.visitor_message(
+                state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=request.sid
+            )
+            return {"ok": True, "message": message_payload(message)}
 
     def on_typing(self, data=None):
         state = _widgets.get(request.sid)
@@ -205,8 +196,12 @@ class WidgetNamespace(Namespace):
         if now - state.last_typing < 0.5:  # a burst of key presses is one notice
             return
         state.last_typing = now
-        typing = bool(data.get("on")) if isinstance(data, dict) else False
-        socketio().emit("typing", {"conversation_id": state.conversation_id, "side": "visitor", "on": typing}, to=conversation_room(state.conversation_id), namespace="/console")
+        try:
+            chat.visitor_typing(state.conversation_id, bool(data.get("on")) if isinstance(data, dict) else False)
+            db.session.commit()  # nothing stored: the commit sends what was published
+        except Exception:
+            db.session.rollback()
+            log.exception("typing notice failed")
 
     @action
     def on_read(self, data=None):
@@ -214,9 +209,7 @@ class WidgetNamespace(Namespace):
         state = _state()
         if state.conversation_id is None:
             return {"ok": True}
-        seq = chat.mark_read(state.conversation_id, chat.VISITOR, data.get("seq"))
-        if seq:
-            after_commit(emit_to, "read", {"conversation_id": state.conversation_id, "side": "visitor", "seq": seq}, to=conversation_room(state.conversation_id), namespace="/console")
+        chat.mark_read(state.conversation_id, chat.VISITOR, data.get("seq"))
         return {"ok": True}
 
     @action
@@ -224,18 +217,15 @@ class WidgetNamespace(Namespace):
         """What the widget missed after the number it has (C6)."""
         data = data if isinstance(data, dict) else {}
         conversation = _conversation(_state())
-        return {"ok": True, "conversation": _widget_view(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, data.get("after"))]}
+        return {"ok": True, "conversation": widget_view(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, data.get("after"))]}
 
     @action
     def on_close(self, data=None):
         state = _state()
         with force_locale(state.lang):
             conversation = _conversation(state)
-            message = chat.close(conversation)
-            if message is not None:
-                broadcast_after_commit(message)
-                after_commit(broadcast_conversation, conversation)
-            return {"ok": True, "conversation": _widget_view(conversation)}
+            chat.close(conversation)
+            return {"ok": True, "conversation": widget_view(conversation)}
 
     @action
     def on_rate(self, data=None):
@@ -254,11 +244,4 @@ class WidgetNamespace(Namespace):
             leave_room(conversation_room(state.conversation_id))
         state.conversation_id = None
         return {"ok": True, "available": chat.availability() is None}
-
-
-def _widget_view(conversation):
-    """What the visitor sees of their conversation (no internal details)."""
-    full = conversation_payload(conversation)
-    keep = ("id", "status", "agent_name", "last_seq", "agent_read_seq", "ticket", "rating", "open")
-    return {key: full[key] for key in keep}
 

@@ -491,6 +491,10 @@ def access_conversation(session, user, conversation_id):
     return conversation
 
 
+WIDGET_NAMESPACE = "/widget"
+CONSOLE_NAMESPACE = "/console"
+
+
 def conversation_console_rooms(user):
     """The Socket.IO rooms a console joins to hear of conversations it may list."""
     if answers_chats(user):
@@ -499,6 +503,40 @@ def conversation_console_rooms(user):
         ids = db.session.execute(visible_organisation_ids(user)).scalars().all()
         return [f"console:org:{oid}" for oid in ids]
     return []
+
+
+def conversation_room(conversation_id):
+    """A conversation's room: its widget(s), its agent and those allowed to follow it live
+    (`follows_conversation_live`); the same name on both namespaces."""
+    return f"conv:{conversation_id}"
+
+
+def conversation_event_rooms(organisation_id):
+    """Where a conversation's change (new, taken, transferred, closed) is told: every support
+    console, and the consoles of the commercials of its organisation (the rooms
+    `conversation_console_rooms` gives them)."""
+    return [(CONSOLE_NAMESPACE, "console:staff"), (CONSOLE_NAMESPACE, f"console:org:{organisation_id}")]
+
+
+def conversation_message_rooms(conversation_id):
+    """Where a conversation's message is told: its room, on the widget's side and the consoles'."""
+    room = conversation_room(conversation_id)
+    return [(WIDGET_NAMESPACE, room), (CONSOLE_NAMESPACE, room)]
+
+
+def conversation_side_rooms(conversation_id, to_visitor):
+    """One side of a conversation (typing, read receipts): the visitor's widget, or the
+    consoles in its room."""
+    return [(WIDGET_NAMESPACE if to_visitor else CONSOLE_NAMESPACE, conversation_room(conversation_id))]
+
+
+def answers_conversation_now(session, user_id, conversation_id):
+    """Is this person the agent of this active conversation (who may type into it, whose
+    reads count as the support's)? Watchers in its room are not."""
+    agent_id = session.execute(
+        select(ChatConversation.agent_id).where(ChatConversation.id == conversation_id, ChatConversation.status == ConversationStatus.ACTIVE)
+    ).scalar_one_or_none()
+    return agent_id is not None and agent_id == user_id
 
 
 # --- the agents' desk, live (T5–T9) -----------------------------------------------------------

@@ -13,7 +13,7 @@ it. Adding a kind: its schema here, its entry in KINDS, then `publish` from the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, TypedDict
+from typing import Callable, NotRequired, TypedDict
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
@@ -53,6 +53,75 @@ class TicketChanged(TypedDict):
     at: str  # ISO 8601, UTC
 
 
+class ChatFileLink(TypedDict):
+    id: int
+    name: str
+    size: int
+    is_image: bool
+    url: str  # a signed path on NovaDesk (the frame and the console are served by it)
+
+
+class ChatMessageSent(TypedDict):
+    """A message stored in a conversation (the visitor's, the agent's, or a system note): to
+    the conversation's room, on the widget's side and the consoles'."""
+    conversation_id: int
+    seq: int
+    id: int
+    author_kind: str  # visitor | agent | system
+    author_name: str | None
+    body: str
+    client_id: str | None
+    file: ChatFileLink | None
+    created_on: str
+
+
+class ChatConversationChanged(TypedDict):
+    """A conversation started, was taken, transferred, closed or linked to a ticket: to the
+    consoles that may list it (every support console, its organisation's commercials)."""
+    id: int
+    status: str
+    organisation_id: int
+    organisation: str
+    visitor: str
+    visitor_email: str | None
+    identified: bool
+    started_on: str
+    accepted_on: str | None
+    agent_id: int | None
+    agent_name: str | None
+    queue: str | None
+    last_seq: int
+    visitor_read_seq: int
+    agent_read_seq: int
+    ticket: str | None
+    ticket_url: str | None
+    rating: int | None
+    open: bool
+
+
+class ChatState(TypedDict):
+    """What the visitor's widget shows of the same change (no internal details)."""
+    status: str
+    agent_name: str | None
+    ticket: str | None
+
+
+class ChatRead(TypedDict):
+    """A read receipt: the highest message number one side has seen, told to the other side
+    (the consoles, which hold several conversations, are told which one)."""
+    side: str  # visitor | agent
+    seq: int
+    conversation_id: NotRequired[int]
+
+
+class ChatTyping(TypedDict):
+    """One side is typing (or stopped), told to the other side; nothing is stored."""
+    side: str  # visitor | agent
+    on: bool
+    conversation_id: NotRequired[int]  # to the consoles
+    name: NotRequired[str | None]  # the agent's first name, to the widget
+
+
 class PresenceViewer(TypedDict):
     id: int
     name: str
@@ -77,6 +146,11 @@ KINDS: dict[str, Kind] = {
     "files.removed": Kind(FilesRemoved),
     "mail.kept": Kind(KeptMail),
     "ticket.changed": Kind(TicketChanged, client_event="ticket"),
+    "chat.message": Kind(ChatMessageSent, client_event="message"),
+    "chat.conversation": Kind(ChatConversationChanged, client_event="conversation"),
+    "chat.state": Kind(ChatState, client_event="state"),
+    "chat.read": Kind(ChatRead, client_event="read"),
+    "chat.typing": Kind(ChatTyping, client_event="typing"),
     "desk.presence": Kind(DeskPresence, client_event="presence"),
 }
 
@@ -99,11 +173,16 @@ def publish(kind, payload=None, to=(), skip_sid=None):
     """Record an event in the current transaction; it is dispatched after the commit."""
     if kind not in KINDS:
         raise KeyError(f"unknown event kind {kind!r}: add its schema to app/services/events.py")
-    pending = db.session.info.setdefault(_PENDING, [])
+    if KINDS[kind].client_event is not None and not to:
+        raise ValueError(f"event {kind!r} is told to browsers: give its rooms (from scopes.py)")
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # nothing written yet: a rollback must still forget this event
+    pending = session.info.setdefault(_PENDING, [])
     new = Event(kind, dict(payload or {}), tuple(to), skip_sid)
-    if kind == "worker.wake" and any(e.kind == kind for e in pending):
+    if kind == "worker.wake" and any(e.kind == kind for _savepoint, e in pending):
         return new  # one wake per transaction is enough
-    pending.append(new)
+    pending.append((session.get_nested_transaction(), new))  # the savepoint it belongs to, if any
     return new
 
 
@@ -144,41 +223,59 @@ def dispatch(events):
 
 
 def _after_commit(session):
-    events = session.info.pop(_PENDING, None)
-    if events:
-        dispatch(events)
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction may still be rolled back
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        dispatch([event for _savepoint, event in pending])
 
 
-def _after_rollback(session):
-    session.info.pop(_PENDING, None)
+def _within(savepoint, transaction):
+    while savepoint is not None:
+        if savepoint is transaction:
+            return True
+        savepoint = savepoint.parent
+    return False
+
+
+def _after_soft_rollback(session, previous_transaction):
+    """A rollback forgets what it undid: everything when the whole transaction goes, only
+    what was published inside a savepoint when just that savepoint is rolled back (a worker
+    job that skips one duplicate keeps the rest of its events)."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+        return
+    pending[:] = [(savepoint, event) for savepoint, event in pending if not _within(savepoint, previous_transaction)]
 
 
 def install():
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
-        sa_event.listen(Session, "after_rollback", _after_rollback)
+        sa_event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 # ---- a part of a transaction that may be given up ---------------------------------------------
 
 def pending(kind=None):
     """The events recorded so far in the current transaction (of one kind, if given)."""
-    return [e for e in db.session.info.get(_PENDING, []) if kind is None or e.kind == kind]
+    return [e for _savepoint, e in db.session.info.get(_PENDING, []) if kind is None or e.kind == kind]
 
 
 class savepoint:
-    """A nested transaction (SAVEPOINT) whose events are forgotten with it if it fails: one
-    item of a batch refused leaves the others, and their events, as they are."""
+    """A nested transaction (SAVEPOINT): if what runs inside fails, it is undone and the events
+    it published are forgotten with it (see _after_soft_rollback); one item of a batch refused
+    leaves the others, and their events, as they are."""
 
     def __enter__(self):
-        self._mark = len(db.session.info.get(_PENDING, []))
         self._nested = db.session.begin_nested()
         return self
 
     def __exit__(self, kind, error, traceback):
         if kind is None:
             self._nested.commit()
-            return False
-        self._nested.rollback()
-        del db.session.info.get(_PENDING, [])[self._mark:]
+        else:
+            self._nested.rollback()
         return False

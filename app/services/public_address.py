@@ -9,7 +9,7 @@ password-reset mail.
 import socket
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 
 _ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
 
@@ -47,3 +47,15 @@ def origin(app=None):
     """The public address's origin (scheme://host[:port]), e.g. for allowed web origins."""
     parts = urlsplit(base_url(app))
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def path_for(endpoint, **values):
+    """A link inside NovaDesk's own pages (a path, no host), for payloads read by its pages
+    and frames: in a request as `url_for` builds it, elsewhere (the worker, the command line)
+    under the public address's path."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    app = current_app._get_current_object()
+    adapter = app.url_map.bind("localhost", script_name=urlsplit(base_url(app)).path or "/")
+    app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values)

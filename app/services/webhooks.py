@@ -16,7 +16,8 @@ subscription's secret>.
   (public replies only; internal notes never leave NovaDesk);
 - sla.breached: {"ticket": TICKET, "deadline": "first_response"|"resolution", "due": ISO time};
 - chat.started: {"conversation": {...}} as the chat service gives it to `chat_started()`:
-  {"id", "organisation": {"id", "name", "external_id"}, "visitor_email", "product", "started_on"}.
+  {"id", "organisation": {"id", "name", "external_id"}, "visitor_external_id", "visitor_email",
+  "identified", "question", "started_on"}.
 TICKET = {"id", "number", "title", "status", "status_category", "priority", "type", "product",
 "channel", "organisation": {"id", "name", "external_id"}, "requester_email", "created_on",
 "resolved_on", "closed_on", "first_response_due", "resolution_due"}.

@@ -16,17 +16,10 @@ from markupsafe import Markup
 
 from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
-from app.realtime.common import (
-    broadcast_conversation,
-    broadcast_message,
-    conversation_payload,
-    file_signature,
-    message_payload,
-    own_origin,
-    page_origin,
-)
+from app.realtime.common import own_origin, page_origin
 from app.security import scopes
 from app.services import ServiceError, chat, tickets
+from app.services.chat import conversation_payload, file_signature, message_payload
 from app.views.downloads import send_stored_file
 from app.views.generated import NovaModelView
 from app.views.scoping import scoped
@@ -96,8 +89,23 @@ def _conversation_from_token():
 @chat_public.route("/widget/upload", methods=["POST"])
 @csrf.exempt  # authenticated by the conversation's token, never by a cookie
 def widget_upload():
-    """A visitor's file: checked like ticket attachments, then sent as a message by the widget."""
-    return _store_upload(_conversation_from_token())
+    """A visitor's file: checked like ticket attachments, then sent as a message by the widget;
+    with the message's own id (`client_id`), sent as the visitor's message at once."""
+    conversation = _conversation_from_token()
+    client_id = request.form.get("client_id")
+    if not client_id:
+        return _store_upload(conversation)
+    upload = request.files.get("file")
+    if upload is None:
+        return jsonify({"error": _("Aucun fichier reçu.")}), 400
+    try:
+        chat_file, message = chat.send_visitor_file(conversation, upload.filename, upload.stream, client_id)
+        payload = message_payload(message)
+        db.session.commit()
+    except ServiceError as refused:
+        db.session.rollback()
+        return jsonify({"error": refused.message}), 404 if refused.not_found else 422
+    return jsonify({"file_id": chat_file.id, "name": chat_file.filename, "message": payload})
 
 
 def _store_upload(conversation, agent=None):
@@ -238,16 +246,13 @@ class ChatConsoleView(BaseView):
 
     def _ticket_action(self, conversation, act):
         try:
-            ticket, message = act()
-            payload = message_payload(message)
-            db.session.commit()
+            ticket, _message = act()
+            db.session.commit()  # the note and the new state go to both sides with it
         except ServiceError as refused:
             db.session.rollback()
             if refused.not_found:
                 abort(404)
             return jsonify({"error": refused.message}), 422
-        broadcast_message(payload)
-        broadcast_conversation(conversation)
         return jsonify({"ok": True, "ticket": ticket.number, "url": url_for("TicketDeskView.show", ticket_id=ticket.id)})
 
     @expose("/conversations/<int:conversation_id>/upload", methods=["POST"])

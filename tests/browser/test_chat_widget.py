@@ -159,14 +159,38 @@ def test_with_nobody_available_the_widget_takes_a_message_that_becomes_a_ticket(
     context.close()
 
 
+def _widget_frame_once_loaded(page, url):
+    """The partner page at `url`, once the loader placed the chat frame and the frame's own
+    navigation ended — on NovaDesk's chat, or on the browser's refusal page. Nothing is left
+    to arrive after this: what the frame shows now is what the visitor gets."""
+    page.goto(url)
+    iframe = page.wait_for_selector("iframe[src*='/widget/frame/']", state="attached")  # the loader ran
+    frame = iframe.content_frame()
+    frame.wait_for_load_state("load")
+    return frame
+
+
 def test_the_widget_does_not_open_on_an_undeclared_site(browser, chat_server):
     """Served from another origin (localhost instead of 127.0.0.1), the page cannot show the
     frame: frame-ancestors names the partner's origins only."""
     foreign = chat_server.replace("127.0.0.1", "localhost")
     context = browser.new_context(locale="fr-FR")  # the browser enforces the CSP here
     page = context.new_page()
-    page.goto(f"{foreign}/demo/partner")
-    page.wait_for_timeout(1500)
-    frame = page.frame(url=re.compile(r"/widget/frame/"))
-    assert frame is None or frame.locator(".nd-launcher").count() == 0
+    refusals = []
+    page.on("console", lambda message: refusals.append(message.text) if "frame-ancestors" in message.text else None)
+
+    # The same observation on a declared site sees the chat: it can tell one from the other.
+    declared = _widget_frame_once_loaded(page, f"{chat_server}/demo/partner")
+    assert "/widget/frame/" in declared.url
+    expect(declared.locator(".nd-launcher")).to_be_visible()
+    assert refusals == []
+
+    refused = _widget_frame_once_loaded(page, f"{foreign}/demo/partner")
+    assert "/widget/frame/" not in refused.url, "the chat frame was shown on a site the partner did not declare"
+    assert refused.locator(".nd-launcher").count() == 0
+    for _ in range(100):  # the browser's console message may trail the frame's load by a moment
+        if refusals:
+            break
+        page.wait_for_timeout(50)
+    assert any("frame-ancestors" in text for text in refusals), "the browser did not say why the frame was refused"
     context.close()

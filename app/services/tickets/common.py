@@ -87,10 +87,7 @@ def publish_change(ticket, change, actor=None):
     kind of change in the transaction. A ticket created (or merged) in this transaction is told
     once, as created (merged), whatever else that did (routing, a first note, the duplicate's
     closing): a desk reads the whole ticket again on either."""
-    pending = [
-        e.payload for e in db.session.info.get(events._PENDING, ())  # noqa: SLF001 - read only
-        if e.kind == "ticket.changed" and e.payload["ticket_id"] == ticket.id
-    ]
+    pending = [e.payload for e in events.pending("ticket.changed") if e.payload["ticket_id"] == ticket.id]
     if any(p["change"] in (change, CREATED, MERGED) for p in pending):  # created, merged: read whole again
         return None
     organisation_id = ticket.organisation.id if ticket.organisation is not None else ticket.organisation_id
