@@ -13,10 +13,11 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from app.extensions import db
 from app.models import ChatConversation
-from app.realtime.common import action, own_origin, page_origin
+from app.realtime.common import action
 from app.security.scopes import conversation_room
 from app.services import ServiceError, chat
 from app.services.chat import message_payload, widget_view
+from app.web.origins import own_origin, page_origin
 
 log = logging.getLogger(__name__)
 

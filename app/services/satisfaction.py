@@ -14,6 +14,7 @@ from app.models import SatisfactionInvite, SatisfactionRating, StatusCategory
 from app.security import scopes
 from app.services import ServiceError, clock
 from app.services.public_address import external_url
+from app.services.ticket_history import record_event
 
 COMMENT_MAX = 4000
 
@@ -82,7 +83,6 @@ def _record(ticket, person, score, comment, via):
     rating.score, rating.comment, rating.via = score, comment, via
     rating.rated_by_id = getattr(person, "id", None)
     rating.rated_on = clock.now()
-    from app.services.tickets import record_event
 
     record_event(ticket, person, "rated", "satisfaction", None, f"{score}/5")
     db.session.flush()

@@ -16,13 +16,13 @@ from markupsafe import Markup
 
 from app.extensions import csrf, db
 from app.models import ChatChannel, ChatConversation, ChatFile, NovaUser, Queue
-from app.realtime.common import own_origin, page_origin
 from app.security import scopes
 from app.services import ServiceError, chat, tickets
 from app.services.chat import conversation_payload, file_signature, message_payload
 from app.views.downloads import send_stored_file
 from app.views.generated import NovaModelView
 from app.views.scoping import scoped
+from app.web.origins import own_origin, page_origin
 
 WIDGET_BUILD = "widget"  # app/static/widget/: built from widget/ (npm run build)
 DEMO_CHANNEL_KEY = chat.DEMO_CHANNEL_KEY

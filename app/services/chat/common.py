@@ -4,7 +4,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from app.services import ServiceError
-from app.services.tickets import CONTROL_CHARACTERS
+from app.services.tickets import without_control_characters  # the one text rule (tickets/text.py)
 
 MESSAGE_MAX = 4000
 NAME_MAX = 200
@@ -42,12 +42,12 @@ def clean_email(value, required=True):
 
 
 def clean_name(value):
-    value = CONTROL_CHARACTERS.sub("", str(value or "")).strip()
+    value = without_control_characters(value)
     return value[:NAME_MAX] or None
 
 
 def clean_body(body, required=True):
-    body = CONTROL_CHARACTERS.sub("", str(body or "")).strip()
+    body = without_control_characters(body)
     if required and not body:
         raise ServiceError(_("Le message est vide."), {"body": "required"})
     if len(body) > MESSAGE_MAX:

@@ -1,12 +1,9 @@
 """A conversation becomes a ticket (C3, C4): a new ticket from its transcript, the transcript
 added to an existing one, or (nobody to answer) the visitor's message left as a ticket."""
-from datetime import timezone
-from zoneinfo import ZoneInfo
-
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.formatting import local_datetime
 from app.models import ChatFile, ChatMessage, ConversationStatus, Ticket
 from app.security import scopes
 from app.services import ServiceError, clock, tickets
@@ -15,22 +12,15 @@ from app.services.chat.common import SYSTEM, VISITOR, ChatRefused, ConversationN
 from app.services.chat.messages import messages_after, open_conversation, system_message
 
 
-def _local_time(value):
-    """dd/mm/yyyy hh:mm in the reader's time zone (the one the ticket screens use)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(ZoneInfo(str(get_timezone()))).strftime("%d/%m/%Y %H:%M")
-
-
 def transcript(conversation):
     """The conversation as text, for a ticket's history."""
-    lines = [_("Conversation du %(when)s avec %(visitor)s", when=_local_time(conversation.started_on), visitor=conversation.visitor_label), ""]
+    lines = [_("Conversation du %(when)s avec %(visitor)s", when=local_datetime(conversation.started_on), visitor=conversation.visitor_label), ""]
     for message in messages_after(conversation, 0, limit=10000):
         who = message.author_name or (_("Système") if message.author_kind == SYSTEM else "—")
         text = message.body
         if message.file is not None:
             text = (text + " " if text else "") + _("[fichier : %(name)s]", name=message.file.filename)
-        lines.append(f"[{_local_time(message.created_on)}] {who} : {text}")
+        lines.append(f"[{local_datetime(message.created_on)}] {who} : {text}")
     return "\n".join(lines)[: tickets.BODY_MAX]
 
 

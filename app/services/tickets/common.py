@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app.extensions import db
-from app.models import NovaUser, Priority, StatusCategory, Ticket, TicketEvent, TicketStatus
+from app.models import NovaUser, Priority, StatusCategory, Ticket, TicketStatus
 from app.security import scopes
 from app.security.bounds import to_id
 from app.services import ServiceError, clock, events
+from app.services.ticket_history import record_event  # noqa: F401  (re-exported)
 
 
 class TicketNotFound(ServiceError):
@@ -57,21 +58,6 @@ def count_active_by_assignee(user_ids):
 
 
 # --- history and the desk's event ------------------------------------------------------
-
-
-def record_event(ticket, actor, action, field=None, old=None, new=None, internal=False):
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=clock.now(),
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        field=field,
-        old_value=None if old is None else str(old)[:300],
-        new_value=None if new is None else str(new)[:300],
-        internal=internal,
-    )
-    db.session.add(event)
-    return event
 
 
 def touch(ticket, actor):
