@@ -54,8 +54,9 @@ def create_app(overrides=None):
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, proxies, worker
+    from app.channels.mail_in import ImapReader
     from app.realtime import emit_event, init_realtime
-    from app.services import audit, events, uploads
+    from app.services import audit, events, mail_reading, uploads
     from app.services import mail as outgoing_mail
 
     init_realtime(app)
@@ -65,6 +66,7 @@ def create_app(overrides=None):
     for sink in (emit_event, worker.on_event, uploads.remove_files_on_event, outgoing_mail.log_kept_mail):
         events.add_sink(sink)
     audit.install()
+    mail_reading.install(app, ImapReader())  # how the worker and the services read mailboxes
     worker.maybe_start_in_process(app)
     return app
 

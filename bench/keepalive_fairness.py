@@ -31,14 +31,16 @@ from ticket_desk import Session, free_port  # noqa: E402
 
 
 def wait_port(port):
-    import socket
+    """Until /health answers (each process loads the application after the fork)."""
+    import urllib.request
 
-    for _ in range(200):
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=60).read()
             return
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.2)
     raise SystemExit(f"nothing answers on {port}")
 
 
@@ -94,6 +96,7 @@ def own_client(port, password, path_for, seconds):
     sessions = []
     for _ in range(16):
         session = Session(port)
+        session.connection.timeout = 120  # a loaded machine: do not give up on a slow sign-in
         session.sign_in(password)
         sessions.append(session)
     latencies, errors, lock = [], [], threading.Lock()
@@ -155,8 +158,8 @@ def main():
             port = free_port()
             servers = [start_gunicorn(env, port, args.processes, log)]
         wait_port(port)
-        time.sleep(1)
         probe = Session(port)
+        probe.connection.timeout = 120
         probe.sign_in(password)
         cookie = "; ".join(f"{k}={v}" for k, v in probe.cookies.items())
         _, page = probe.request("GET", "/tickets/?view=all")

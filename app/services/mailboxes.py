@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import InboundStatus, MailboxSecurity, OutboxStatus
-from app.services import ServiceError, audit, clock, events
+from app.services import ServiceError, audit, clock, events, mail_reading
 
 
 def check_mailbox(mailbox):
@@ -23,12 +23,12 @@ def check_mailbox(mailbox):
 
 def retry_inbound(actor, messages):
     """Messages kept aside or that failed go back to processing; processed ones stay as they are."""
-    from app.channels.mail_in import retry
-
     done = 0
     for message in messages:
         if message.status in (InboundStatus.FAILED, InboundStatus.IGNORED):
-            retry(message)
+            message.status = InboundStatus.RECEIVED
+            message.error = None
+            message.outcome = "Remis en traitement."
             audit.record(db.session, "mail.inbound_retried", actor=actor, target=message)
             done += 1
     db.session.flush()
@@ -59,14 +59,10 @@ def _wake_worker_on_commit():
 
 def test_mailbox(mailbox):
     """Connect and log in; a readable refusal on failure."""
-    from app.channels.mail_in import _connect
-
     try:
-        connection = _connect(mailbox, timeout=10)
-        typ, data = connection.select('"' + mailbox.folder.replace('"', '\\"') + '"', readonly=True)
-        connection.logout()
+        folder_found, count = mail_reading.reader().test(mailbox, timeout=10)
     except Exception as error:
         raise ServiceError(_("Connexion impossible à %(name)s : %(error)s", name=mailbox.name, error=str(error)[:200]))
-    if typ != "OK":
+    if not folder_found:
         raise ServiceError(_("Le dossier « %(folder)s » n'existe pas dans %(name)s.", folder=mailbox.folder, name=mailbox.name))
-    return int(data[0] or 0)
+    return count
