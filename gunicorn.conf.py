@@ -70,7 +70,10 @@ if os.environ.get("GUNICORN_FAIR", "1").lower() in {"1", "true", "yes", "on"}:
         """A keep-alive client that sends its next request as soon as it reads the answer
         finds its greenlet still running (Flask's teardown, the access log): the request is
         already waiting in the socket, reading it does not block, and the greenlet would go on
-        serving the same connection while the others wait their turn. Yield once first."""
+        serving the same connection while the others wait their turn. Yield to the event loop
+        first: a sleep of 0 would only let greenlets already runnable go, and could resume this
+        one before the loop looks at the other connections; any positive sleep waits for the
+        loop's next turn, where every connection that became readable is served too."""
         import gevent
 
-        gevent.sleep(0)
+        gevent.sleep(0.000001)
