@@ -54,7 +54,7 @@ def prepare(instance, agents, database=None):
         env["DATABASE_URL"] = database
         import sqlalchemy
 
-        engine = sqlalchemy.create_engine(database)
+        engine = sqlalchemy.create_engine(re.sub(r"^postgres(ql)?://", "postgresql+psycopg2://", database))
         with engine.begin() as connection:  # a new database each run
             connection.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
