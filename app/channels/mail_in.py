@@ -253,6 +253,8 @@ class MailboxWatch(threading.Thread):
     again. Errors are noted on the mailbox, and the watch tries again after `retry` seconds
     (polling reads the mailbox meanwhile: the lock is free)."""
 
+    BUSY_RETRY_SECONDS = 5  # the lock is tried again this often while another holds it (cheap)
+
     def __init__(self, app, mailbox_id, on_new):
         super().__init__(name=f"novadesk-imap-idle-{mailbox_id}", daemon=True)
         self.app = app
@@ -280,9 +282,11 @@ class MailboxWatch(threading.Thread):
     def run(self):
         try:
             while not self.stopping.is_set():
+                wait = self.retry
                 try:
                     with self.app.app_context():
-                        self._watch_once()
+                        if self._watch_once() == "busy":
+                            wait = self.BUSY_RETRY_SECONDS
                 except IdleUnsupported:
                     self.unsupported = True
                     log.info("mailbox %s: no IMAP IDLE on its server, it is polled", self.mailbox_id)
@@ -294,7 +298,7 @@ class MailboxWatch(threading.Thread):
                         return
                     log.warning("mailbox %s not watched: %s", self.mailbox_id, error)
                     self._note_error(error)
-                self.stopping.wait(self.retry)
+                self.stopping.wait(wait)
         finally:
             self.idling.clear()
             self.ended_at = time.monotonic()
@@ -313,8 +317,8 @@ class MailboxWatch(threading.Thread):
 
     def _watch_once(self):
         with job_locks.held(f"mailbox-{self.mailbox_id}") as mine:
-            if not mine:  # another worker reads this mailbox; try again later
-                return
+            if not mine:  # another worker (or this one's poll) reads this mailbox; try again soon
+                return "busy"
             mailbox = db.session.get(Mailbox, self.mailbox_id)
             if mailbox is None or not mailbox.active:
                 raise _Gone()
