@@ -187,6 +187,10 @@ class Config:
     # More messages than this from one sender within an hour are kept aside, not acted on.
     MAIL_FLOOD_PER_HOUR = _int("MAIL_FLOOD_PER_HOUR", 30)
     MAIL_POLL_SECONDS = _int("MAIL_POLL_SECONDS", 60)  # how often IMAP mailboxes are read
+    # Mailboxes whose server offers IMAP IDLE are watched (new mail read at once) instead of
+    # polled; the watch is renewed this often (servers end an IDLE after 30 minutes).
+    MAIL_IDLE = _bool("MAIL_IDLE", True)
+    MAIL_IDLE_RENEW_SECONDS = _int("MAIL_IDLE_RENEW_SECONDS", 600)
 
     # Background work: the worker runs inside the server unless told otherwise.
     WORKER_IN_PROCESS = _bool("WORKER_IN_PROCESS", True)

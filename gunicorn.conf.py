@@ -23,14 +23,17 @@ os.environ.setdefault("WORKER_IN_PROCESS", "0")
 
 wsgi_app = "app:create_app()"
 bind = [os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"]
-worker_class = "gevent"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "4000"))  # chat sockets per process
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a stuck worker is replaced
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))  # time to finish requests on stop
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 backlog = 2048
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1").lower() in {"1", "true", "yes", "on"}
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+if os.environ.get("GUNICORN_ACCESS_LOG_FORMAT"):
+    access_log_format = os.environ["GUNICORN_ACCESS_LOG_FORMAT"]
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "novadesk"
@@ -59,3 +62,18 @@ def post_worker_init(worker):
     # collector's full passes, which otherwise walk it again and again (tail latency).
     gc.collect()
     gc.freeze()
+
+
+if os.environ.get("GUNICORN_FAIR", "1").lower() in {"1", "true", "yes", "on"}:
+
+    def pre_request(worker, req):
+        """A keep-alive client that sends its next request as soon as it reads the answer
+        finds its greenlet still running (Flask's teardown, the access log): the request is
+        already waiting in the socket, reading it does not block, and the greenlet would go on
+        serving the same connection while the others wait their turn. Yield to the event loop
+        first: a sleep of 0 would only let greenlets already runnable go, and could resume this
+        one before the loop looks at the other connections; any positive sleep waits for the
+        loop's next turn, where every connection that became readable is served too."""
+        import gevent
+
+        gevent.sleep(0.000001)

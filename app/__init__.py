@@ -56,9 +56,9 @@ def create_app(overrides=None):
         app.jinja_env.filters["nd_day"] = lambda iso: f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
     from app import cli, proxies, worker
-    from app.channels import mail_in
+    from app.channels.mail_in import ImapReader
     from app.realtime import emit_event, init_realtime
-    from app.services import audit, events, mailboxes, rollups, uploads
+    from app.services import audit, events, mail_reading, rollups, uploads
     from app.services import mail as outgoing_mail
 
     init_realtime(app)
@@ -69,7 +69,7 @@ def create_app(overrides=None):
         events.add_sink(sink)
     audit.install()
     rollups.install()  # the reports' per-day sums follow every ticket change, in its transaction
-    mailboxes.install_connector(app, mail_in._connect)  # mailboxes are read over IMAP
+    mail_reading.install(app, ImapReader())  # how the worker and the services read mailboxes
     worker.maybe_start_in_process(app)
     return app
 

@@ -1,4 +1,4 @@
-"""Background work: incoming mail (IMAP polling, processing what was recorded), the SLA
+"""Background work: incoming mail (IMAP IDLE watches or polling, processing what was recorded), the SLA
 watch, the outbox sender, the webhook sender, the scheduled directory sync, the personal-data
 retention, the live chat's housekeeping.
 
@@ -25,18 +25,22 @@ def on_event(event):
         wake()
 
 
-def run_once(app):
-    """One pass: read mailboxes when due, process recorded mail, watch SLA deadlines (their
-    mails then leave in the same pass), send the outbox. Each step is guarded alone: a failing
-    mailbox never holds up the outbox."""
-    from app.channels import mail_in
+def run_once(app, watch_mail=False):
+    """One pass: keep mailboxes watched (IMAP IDLE) when asked, read the others when due,
+    process recorded mail, watch SLA deadlines (their mails then leave in the same pass), send
+    the outbox. Each step is guarded alone: a failing mailbox never holds up the outbox.
+    Mailboxes are reached through the application's mail reader (app/services/mail_reading.py)."""
     from app.channels.mail_out import deliver_due_mail
+    from app.services.mail_reading import reader
 
     with app.app_context():
+        mail = reader()
+        if watch_mail:
+            _guarded(mail.watch, app, wake)  # a watched mailbox's lock is held: polling skips it
         if time.monotonic() - _last_poll["at"] >= app.config["MAIL_POLL_SECONDS"]:
             _last_poll["at"] = time.monotonic()
-            _guarded(mail_in.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
-        _guarded(mail_in.process_pending)
+            _guarded(mail.fetch_all, app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024)
+        _guarded(mail.process_pending)
         _guarded(_watch_sla)
         _guarded(_deliver_webhooks)
         _guarded(_chat_housekeeping)
@@ -115,10 +119,16 @@ def _guarded(step, *args):
 def run_forever(app, stop=None):
     interval = app.config["WORKER_INTERVAL_SECONDS"]
     log.info("worker started (every %ss)", interval)
-    while stop is None or not stop.is_set():
-        run_once(app)
-        _wake.wait(interval)
-        _wake.clear()
+    try:
+        while stop is None or not stop.is_set():
+            run_once(app, watch_mail=True)
+            _wake.wait(interval)
+            _wake.clear()
+    finally:
+        from app.services.mail_reading import reader
+
+        with app.app_context():
+            reader().stop_watching()
 
 
 def maybe_start_in_process(app):

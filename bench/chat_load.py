@@ -3,6 +3,12 @@ one NovaDesk process (run.py, gevent, embedded SQLite), each in its own conversa
 by agents' consoles that reply to every message at once.
 
     .venv/bin/python bench/chat_load.py --connections 2000 --rate 0.25 --duration 60
+    .venv/bin/python bench/chat_load.py --nodes 2 --database postgresql://… --connections 2000 --rate 0.25
+
+With `--nodes 2`: two gunicorn nodes (gunicorn.conf.py, one gevent process each) on one
+PostgreSQL database, sharing a Redis started for the run (Socket.IO's message queue), the
+widgets and the consoles spread over both nodes, so most messages cross from one node to the
+other through Redis, as behind the load balancer.
 
 Prints connection time, latency widget → agent and widget → agent → widget (p50/p95/p99/max),
 messages lost, messages stored per second (counted in the database), server memory per
@@ -39,11 +45,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def prepare(instance, agents):
+def prepare(instance, agents, database=None):
     """A fresh demo instance, with `agents` agents able to take many chats each and signing in
     with their password alone (the second factor is not what is measured here)."""
     env = dict(os.environ, NOVADESK_INSTANCE=instance)
     env.pop("DATABASE_URL", None)
+    if database:
+        env["DATABASE_URL"] = database
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(re.sub(r"^postgres(ql)?://", "postgresql+psycopg2://", database))
+        with engine.begin() as connection:  # a new database each run
+            connection.execute(sqlalchemy.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
     subprocess.run([str(ROOT / ".venv" / "bin" / "flask"), "novadesk", "init"], cwd=ROOT, env=env, check=True, capture_output=True)
     script = f"""
 from app import create_app
@@ -63,10 +77,63 @@ with app.app_context():
     db.session.commit()
 """
     subprocess.run([PYTHON, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
-    database = sqlite3.connect(Path(instance) / "novadesk.db")
+    database = connect(instance, database)
     key, secret = database.execute("SELECT public_key, secret FROM chat_channel").fetchone()
     database.close()
     return key, secret
+
+
+def connect(instance, url=None):
+    """The database, to count stored messages: the instance's SQLite file, or PostgreSQL."""
+    if not url:
+        return sqlite3.connect(Path(instance) / "novadesk.db")
+    import psycopg2
+
+    connection = psycopg2.connect(url.replace("postgresql+psycopg2://", "postgresql://"))
+    connection.autocommit = True
+
+    class Database:
+        def execute(self, sql):
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return cursor
+
+        def close(self):
+            connection.close()
+
+    return Database()
+
+
+def start_nodes(instance, ports, database, redis_url):
+    """gunicorn nodes (one gevent process each), as deploy/cluster.sh starts them."""
+    servers = []
+    for n, port in enumerate(ports):
+        env = dict(os.environ, NOVADESK_INSTANCE=instance, HOST="127.0.0.1", PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
+                   CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", DEMO_MODE="1", DATABASE_URL=database,
+                   REDIS_URL=redis_url, WEB_CONCURRENCY="1")
+        log = open(Path(instance) / f"node-{n}.log", "w")
+        servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                                        stdout=log, stderr=subprocess.STDOUT))
+    import urllib.request
+
+    for port in ports:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit(f"node {port} did not start")
+    return servers
+
+
+def tree(pid):
+    """The process and its children (a gunicorn master and its workers)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids += [int(child) for child in task.read_text().split()]
+    return pids
 
 
 def start_server(instance, port):
@@ -86,6 +153,8 @@ def start_server(instance, port):
 
 
 def rss_kb(pid):
+    if isinstance(pid, list):
+        return sum(rss_kb(one) for one in pid)
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
@@ -93,6 +162,8 @@ def rss_kb(pid):
 
 
 def cpu_seconds(pid):
+    if isinstance(pid, list):
+        return sum(cpu_seconds(one) for one in pid)
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -132,7 +203,7 @@ class Stats:
 STATS = None
 
 
-async def run(args, base, key, secret, server_pid):
+async def run(args, bases, key, secret, server_pid):
     global STATS
     stats = STATS = Stats()
     password = os.environ.get("DEMO_PASSWORD", "NovaDesk-demo-2026")
@@ -141,6 +212,7 @@ async def run(args, base, key, secret, server_pid):
     # Agents: consoles that reply to every visitor message at once.
     agents = []
     for n in range(args.agents):
+        base = bases[n % len(bases)]
         cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
         client = socketio.AsyncClient(reconnection=False)
 
@@ -185,6 +257,7 @@ async def run(args, base, key, secret, server_pid):
                 stats.round_trip.append((time.perf_counter() - float(message["body"][2:])) * 1000)
 
         client.on("message", on_message, namespace="/widget")
+        base = bases[(n // len(agents)) % len(bases)]  # with two nodes, its agent is on the other node half the time
         started = time.perf_counter()
         await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base},
                              auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
@@ -204,7 +277,7 @@ async def run(args, base, key, secret, server_pid):
     await asyncio.sleep(2)
     rss_after = rss_kb(server_pid)
 
-    database = sqlite3.connect(args.instance + "/novadesk.db")
+    database = connect(args.instance, args.database)
     stored_before = database.execute("SELECT count(*) FROM chat_message").fetchone()[0]
     cpu_before = cpu_seconds(server_pid)
     client_before = time.process_time()
@@ -257,23 +330,40 @@ def main():
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for messages still on their way at the end")
     parser.add_argument("--instance", help="reuse a prepared instance folder")
+    parser.add_argument("--nodes", type=int, default=1, help="2: two gunicorn nodes sharing Redis and PostgreSQL (--database)")
+    parser.add_argument("--database", help="PostgreSQL URL (emptied first), needed with --nodes 2")
     args = parser.parse_args()
+    if args.nodes > 1 and not args.database:
+        parser.error("--nodes 2 needs --database postgresql://…")
     temporary = None
     if not args.instance:
         temporary = tempfile.TemporaryDirectory(prefix="novadesk-chat-bench-")
         args.instance = temporary.name
-    key, secret = prepare(args.instance, args.agents)
-    port = free_port()
-    server = start_server(args.instance, port)
+    key, secret = prepare(args.instance, args.agents, args.database)
+    redis = None
+    if args.nodes > 1:
+        redis_port = free_port()
+        redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ports = [free_port() for _ in range(args.nodes)]
+        servers = start_nodes(args.instance, ports, args.database, f"redis://127.0.0.1:{redis_port}/0")
+        watched = [pid for server in servers for pid in tree(server.pid)] + [redis.pid]
+        setup = f"{args.nodes} gunicorn nodes (gevent, 1 process each), PostgreSQL, Redis"
+    else:
+        ports = [free_port()]
+        servers = [start_server(args.instance, ports[0])]
+        watched = servers[0].pid
+        setup = "run.py (gevent, 1 process), embedded SQLite"
     try:
-        result = asyncio.run(run(args, f"http://127.0.0.1:{port}", key, secret, server.pid))
+        result = asyncio.run(run(args, [f"http://127.0.0.1:{port}" for port in ports], key, secret, watched))
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    print(f"{sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}, run.py (gevent, 1 process), embedded SQLite")
+        for server in servers + ([redis] if redis else []):
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    print(f"{sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {setup}, load average {os.getloadavg()[0]:.1f}")
     print(f"{args.connections} widget connections, {args.agents} agent consoles, {args.rate} msg/s per widget for {args.duration:.0f} s "
           f"(widget messages {args.connections * args.rate:.0f}/s, each answered at once)")
     print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s")
@@ -282,7 +372,7 @@ def main():
     lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
     print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost} "
           f"(the last arrived {result['drained']:.1f} s after the sending stopped)")
-    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core; "
+    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core (nodes{' + Redis' if args.nodes > 1 else ''}); "
           f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); errors {result['errors']}; connections dropped by the end {result['dropped']}")
     print(f"load generator CPU {result['client_cpu_percent']:.0f} % of one core (above ~90 % the figures measure the generator, not the server)")
 

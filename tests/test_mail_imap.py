@@ -2,6 +2,7 @@
 tickets once, re-reading changes nothing, a rebuilt folder is read again without duplicates,
 and an unreachable mailbox is reported on it while the others go on. Dovecot is installed by
 .ci/run; without it these tests skip with the reason (and fail under REQUIRE_ALL=1)."""
+import ast
 import imaplib
 import os
 import pwd
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from app.channels import mail_in
 from app.models import InboundMail, InboundStatus, Mailbox, Ticket
+from app.services import job_locks
 from tests.conftest import login, require_or_skip
 
 CORPUS = Path(__file__).parent / "mail_corpus"
@@ -187,3 +190,61 @@ def test_admin_tests_a_mailbox_from_its_screen(demo, dovecot, mailbox, client):
     assert "Connexion réussie" in response.get_data(as_text=True)
     page = client.get(f"/mail/mailboxes/edit/{mailbox.id}").get_data(as_text=True)
     assert PASSWORD not in page  # the stored password never goes back to the browser
+
+
+def test_a_new_message_is_read_within_two_seconds_by_an_idle_watch(app, demo, dovecot, mailbox):
+    """IMAP IDLE: the server tells of the new message, the watch records it and wakes the
+    worker at once; meanwhile the mailbox's job lock is held, so no other worker polls it."""
+    reader = app.extensions["mail_reader"].__class__()  # a worker's own reader
+    woken = threading.Event()
+    reader.watch(app, woken.set)
+    try:
+        deadline = time.monotonic() + 15
+        while not reader.watching(mailbox.id):
+            assert time.monotonic() < deadline, "the watch never started IDLE"
+            time.sleep(0.05)
+        with job_locks.held(f"mailbox-{mailbox.id}") as mine:
+            assert not mine, "a second worker would read the watched mailbox too"
+        assert mail_in.fetch_all(LIMIT) == 0  # polling skips the watched mailbox
+
+        delivered = time.monotonic()
+        deliver(dovecot, (CORPUS / "01-latin1-quoted-printable.eml").read_bytes())
+        assert woken.wait(5), "the new message was not reported"
+        assert time.monotonic() - delivered < 2
+        demo.session.expire_all()
+        assert [m.subject for m in demo.session.query(InboundMail)] == ["Arrêté de caisse impossible à valider"]
+
+        # The watch goes back to IDLE and reports the next message too.
+        woken.clear()
+        deadline = time.monotonic() + 10
+        while not reader.watching(mailbox.id):
+            assert time.monotonic() < deadline, "the watch did not go back to IDLE"
+            time.sleep(0.05)
+        deliver(dovecot, (CORPUS / "03-html-only-base64.eml").read_bytes())
+        assert woken.wait(5)
+    finally:
+        reader.stop_watching()
+    assert mail_in.process_pending() == 2
+    demo.session.expire_all()
+    assert demo.session.query(Ticket).count() == 2
+    assert demo.session.get(Mailbox, mailbox.id).last_error is None
+    with job_locks.held(f"mailbox-{mailbox.id}") as mine:
+        assert mine, "a stopped watch frees the mailbox for polling"
+    deliver(dovecot, (CORPUS / "07-out-of-office.eml").read_bytes())
+    assert mail_in.fetch_all(LIMIT) == 1
+
+
+def test_services_reach_mailboxes_only_through_the_installed_reader(app, demo, dovecot, mailbox):
+    """Issue 13: no service imports a channel; create_app installs the IMAP channel as the
+    mail reader, and the admin's "test the mailbox" goes through it."""
+    from app.channels.mail_in import ImapReader
+    from app.services import mailboxes
+
+    assert isinstance(app.extensions["mail_reader"], ImapReader)
+    services = Path(mailboxes.__file__).parent
+    for module in services.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n.startswith("app.channels") for n in names), f"{module.name} imports {names}"
+    deliver(dovecot, (CORPUS / "01-latin1-quoted-printable.eml").read_bytes())
+    assert mailboxes.test_mailbox(mailbox) == 1

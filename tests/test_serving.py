@@ -5,8 +5,10 @@ Redis, real HTTP and Socket.IO clients."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -59,18 +61,30 @@ def test_a_bad_trusted_proxies_setting_is_said_at_start():
 def test_gunicorn_gevent_workers_serve_pages_sockets_and_health(app, demo, redis_url, tmp_path):  # noqa: F811
     demo.session.commit()
     port = free_port()
+    access_log = tmp_path / "access.log"
     env = dict(
         os.environ, DATABASE_URL=_URLS["sqlite"], REDIS_URL=redis_url, HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2",
         SECRET_KEY="serving-test-key", TRUSTED_PROXIES="127.0.0.1", RATELIMIT_ENABLED="1",
+        GUNICORN_ACCESS_LOG=str(access_log), GUNICORN_ACCESS_LOG_FORMAT="%(p)s %({REMOTE_PORT}e)s %(U)s",
     )
-    env.pop("WORKER_IN_PROCESS", None)
+    for setting in ("WORKER_IN_PROCESS", "GUNICORN_REUSE_PORT", "GUNICORN_FAIR", "GUNICORN_WORKER_CLASS"):
+        env.pop(setting, None)
     log = open(tmp_path / "gunicorn.log", "w")
     server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{base}/health")
+        wait_for(f"{base}/health", seconds=180)  # each worker loads the application after the fork
         assert requests.get(f"{base}/health", timeout=5).json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+        # Each worker listens on its own socket (SO_REUSEPORT): the kernel spreads new
+        # connections over both, instead of the first to wake taking them all.
+        already = len(access_log.read_text().splitlines())
+        for _ in range(16):
+            with requests.Session() as one_connection:
+                assert one_connection.get(f"{base}/health?spread", timeout=10).status_code == 200
+        served_by = {line.split()[0] for line in access_log.read_text().splitlines()[already:]}
+        assert len(served_by) == 2, "16 connections, one worker answered them all"
 
         # Signing in on one worker and using the session on whichever answers next: the
         # workers share the secret key and the database.
@@ -108,3 +122,64 @@ def test_gunicorn_gevent_workers_serve_pages_sockets_and_health(app, demo, redis
                 server.kill()
             log.close()
 
+
+
+def _pipelined(port, count):
+    """One keep-alive connection sending `count` requests at once (what a client sending its
+    next request the moment it reads an answer looks like to the server, only more so)."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    connection.sendall(b"GET /login/ HTTP/1.1\r\nHost: x\r\n\r\n" * count)
+    return connection
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_a_busy_keep_alive_connection_does_not_starve_the_others(app, demo, tmp_path):
+    """Inside one gevent worker, a request already waiting on a keep-alive connection is
+    served after the requests other connections sent meanwhile, not before (issue 18: p99
+    within 5x the p50 under keep-alive load)."""
+    demo.session.commit()
+    port = free_port()
+    access_log = tmp_path / "access.log"
+    env = dict(os.environ, DATABASE_URL=_URLS["sqlite"], HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="1",
+               SECRET_KEY="serving-test-key", RATELIMIT_ENABLED="0",
+               GUNICORN_ACCESS_LOG=str(access_log), GUNICORN_ACCESS_LOG_FORMAT="%({REMOTE_PORT}e)s %(U)s")
+    for setting in ("WORKER_IN_PROCESS", "REDIS_URL", "GUNICORN_REUSE_PORT", "GUNICORN_FAIR", "GUNICORN_WORKER_CLASS"):
+        env.pop(setting, None)
+    log = open(tmp_path / "gunicorn.log", "w")
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login/", seconds=180)
+        other = socket.create_connection(("127.0.0.1", port), timeout=30)
+        other.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"200 OK" in other.recv(65536)  # connected and served once: it waits only for its next request
+        busy = _pipelined(port, 20)
+        other_port, busy_port = str(other.getsockname()[1]), str(busy.getsockname()[1])
+
+        def login_pages():
+            return [line.split()[0] for line in access_log.read_text().splitlines() if line.endswith("/login/")]
+
+        deadline = time.monotonic() + 60
+        while busy_port not in login_pages():  # the busy connection's greenlet is at work
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        other.sendall(b"GET /login/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        while True:
+            order = login_pages()
+            if order.count(busy_port) == 20 and other_port in order:
+                break
+            assert time.monotonic() < deadline, order
+            time.sleep(0.05)
+        busy_before = order[:order.index(other_port)].count(busy_port)
+        assert busy_before < 20, "the other connection waited until the busy one had nothing more to ask"
+        assert busy_before <= 5, f"the other connection waited for {busy_before} requests of the busy one"
+        other.close()
+        busy.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+            log.close()

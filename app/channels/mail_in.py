@@ -3,12 +3,17 @@
 `record` stores the raw message keyed by its Message-ID and commits: from then on nothing is
 lost. `process` claims a recorded message with a conditional update (status received →
 processed) in the same transaction as its effects, so a crash rolls both back and a second
-worker finds nothing to claim. Sources: IMAP mailboxes polled by the worker, and
-`flask mail ingest` for mail servers that deliver to a program.
+worker finds nothing to claim. Sources: IMAP mailboxes, watched with IDLE where the server
+offers it and polled by the worker otherwise, and `flask mail ingest` for mail servers that
+deliver to a program. `ImapReader` is what `create_app` installs as the application's mail
+reader (app/services/mail_reading.py): the services and the worker reach IMAP only through it.
 """
 import imaplib
 import logging
+import socket
 import ssl
+import threading
+import time
 import traceback
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -128,13 +133,6 @@ def process_pending(limit=100):
     return done
 
 
-def retry(inbound):
-    """Put a message back in the queue (after a fix, or to override a flood or size refusal)."""
-    inbound.status = InboundStatus.RECEIVED
-    inbound.error = None
-    inbound.outcome = "Remis en traitement."
-
-
 # --- IMAP -------------------------------------------------------------------------------
 
 
@@ -149,29 +147,49 @@ def _connect(mailbox, timeout=30):
     return connection
 
 
-def fetch_mailbox(mailbox, max_bytes):
-    """Record every new message of one mailbox; returns how many were new. Each message is
-    committed before the mailbox's cursor moves on, so a crash re-reads, never skips."""
-    connection = _connect(mailbox)
-    new = 0
+def test_connection(mailbox, timeout=10):
+    """Connect and sign in: (the folder exists, how many messages it holds)."""
+    connection = _connect(mailbox, timeout=timeout)
     try:
-        typ, _ = connection.select(_quoted(mailbox.folder))
-        if typ != "OK":
-            raise imaplib.IMAP4.error(f"dossier introuvable : {mailbox.folder}")
-        validity = int(connection.response("UIDVALIDITY")[1][0])
-        if mailbox.uid_validity != validity:  # the folder was rebuilt: UIDs start over
-            mailbox.uid_validity, mailbox.last_uid = validity, 0
-            db.session.commit()
-        typ, data = connection.uid("SEARCH", None, f"UID {mailbox.last_uid + 1}:*")
-        uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > mailbox.last_uid)[:FETCH_BATCH]
-        for uid in uids:
-            raw, size = _fetch(connection, uid, max_bytes)
-            _, created = record(raw, f"imap:{mailbox.name}", mailbox, size=size)
-            new += created
-            connection.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
-            mailbox.last_uid = uid
-            db.session.commit()
-        mailbox.last_error = None
+        typ, data = connection.select(_quoted(mailbox.folder), readonly=True)
+    finally:
+        connection.logout()
+    return typ == "OK", int(data[0] or 0) if typ == "OK" else 0
+
+
+def _select(connection, mailbox):
+    typ, _ = connection.select(_quoted(mailbox.folder))
+    if typ != "OK":
+        raise imaplib.IMAP4.error(f"dossier introuvable : {mailbox.folder}")
+    validity = int(connection.response("UIDVALIDITY")[1][0])
+    if mailbox.uid_validity != validity:  # the folder was rebuilt: UIDs start over
+        mailbox.uid_validity, mailbox.last_uid = validity, 0
+        db.session.commit()
+
+
+def _read_new(connection, mailbox, max_bytes):
+    """Record the selected folder's messages past the mailbox's cursor; how many were new.
+    Each message is committed before the cursor moves on, so a crash re-reads, never skips."""
+    new = 0
+    typ, data = connection.uid("SEARCH", None, f"UID {mailbox.last_uid + 1}:*")
+    uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > mailbox.last_uid)[:FETCH_BATCH]
+    for uid in uids:
+        raw, size = _fetch(connection, uid, max_bytes)
+        _, created = record(raw, f"imap:{mailbox.name}", mailbox, size=size)
+        new += created
+        connection.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
+        mailbox.last_uid = uid
+        db.session.commit()
+    mailbox.last_error = None
+    return new
+
+
+def fetch_mailbox(mailbox, max_bytes):
+    """Record every new message of one mailbox; returns how many were new."""
+    connection = _connect(mailbox)
+    try:
+        _select(connection, mailbox)
+        new = _read_new(connection, mailbox, max_bytes)
     finally:
         mailbox.last_checked_on = clock.now()
         db.session.commit()
@@ -216,3 +234,213 @@ def fetch_all(max_bytes):
             db.session.commit()
             log.warning("mailbox %s not read: %s", mailbox.name, error)
     return total
+
+
+# --- IMAP IDLE (RFC 2177) ---------------------------------------------------------------
+
+
+class IdleUnsupported(Exception):
+    """The server does not offer IDLE: the mailbox stays with polling."""
+
+
+class MailboxWatch(threading.Thread):
+    """One mailbox watched with IDLE, under the mailbox's job lock for as long as the watch
+    lasts: a second worker finds the lock taken and neither polls nor watches it, and a
+    worker that dies frees it at once (job_locks.py), so another takes over at its next try.
+
+    The loop: read what is new, then IDLE until the server tells of a new message
+    (`* n EXISTS`) or `renew` seconds pass (servers drop an IDLE after 30 minutes), then read
+    again. Errors are noted on the mailbox, and the watch tries again after `retry` seconds
+    (polling reads the mailbox meanwhile: the lock is free)."""
+
+    BUSY_RETRY_SECONDS = 5  # the lock is tried again this often while another holds it (cheap)
+
+    def __init__(self, app, mailbox_id, on_new):
+        super().__init__(name=f"novadesk-imap-idle-{mailbox_id}", daemon=True)
+        self.app = app
+        self.mailbox_id = mailbox_id
+        self.on_new = on_new
+        self.renew = app.config["MAIL_IDLE_RENEW_SECONDS"]
+        self.retry = app.config["MAIL_POLL_SECONDS"]
+        self.max_bytes = app.config["MAIL_MAX_MESSAGE_MB"] * 2 * 1024 * 1024
+        self.stopping = threading.Event()
+        self.idling = threading.Event()  # set while the server is told to report new mail
+        self.unsupported = False
+        self.ended_at = None
+        self._connection = None
+        self._done_sent = threading.Lock()
+
+    def stop(self):
+        self.stopping.set()
+        connection = self._connection
+        if connection is not None:
+            try:  # wakes the read that waits for the server
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def run(self):
+        try:
+            while not self.stopping.is_set():
+                wait = self.retry
+                try:
+                    with self.app.app_context():
+                        if self._watch_once() == "busy":
+                            wait = self.BUSY_RETRY_SECONDS
+                except IdleUnsupported:
+                    self.unsupported = True
+                    log.info("mailbox %s: no IMAP IDLE on its server, it is polled", self.mailbox_id)
+                    return
+                except _Gone:
+                    return
+                except Exception as error:
+                    if self.stopping.is_set():
+                        return
+                    log.warning("mailbox %s not watched: %s", self.mailbox_id, error)
+                    self._note_error(error)
+                self.stopping.wait(wait)
+        finally:
+            self.idling.clear()
+            self.ended_at = time.monotonic()
+
+    def _note_error(self, error):
+        with self.app.app_context():
+            try:
+                db.session.rollback()
+                mailbox = db.session.get(Mailbox, self.mailbox_id)
+                if mailbox is not None:
+                    mailbox.last_error = str(error)[:1000]
+                    mailbox.last_checked_on = clock.now()
+                    db.session.commit()
+            except Exception:
+                db.session.rollback()
+
+    def _watch_once(self):
+        with job_locks.held(f"mailbox-{self.mailbox_id}") as mine:
+            if not mine:  # another worker (or this one's poll) reads this mailbox; try again soon
+                return "busy"
+            mailbox = db.session.get(Mailbox, self.mailbox_id)
+            if mailbox is None or not mailbox.active:
+                raise _Gone()
+            connection = _connect(mailbox)
+            self._connection = connection
+            try:
+                typ, data = connection.capability()
+                if typ != "OK" or b"IDLE" not in b" ".join(data).upper().split():
+                    raise IdleUnsupported()
+                _select(connection, mailbox)
+                while not self.stopping.is_set():
+                    new = _read_new(connection, mailbox, self.max_bytes)
+                    mailbox.last_checked_on = clock.now()
+                    db.session.commit()
+                    if new:
+                        self.on_new()
+                    # Nothing of the database is held while waiting (no open read transaction).
+                    db.session.close()
+                    self._idle(connection)
+                    mailbox = db.session.get(Mailbox, self.mailbox_id)
+                    if mailbox is None or not mailbox.active:
+                        raise _Gone()
+            finally:
+                self._connection = None
+                try:
+                    connection.logout()
+                except Exception:
+                    pass
+
+    def _idle(self, connection):
+        """IDLE until the server reports a new message, `renew` seconds pass, or stop()."""
+        tag = connection._new_tag()
+        connection.tagged_commands.pop(tag, None)  # answered here, not by imaplib
+        connection.sock.settimeout(self.renew + 60)  # a server gone silent is noticed
+        connection.send(tag + b" IDLE\r\n")
+        line = connection.readline()
+        if not line.startswith(b"+"):
+            raise imaplib.IMAP4.error(f"IDLE refusé : {line[:200]!r}")
+        done = {"sent": False}
+
+        def send_done():
+            with self._done_sent:
+                if not done["sent"]:
+                    done["sent"] = True
+                    connection.send(b"DONE\r\n")
+
+        timer = threading.Timer(self.renew, send_done)
+        timer.daemon = True
+        self.idling.set()
+        timer.start()
+        try:
+            while True:
+                line = connection.readline()
+                if not line:
+                    raise imaplib.IMAP4.abort("connexion fermée par le serveur")
+                if line.startswith(tag):
+                    if not line[len(tag):].strip().upper().startswith(b"OK"):
+                        raise imaplib.IMAP4.error(f"IDLE terminé en erreur : {line[:200]!r}")
+                    return
+                words = line.upper().split()
+                if words[:1] == [b"*"] and words[2:3] == [b"EXISTS"]:
+                    send_done()  # new mail: leave IDLE and read it
+                elif words[:2] == [b"*", b"BYE"]:
+                    raise imaplib.IMAP4.abort(line.decode("ascii", "replace").strip())
+        finally:
+            timer.cancel()
+            self.idling.clear()
+            connection.sock.settimeout(30)
+
+
+class _Gone(Exception):
+    """The mailbox was deleted or switched off: its watch ends."""
+
+
+class ImapReader:
+    """The application's mail reader (app/services/mail_reading.py) for IMAP mailboxes."""
+
+    UNSUPPORTED_RETRY_SECONDS = 3600  # a server without IDLE is asked again after this long
+
+    def __init__(self):
+        self._watches = {}
+        self._lock = threading.Lock()
+
+    def test(self, mailbox, timeout=10):
+        return test_connection(mailbox, timeout)
+
+    def fetch_all(self, max_bytes):
+        return fetch_all(max_bytes)
+
+    def process_pending(self, limit=100):
+        return process_pending(limit)
+
+    def watch(self, app, on_new):
+        """Start a watch for each active mailbox that has none (or whose watch ended), end the
+        watches of mailboxes removed or switched off. Called on every pass of the worker."""
+        if not app.config["MAIL_IDLE"]:
+            return
+        wanted = {i for (i,) in db.session.query(Mailbox.id).filter_by(active=True)}
+        db.session.rollback()
+        with self._lock:
+            for mailbox_id, watch in list(self._watches.items()):
+                if mailbox_id not in wanted:
+                    watch.stop()
+                    del self._watches[mailbox_id]
+            for mailbox_id in wanted:
+                watch = self._watches.get(mailbox_id)
+                if watch is not None and (watch.is_alive() or (
+                        watch.unsupported and time.monotonic() - watch.ended_at < self.UNSUPPORTED_RETRY_SECONDS)):
+                    continue
+                watch = MailboxWatch(app, mailbox_id, on_new)
+                self._watches[mailbox_id] = watch
+                watch.start()
+
+    def watching(self, mailbox_id):
+        """True while the mailbox's server is told to report new mail (IDLE in progress)."""
+        watch = self._watches.get(mailbox_id)
+        return watch is not None and watch.idling.is_set()
+
+    def stop_watching(self, wait=5):
+        with self._lock:
+            watches, self._watches = list(self._watches.values()), {}
+        for watch in watches:
+            watch.stop()
+        for watch in watches:
+            watch.join(wait)

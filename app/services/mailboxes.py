@@ -1,14 +1,10 @@
 """Admin actions on the e-mail channel: mailbox settings checked, messages put back in
-processing, outbox mail sent again, a mailbox tested. Each leaves an activity-log entry.
-
-Reaching a mailbox server is the mail channel's work (app/channels/mail_in.py): the application
-factory installs its connector (`install_connector`), so the services never import a channel."""
-from flask import current_app
+processing, outbox mail sent again, a mailbox tested. Each leaves an activity-log entry."""
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import InboundStatus, MailboxSecurity, OutboxStatus
-from app.services import ServiceError, audit, clock, events
+from app.services import ServiceError, audit, clock, events, mail_reading
 
 
 def check_mailbox(mailbox):
@@ -26,8 +22,7 @@ def check_mailbox(mailbox):
 
 
 def retry_inbound(actor, messages):
-    """Messages kept aside or that failed go back to processing (after a fix, or to override a
-    flood or size refusal); processed ones stay as they are."""
+    """Messages kept aside or that failed go back to processing; processed ones stay as they are."""
     done = 0
     for message in messages:
         if message.status in (InboundStatus.FAILED, InboundStatus.IGNORED):
@@ -62,23 +57,12 @@ def _wake_worker_on_commit():
     events.publish("worker.wake")
 
 
-CONNECTOR = "novadesk.mailbox_connector"
-
-
-def install_connector(app, connect):
-    """`connect(mailbox, timeout)` opens a logged-in IMAP connection to the mailbox."""
-    app.extensions[CONNECTOR] = connect
-
-
 def test_mailbox(mailbox):
     """Connect and log in; a readable refusal on failure."""
-    connect = current_app.extensions[CONNECTOR]
     try:
-        connection = connect(mailbox, timeout=10)
-        typ, data = connection.select('"' + mailbox.folder.replace('"', '\\"') + '"', readonly=True)
-        connection.logout()
+        folder_found, count = mail_reading.reader().test(mailbox, timeout=10)
     except Exception as error:
         raise ServiceError(_("Connexion impossible à %(name)s : %(error)s", name=mailbox.name, error=str(error)[:200]))
-    if typ != "OK":
+    if not folder_found:
         raise ServiceError(_("Le dossier « %(folder)s » n'existe pas dans %(name)s.", folder=mailbox.folder, name=mailbox.name))
-    return int(data[0] or 0)
+    return count
