@@ -2,7 +2,6 @@
 by side, and the JSON doors the page calls to act where it reads. Thin like the rest of the
 desk: read through app/security/ticket_queries.py and scopes.py, act through
 app/services/tickets.py, commit once, answer in JSON."""
-import os
 
 from flask import abort, current_app, g, jsonify, render_template, request
 from flask_appbuilder import expose
@@ -96,11 +95,6 @@ def ticket_context(user, ticket):
     }
 
 
-def _desk_live_present():
-    """The desk's live module ships separately; the page loads it when the server has it."""
-    return os.path.exists(os.path.join(current_app.static_folder, "js", "desk-live.js"))
-
-
 class TicketWorkspaceMixin:
     """Mixed into TicketDeskView: the workspace's pages and endpoints."""
 
@@ -166,7 +160,6 @@ class TicketWorkspaceMixin:
             open_ticket=ticket,
             pane_html=pane_html,
             queue_args=filters.as_args(),
-            desk_live=_desk_live_present(),
             statuses_for_bulk=db.session.query(TicketStatus).filter_by(active=True).order_by(TicketStatus.position).all(),
             priorities=db.session.query(Priority).order_by(Priority.position).all(),
             queues=_active_queues(),

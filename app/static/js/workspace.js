@@ -689,8 +689,12 @@
       return target.getAttribute(viewer.composing ? "data-composing" : "data-viewing").replace("{name}", viewer.name);
     }).join(" · ");
   });
-  document.addEventListener("novadesk:offline", function () { offline = true; startPolling(); });
-  document.addEventListener("novadesk:online", function () { offline = false; stopPolling(); });
+  function showConnection(lost) {
+    var notice = document.getElementById("ws-connection");
+    if (notice) { notice.hidden = !lost; }
+  }
+  document.addEventListener("novadesk:offline", function () { offline = true; showConnection(true); startPolling(); });
+  document.addEventListener("novadesk:online", function () { offline = false; showConnection(false); stopPolling(); });
   document.addEventListener("novadesk:resync", function () { loadQueue(queueArgs, true); refreshPane(); });
 
   if (live()) {
