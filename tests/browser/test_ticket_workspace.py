@@ -275,3 +275,60 @@ def test_assignees_combobox_adds_without_removing(browser, live_server, live_app
     expect(chips).to_have_count(1)
     assert _state(live_app, made["Agence de Thiès sans réseau"])["assignees"] == ["agent2@novalead.com"]
     page.context.close()
+
+
+def test_bulk_assign_then_status_of_twenty_tickets_with_one_refused(browser, live_server, live_app):
+    """T9: twenty tickets chosen in the queue are given to a colleague in one action, then set
+    to wait for the client in another; the one already waiting is refused with the service's
+    reason and listed, the nineteen others change, each with its own history line."""
+    from app.extensions import db
+    from app.models import NovaUser, Organisation, Ticket, TicketEvent, TicketStatus
+    from app.services import tickets
+
+    with live_app.test_request_context():
+        supervisor = db.session.query(NovaUser).filter_by(email="superviseur@novalead.com").one()
+        organisation = db.session.query(Organisation).filter_by(name="Crédit Solidaire du Sahel").one()
+        ids = [tickets.create_ticket(supervisor, title=f"Lot de paie {n:02d} rejeté", body="Le virement groupé est refusé.", organisation_id=organisation.id).id
+               for n in range(1, 21)]
+        waiting = db.session.query(TicketStatus).filter_by(category="pending", active=True).order_by(TicketStatus.position).first()
+        already = db.session.get(Ticket, ids[4])
+        tickets.change_status(supervisor, already, waiting.id)
+        koffi = db.session.query(NovaUser).filter_by(email="agent1b@novalead.com").one()
+        koffi_id, koffi_name, status_id, already_id, already_number = koffi.id, koffi.full_name, waiting.id, already.id, already.number
+        db.session.commit()
+        db.session.remove()
+
+    page = _agent(browser, live_server, live_app)
+    page.goto(f"{live_server}/tickets/?view=active&q=Lot+de+paie")
+    counter = Counter(page)
+    counter.reset()
+    rows = page.locator("#ws-rows .ws-check")
+    expect(rows).to_have_count(20)
+    for index in range(20):
+        rows.nth(index).check()
+    expect(page.locator("#ws-bulk-count")).to_have_text("20 tickets sélectionnés")
+
+    page.select_option("#ws-bulk-assign", str(koffi_id))
+    result = page.locator("#ws-bulk-result")
+    expect(result).to_contain_text("20 ticket(s) modifié(s).")
+    expect(result).not_to_contain_text("Refusés")
+
+    expect(page.locator("#ws-rows .ws-check:checked")).to_have_count(20)  # the selection stays for the next action
+    page.select_option("#ws-bulk-status", str(status_id))
+    expect(result).to_contain_text("19 ticket(s) modifié(s).")
+    expect(result).to_contain_text("Refusés")
+    expect(result.locator("li")).to_have_count(1)
+    expect(result.locator("li")).to_contain_text(f"{already_number} — Ce changement de statut n'est pas possible.")
+    check_accessibility(page, "workspace after a bulk action with a refusal")
+    screenshot(page, "workspace-bulk-refused")
+    assert counter.page_loads == 0
+
+    with live_app.app_context():
+        for ticket_id in ids:
+            ticket = db.session.get(Ticket, ticket_id)
+            assert [a.full_name for a in ticket.assignees] == [koffi_name]
+            assert ticket.status_id == status_id
+            lines = db.session.query(TicketEvent).filter(TicketEvent.ticket_id == ticket_id, TicketEvent.field == "status").count()
+            # New → in progress (given to Koffi) → waiting; the refused one: its earlier change only.
+            assert lines == (1 if ticket_id == already_id else 2)
+        db.session.remove()
