@@ -106,3 +106,35 @@ def test_a_cache_that_does_not_answer_only_costs_the_counting(app, db, demo, mon
         assert _total(app, db, BAOBAB)[0] == 1
     finally:
         app.extensions.pop("novadesk_figure_cache", None)
+
+
+def _desk_counts(app, db, email):
+    client = app.test_client()
+    login(client, db, email)
+    response = client.get("/tickets/counts")
+    assert response.status_code == 200
+    return response.get_json()["counts"]
+
+
+def test_the_desk_box_counts_are_kept_per_scope_and_mine_per_person(app, db, demo, cache):
+    """Issue 18's list counts: the workspace's box counts come from the cache too, yet
+    « Mes tickets » is each agent's own, and a committed assignment shows at once."""
+    agent, colleague = "agent1@novalead.com", "agent1b@novalead.com"
+    _new(demo, app, "Baobab Microcrédit", "Guichet bloqué")
+    first = {email: _desk_counts(app, db, email) for email in (agent, colleague)}
+    again = {email: _desk_counts(app, db, email) for email in (colleague, agent)}  # from the cache
+    assert again == first
+    if cache is None:
+        assert any(":_box_counts:" in key for key in figure_cache._local)
+    else:
+        assert cache.keys("novadesk:figures:*:_box_counts:*")
+    from app.models import Ticket
+
+    ticket = demo.session.query(Ticket).filter_by(title="Guichet bloqué").one()
+    me = demo.session.query(NovaUser).filter_by(email=agent).one()
+    with app.test_request_context():
+        tickets.assign(me, ticket, [me.id])
+        demo.session.commit()
+    after = {email: _desk_counts(app, db, email) for email in (agent, colleague)}
+    assert after[agent]["mine"] == first[agent]["mine"] + 1  # seen at once, and only by the one it went to
+    assert after[colleague]["mine"] == first[colleague]["mine"]

@@ -14,13 +14,25 @@ from app.extensions import db
 from app.models import Priority, Queue, StatusCategory, Ticket, TicketEvent, TicketMessage, TicketStatus
 from app.security import scopes
 from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, category_counts, new_and_closed, ticket_page
-from app.services import ServiceError, clock, sla, ticket_links, tickets
+from app.services import ServiceError, clock, figure_cache, sla, ticket_links, tickets
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import local_datetime, relative_time
 from app.views.labels import CHANNEL_LABELS, event_sentence
 
 SOON = 2 * 60 * 60  # seconds before a deadline when a row turns « Bientôt dû »
 SEND_THEN = {"": None, "pending": StatusCategory.PENDING, "resolved": StatusCategory.RESOLVED}
+
+
+@figure_cache.per_scope
+def _box_counts(user, boxes, person_id):
+    """Every box's count, kept a few seconds per scope (FIGURES_CACHE_SECONDS; a committed
+    ticket change shows at once); « Mes tickets » is one's own, hence the person in the key."""
+    return box_counts(user, list(boxes))
+
+
+@figure_cache.per_scope
+def _new_and_closed(user):
+    return new_and_closed(user)
 
 
 def box_labels(queues):
@@ -103,8 +115,8 @@ class TicketWorkspaceMixin:
     def _counts(self, boxes, filters=None):
         """Every box's count, and T9's new and closed figures (of the search when searching)."""
         user = g.user
-        figures = category_counts(user, filters) if filters is not None and not filters.box else new_and_closed(user)
-        return box_counts(user, [key for key, _label in boxes]), {"new": figures["new"], "closed": figures["closed"]}
+        figures = category_counts(user, filters) if filters is not None and not filters.box else _new_and_closed(user)
+        return _box_counts(user, tuple(key for key, _label in boxes), user.id), {"new": figures["new"], "closed": figures["closed"]}
 
     def _queue_context(self, filters, with_counts=True):
         user = g.user
