@@ -2,21 +2,15 @@
 durations, values in words. Below the services, so that a service or a channel writing text
 for a person formats it as the screens do (app/views/formatting.py re-exports it)."""
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
-from flask import g
-from flask_babel import format_decimal, get_timezone, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app.clock import user_zone
 from app.security.roles import ROLE_LABELS
 
-
-def _user_zone():
-    """The person's time zone, looked up once per request."""
-    if "novadesk_zone" not in g:
-        g.novadesk_zone = ZoneInfo(str(get_timezone()))
-    return g.novadesk_zone
+_user_zone = user_zone  # the name the screens' helpers knew it by
 
 
 def local_datetime(value):

@@ -2,17 +2,18 @@
 status category, newest activity first. Built to stay fast on 100,000 tickets. It sits next
 to scopes.py because every read of the desk goes through the same visibility rules."""
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 
+from app import clock
 from app.extensions import db
 from app.models import NovaUser, Organisation, Priority, StatusCategory, Ticket
 from app.models.tickets import TicketStatus, ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
 from app.security.bounds import MAX_PAGE, to_day, to_id
-from app.services import clock
 
 PAGE_SIZE = 50
 SORTS = {
@@ -164,11 +165,7 @@ def _iso_day(value):
 
 
 def _local_midnight(day):
-    from datetime import date, datetime, time
-
-    from app.views.formatting import _user_zone
-
-    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=_user_zone())
+    return datetime.combine(date.fromisoformat(day), time(0), tzinfo=clock.user_zone())
 
 
 def _search(query, filters):

@@ -1,21 +1,3 @@
-"""The current time for every service, which tests and the demo data can freeze."""
-from contextlib import contextmanager
-from datetime import datetime, timezone
-
-_frozen = []
-
-
-def now():
-    return _frozen[-1] if _frozen else datetime.now(timezone.utc)
-
-
-@contextmanager
-def frozen(at):
-    """Within the block, `now()` answers `at` (timezone-aware)."""
-    if at.tzinfo is None:
-        raise ValueError("frozen() needs a timezone-aware datetime")
-    _frozen.append(at)
-    try:
-        yield at
-    finally:
-        _frozen.pop()
+"""The services' clock is the application's (app/clock.py, below every layer); kept under this
+name because every service reads `clock.now()`."""
+from app.clock import _frozen, frozen, now, user_zone  # noqa: F401
