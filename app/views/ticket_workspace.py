@@ -174,6 +174,7 @@ class TicketWorkspaceMixin:
             queue_args=filters.as_args(),
             statuses_for_bulk=db.session.query(TicketStatus).filter_by(active=True).order_by(TicketStatus.position).all(),
             priorities=db.session.query(Priority).order_by(Priority.position).all(),
+            organisations=scopes.ticket_filter_organisations(db.session, g.user),
             queues=_active_queues(),
             agents=tickets.staff_members() if tickets.can_assign(g.user) else [],
             assigning=tickets.can_assign(g.user),

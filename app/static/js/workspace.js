@@ -510,10 +510,18 @@
   if (search) {
     search.addEventListener("submit", function (event) {
       event.preventDefault();
-      queueArgs = new URLSearchParams(new FormData(search)).toString();
+      var chosen = new URLSearchParams();
+      new FormData(search).forEach(function (value, key) { if (value !== "") { chosen.append(key, value); } });
+      queueArgs = chosen.toString();
       history.pushState({}, "", base + "?" + queueArgs);
       clearSelection();
       loadQueue(queueArgs);
+    });
+    // A filter chosen applies at once, like the search (empty choices are left out of the address).
+    Array.prototype.forEach.call(search.querySelectorAll(".ws-filter"), function (select) {
+      select.addEventListener("change", function () {
+        if (search.requestSubmit) { search.requestSubmit(); } else { search.dispatchEvent(new Event("submit", { cancelable: true })); }
+      });
     });
   }
 
