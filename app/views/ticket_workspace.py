@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Priority, Queue, StatusCategory, Ticket, TicketEvent, TicketMessage, TicketStatus
 from app.security import scopes
 from app.security.ticket_queries import PAGE_SIZE, TicketFilters, box_counts, category_counts, new_and_closed, ticket_page
-from app.services import ServiceError, clock, figure_cache, sla, ticket_links, tickets
+from app.services import ServiceError, clock, figure_cache, satisfaction, sla, ticket_links, tickets
 from app.services.ticket_config import CATEGORY_LABELS
 from app.views.formatting import local_datetime, relative_time
 from app.views.labels import CHANNEL_LABELS, event_sentence
@@ -98,6 +98,7 @@ def ticket_context(user, ticket):
         "statuses": tickets.allowed_statuses(user, ticket),
         "priorities": db.session.query(Priority).order_by(Priority.position).all(),
         "agents": tickets.staff_members() if assigning else [],
+        "rating": satisfaction.rating_of(ticket),
         "queues": _active_queues(),
         "late": sla.is_late(ticket),
         "channels": CHANNEL_LABELS,

@@ -161,7 +161,6 @@ class TicketDeskView(TicketWorkspaceMixin, BaseView):
             canned=[],
             related=[t for t in ticket_links.related_tickets(ticket) if t.organisation_id == ticket.organisation_id],
             children=db.session.query(Ticket).filter(Ticket.parent_id == ticket.id, scopes.tickets_filter(user)).all(),
-            rating=satisfaction.rating_of(ticket),
             can_rate=satisfaction.can_rate(user, ticket),
             scores=score_labels(),
             identify_choices=[],
