@@ -124,7 +124,7 @@ def test_a_chat_from_the_partners_software_to_an_agent_and_into_a_ticket(browser
     expect(chat.get_by_text(re.compile(r"Ticket NL-\d+ créé"))).to_be_visible()
     screenshot(agent, "chat-console")
     ticket_link.click()
-    expect(agent.locator(".nd-timeline")).to_contain_text("Écrit hors ligne")
+    expect(agent.locator("#ws-timeline")).to_contain_text("Écrit hors ligne")
 
     # The agent closes; the visitor rates by keyboard.
     agent.go_back()
