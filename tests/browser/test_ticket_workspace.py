@@ -313,7 +313,10 @@ def test_bulk_assign_then_status_of_twenty_tickets_with_one_refused(browser, liv
     expect(result).to_contain_text("20 ticket(s) modifié(s).")
     expect(result).not_to_contain_text("Refusés")
 
-    expect(page.locator("#ws-rows .ws-check:checked")).to_have_count(20)  # the selection stays for the next action
+    expect(page.locator("#ws-rows .ws-check:checked")).to_have_count(0)  # the queue is read again, the selection done with
+    expect(rows).to_have_count(20)
+    for index in range(20):
+        rows.nth(index).check()
     page.select_option("#ws-bulk-status", str(status_id))
     expect(result).to_contain_text("19 ticket(s) modifié(s).")
     expect(result).to_contain_text("Refusés")
