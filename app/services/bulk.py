@@ -70,7 +70,7 @@ def _do(actor, ticket, action, value):
     if action == "assign":
         tickets.assign(actor, ticket, value)
     elif action == "take":
-        tickets.assign(actor, ticket, current + ([actor.id] if actor.id not in current else []))
+        tickets.take(actor, ticket)
     elif action == "queue":
         tickets.assign(actor, ticket, current, queue_id=value)
     elif action == "status":

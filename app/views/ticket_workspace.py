@@ -236,10 +236,7 @@ class TicketWorkspaceMixin:
     @permission_name("assign")
     def take(self, ticket_id):
         """« Me l'attribuer »: the agent joins the ticket's assignees; nobody else leaves."""
-        def action(ticket):
-            tickets.assign(g.user, ticket, [a.id for a in ticket.assignees] + [g.user.id])
-
-        return self._answer(ticket_id, action, _("Ticket attribué à vous."))
+        return self._answer(ticket_id, lambda ticket: tickets.take(g.user, ticket), _("Ticket attribué à vous."))
 
     @expose("/<int:ticket_id>/fields", methods=["POST"])
     @has_access
@@ -275,10 +272,7 @@ class TicketWorkspaceMixin:
         files = [(f.filename, f.stream) for f in request.files.getlist("attachments") if f and f.filename]
 
         def action(ticket):
-            tickets.add_message(g.user, ticket, form.get("body"), internal=internal, files=files)
-            category = SEND_THEN[then]
-            if category and ticket.status_category != category:
-                tickets.change_status(g.user, ticket, tickets.default_status(category).id)
+            tickets.add_message_then(g.user, ticket, form.get("body"), internal=internal, files=files, then=SEND_THEN[then])
 
         done = _("Note interne ajoutée.") if internal else {
             "": _("Réponse envoyée."), "pending": _("Réponse envoyée, ticket en attente du client."), "resolved": _("Réponse envoyée, ticket résolu."),

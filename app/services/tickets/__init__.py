@@ -38,9 +38,9 @@ from app.services.tickets.common import (
     touch,
 )
 from app.services.tickets.escalation import escalate, move_to_next_level
-from app.services.tickets.fields import assign, change_priority, hand_over, raise_priority_one_step, update_fields
+from app.services.tickets.fields import assign, change_priority, hand_over, raise_priority_one_step, take, update_fields
 from app.services.tickets.files import store_acceptable_files, store_files
-from app.services.tickets.messages import add_message, add_message_from_mail, add_to_ticket, add_transcript
+from app.services.tickets.messages import add_message, add_message_from_mail, add_message_then, add_to_ticket, add_transcript
 from app.services.tickets.opening import (
     ImportedHistory,
     ImportedMessage,
@@ -67,8 +67,8 @@ from app.services.tickets.text import (
 __all__ = [
     "BODY_MAX", "CONTROL_CHARACTERS", "CREATED", "FIELDS", "MERGED", "MESSAGE", "NOTE", "NO_NAME_GREETING", "TITLE_MAX",
     "ImportedHistory", "ImportedMessage", "ServiceError", "Source", "TicketNotFound",
-    "access_ticket", "active_canned_responses", "add_message", "add_message_from_mail", "add_to_ticket", "add_transcript",
-    "allowed_statuses", "as_id", "assign", "can_assign", "can_assign_at_creation", "can_work", "change_priority",
+    "access_ticket", "active_canned_responses", "add_message", "add_message_then", "add_message_from_mail", "add_to_ticket", "add_transcript",
+    "allowed_statuses", "as_id", "assign", "take", "can_assign", "can_assign_at_creation", "can_work", "change_priority",
     "change_status", "check_status", "clean_body", "clean_text", "clean_title", "client_greeting_name",
     "count_active_by_assignee", "create_ticket", "create_ticket_from_chat", "create_ticket_from_mail", "default_priority",
     "default_status", "escalate", "fill_canned_response", "get_active", "hand_over", "identify_requester",

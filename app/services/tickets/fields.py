@@ -126,6 +126,12 @@ def change_priority(actor, ticket, priority_id):
     _set_priority(actor, ticket, _check_priority(actor, priority_id))
 
 
+def take(actor, ticket):
+    """« Me l'attribuer »: the actor joins the ticket's assignees; nobody else leaves."""
+    current = [member.id for member in ticket.assignees]
+    assign(actor, ticket, current + ([actor.id] if actor.id not in current else []))
+
+
 def assign(actor, ticket, assignee_ids, queue_id=None):
     """Put the ticket in a queue and/or in the hands of one or more agents (by hand)."""
     members = _check_assignees(actor, assignee_ids)

@@ -8,7 +8,7 @@ from app.models import Channel, StatusCategory, TicketMessage
 from app.services import ServiceError, clock, notifications, sla, thanks, webhooks
 from app.services.tickets.common import MESSAGE, NOTE, TicketNotFound, can_work, default_status, publish_change, record_event, touch
 from app.services.tickets.files import attach, record_refused_files, store_acceptable_files, store_files
-from app.services.tickets.status import set_status
+from app.services.tickets.status import change_status, set_status
 from app.services.tickets.text import clean_body
 
 
@@ -23,6 +23,16 @@ def add_message(actor, ticket, body, internal=False, files=()):
     message = add_to_ticket(actor, ticket, body, internal, stored)
     if not internal:
         notifications.replied(ticket, message, actor)
+    return message
+
+
+def add_message_then(actor, ticket, body, *, internal=False, files=(), then=None):
+    """« Envoyer et mettre en attente » / « Envoyer et résoudre »: the message, then the ticket
+    moved to the default status of category `then` (if it is not there already), in one
+    transaction: a refused status leaves no message either."""
+    message = add_message(actor, ticket, body, internal=internal, files=files)
+    if then and ticket.status_category != then:
+        change_status(actor, ticket, default_status(then).id)
     return message
 
 
