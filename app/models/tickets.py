@@ -158,6 +158,10 @@ class Ticket(Model):
         # The same counts for a partner's organisation and for the common filters.
         Index("ix_ticket_org_category", "organisation_id", "status_category", "merged_into_id"),
         Index("ix_ticket_priority_category", "priority_id", "status_category", "merged_into_id"),
+        # The workspace's triage orders, walked per status category (ticket_queries._page_ids):
+        # « Non attribués » by priority then age, « En retard » by the nearest deadline.
+        Index("ix_ticket_triage", "status_category", "merged_into_id", "priority_id", "created_on"),
+        Index("ix_ticket_category_due", "status_category", "merged_into_id", "resolution_due"),
         # The dashboards' "late or about to be late": walked from the nearest deadline.
         Index("ix_ticket_first_response_due", "first_response_due"),
         # Created and resolved per day, counted from the index alone (dashboards, reports).
