@@ -249,3 +249,55 @@ def test_the_json_doors_require_the_csrf_token(app, demo):
     demo.session.expire_all()
     ticket = demo.session.get(Ticket, ticket_id)
     assert ticket.priority.key == "high" and [a.email for a in ticket.assignees] == [AGENT]
+
+
+def test_the_triage_boxes_page_through_their_tickets_in_order(app, demo, monkeypatch):
+    """« Non attribués » (most urgent first, then the oldest) and « En retard » (nearest deadline
+    first) are walked one status category and one priority at a time (ticket_queries, T9): page
+    after page, in both directions, they must list exactly the plain sort of their tickets."""
+    from datetime import timedelta
+
+    from app import clock
+    from app.models import Priority
+    from app.security import ticket_queries
+
+    monkeypatch.setattr(ticket_queries, "PAGE_SIZE", 3)
+    keys = ["urgent", "high", "normal", "low"]
+    made = [make(app, demo, f"Incident de caisse {n}") for n in range(11)]
+    now = clock.now().replace(microsecond=0)
+    running = demo.session.query(Ticket).filter(Ticket.status_category.in_(StatusCategory.ACTIVE), Ticket.merged_into_id.is_(None)).all()
+    for n, ticket in enumerate(running):
+        # categories new / in progress / waiting, equal ages and deadlines on some (ties by number)
+        ticket.priority_id = priority(keys[n % 4]).id
+        ticket.created_on = now - timedelta(days=n % 5)
+        ticket.resolution_due = now + timedelta(hours=(n % 7) - 3.5)
+        ticket.first_response_due, ticket.sla_paused_since = None, None
+        if ticket.id in made and n % 3 == 1:
+            ticket.status_id, ticket.status_category = status(StatusCategory.OPEN).id, StatusCategory.OPEN
+        if ticket.id in made and n % 3 == 2:
+            ticket.status_id, ticket.status_category = status(StatusCategory.PENDING).id, StatusCategory.PENDING
+    demo.session.commit()
+    position = dict(demo.session.query(Priority.id, Priority.position).all())
+    running = demo.session.query(Ticket).filter(Ticket.status_category.in_(StatusCategory.ACTIVE), Ticket.merged_into_id.is_(None)).all()
+    unassigned = sorted(
+        (t for t in running if t.status_category in (StatusCategory.NEW, StatusCategory.OPEN) and not t.assignees),
+        key=lambda t: (position[t.priority_id], t.created_on, t.id),
+    )
+    late = sorted((t for t in running if t.resolution_due < now), key=lambda t: (t.resolution_due, -t.id))
+    assert len(unassigned) > 6 and len(late) > 6 and {t.status_category for t in late} >= {StatusCategory.NEW, StatusCategory.PENDING}
+    agent = signed_in(app, demo, AGENT)
+
+    def listed(box, direction):
+        ids, page = [], 1
+        while True:
+            rows = [int(i) for i in re.findall(r'data-ticket-id="(\d+)"', queue_of(agent, box=box, dir=direction, page=page)["html"])]
+            ids += rows
+            if len(rows) < 3:
+                return ids
+            page += 1
+
+    assert listed("unassigned", "asc") == [t.id for t in unassigned]
+    by_urgency_desc = sorted(unassigned, key=lambda t: (-position[t.priority_id], t.created_on, t.id))
+    assert listed("unassigned", "desc") == [t.id for t in by_urgency_desc]
+    assert listed("late", "asc") == [t.id for t in late]
+    assert listed("late", "desc") == [t.id for t in sorted(late, key=lambda t: (t.resolution_due, t.id), reverse=True)]
