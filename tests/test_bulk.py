@@ -191,3 +191,20 @@ def test_a_bulk_action_needs_the_pages_csrf_token(app, demo):
         assert answer.status_code == 200 and len(answer.get_json()["done"]) == 2
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_ticket_already_in_the_status_asked_is_done_with_nothing_changed(app, demo):
+    """The same rule as the ticket's own inline control (tickets.update_fields): asking for the
+    status a ticket already has is no change, not a refusal, and writes no history line."""
+    ids = make_tickets(demo, 3)
+    waiting = status(StatusCategory.PENDING)
+    tickets.change_status(user(AGENT), demo.session.get(Ticket, ids[0]), waiting.id)
+    demo.session.commit()
+    before = history(demo, ids[0], "status")
+
+    answer = signed_in(app, demo, AGENT).post("/tickets/bulk", json={"ticket_ids": ids, "action": "status", "value": waiting.id}).get_json()
+
+    assert [d["id"] for d in answer["done"]] == ids and answer["refused"] == []
+    demo.session.expire_all()
+    assert history(demo, ids[0], "status") == before
+    assert all(demo.session.get(Ticket, i).status_id == waiting.id for i in ids)

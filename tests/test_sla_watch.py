@@ -167,3 +167,18 @@ def test_a_breach_is_announced_to_webhooks_once(app, demo, urgent):
     assert [d.event for d in deliveries] == ["sla.breached"]
     data = json.loads(deliveries[0].body)["data"]
     assert data["ticket"]["number"] == urgent.number and data["deadline"] == "first_response"
+
+
+def test_a_ticket_handed_over_by_a_rule_leaves_new(app, demo, monkeypatch):
+    """A rule that gives a late new ticket to an agent puts someone in charge: like a hand or
+    routing assignment (T7), the ticket leaves « Nouveau » for the first open status."""
+    demo.session.query(EscalationRule).delete()
+    demo.session.add(EscalationRule(name="Personne dessus", stage="breach", reassign_to=user("agent2@novalead.com")))
+    with app.test_request_context(), clock.frozen(CREATED):
+        ticket = tickets.create_ticket(user("superviseur@novalead.com"), title="Relevés introuvables", body="b", organisation_id=org("Baobab Microcrédit").id, priority_id=priority("urgent").id)
+        demo.session.commit()
+    assert ticket.status.category == "new" and ticket.assignees == []
+    watch(app, utc(9, 1))
+    demo.session.expire_all()
+    assert [member.email for member in ticket.assignees] == ["agent2@novalead.com"]
+    assert ticket.status_category == "open" and ticket.status.category == "open"

@@ -66,17 +66,18 @@ def _do(actor, ticket, action, value):
     """One ticket, through its service. Returns the kind of change told to the desks."""
     if action in ("assign", "take", "queue") and not tickets.can_assign(actor):
         raise ServiceError(_("Vous ne pouvez pas attribuer de tickets."))
-    current = [member.id for member in ticket.assignees]
+    # The fields go through the ticket's one door, as on its own page: a ticket that already
+    # has the status (or priority, queue, people) asked for is done, with nothing changed.
     if action == "assign":
-        tickets.assign(actor, ticket, value)
+        tickets.update_fields(actor, ticket, assignee_ids=value)
     elif action == "take":
         tickets.take(actor, ticket)
     elif action == "queue":
-        tickets.assign(actor, ticket, current, queue_id=value)
+        tickets.update_fields(actor, ticket, queue_id=value)
     elif action == "status":
-        tickets.change_status(actor, ticket, value)
+        tickets.update_fields(actor, ticket, status_id=value)
     elif action == "priority":
-        tickets.change_priority(actor, ticket, value)
+        tickets.update_fields(actor, ticket, priority_id=value)
     elif action == "merge":
         ticket_links.merge(actor, ticket, str(value))
         return "merged"

@@ -170,5 +170,6 @@ def hand_over(ticket, agent):
     ticket.assignees = [agent]
     record_event(ticket, None, "assigned", "assignees", before, agent.full_name)
     webhooks.ticket_updated(ticket, "assignees", before.split(", ") if before else [], [agent.full_name])
+    leave_new_when_assigned(None, ticket)  # as by hand and by routing: someone is now in charge
     publish_change(ticket, FIELDS)
     return True
