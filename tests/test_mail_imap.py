@@ -34,6 +34,17 @@ def _free_port():
 
 @pytest.fixture(scope="module")
 def dovecot():
+    yield from _dovecot()
+
+
+@pytest.fixture(scope="module")
+def dovecot_without_idle():
+    """A server that does not offer IDLE (RFC 2177 is an extension): its capability list is
+    Dovecot's own minus IDLE."""
+    yield from _dovecot("imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ NAMESPACE UIDPLUS")
+
+
+def _dovecot(extra=""):
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     if not os.path.exists(binary):
         require_or_skip("Dovecot is not installed (apt-get install dovecot-imapd)")
@@ -68,6 +79,7 @@ userdb {{
   args = uid={owner.pw_uid} gid={owner.pw_gid} home={root}/home/%u
 }}
 mail_location = maildir:~/Maildir
+{extra}
 service imap-login {{
   inet_listener imap {{
     port = {port}
@@ -248,3 +260,32 @@ def test_services_reach_mailboxes_only_through_the_installed_reader(app, demo, d
             assert not any(n.startswith("app.channels") for n in names), f"{module.name} imports {names}"
     deliver(dovecot, (CORPUS / "01-latin1-quoted-printable.eml").read_bytes())
     assert mailboxes.test_mailbox(mailbox) == 1
+
+
+def test_a_server_without_idle_is_polled(app, demo, dovecot_without_idle):
+    """IDLE where the server offers it, polling otherwise: the watch sees no IDLE in the
+    server's capabilities, ends without holding the mailbox's lock, is not started again at
+    every worker pass (the server is asked again an hour later), and polling reads the mail."""
+    empty_inbox(dovecot_without_idle)
+    box = Mailbox(name="Sans IDLE", address="support@novalead.test", host="127.0.0.1", port=dovecot_without_idle, security="none", username="support@novalead.test", password=PASSWORD)
+    demo.session.add(box)
+    demo.session.commit()
+    reader = app.extensions["mail_reader"].__class__()
+    try:
+        reader.watch(app, lambda: None)
+        watch = reader._watches[box.id]
+        watch.join(15)
+        assert not watch.is_alive() and watch.unsupported, "the watch should end on a server without IDLE"
+        assert not reader.watching(box.id)
+        reader.watch(app, lambda: None)  # the next worker pass
+        assert reader._watches[box.id] is watch, "a server without IDLE is not asked at every pass"
+        with job_locks.held(f"mailbox-{box.id}") as mine:
+            assert mine, "the mailbox is left to polling"
+        deliver(dovecot_without_idle, (CORPUS / "01-latin1-quoted-printable.eml").read_bytes())
+        assert mail_in.fetch_all(LIMIT) == 1
+    finally:
+        reader.stop_watching()
+    assert mail_in.process_pending() == 1
+    demo.session.expire_all()
+    assert [t.title for t in demo.session.query(Ticket)] == ["Arrêté de caisse impossible à valider"]
+    assert demo.session.get(Mailbox, box.id).last_error is None
