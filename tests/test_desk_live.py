@@ -175,6 +175,37 @@ def test_no_presence_for_a_ticket_one_may_not_open(server, demo):
     assert commercial.presence_of(other.id) == []
 
 
+def test_a_desk_hears_what_its_scope_gives_now_not_what_it_gave_at_connection(server, demo):
+    """A commercial who no longer looks after a client stops hearing of its tickets at the next
+    heartbeat (`viewing`, every 30 s), without a reload; an agent switched off is disconnected
+    and hears nothing more."""
+    solidaire, epargne = new_ticket(demo, "Crédit Solidaire du Sahel"), new_ticket(demo, "Fonds Épargne Plus")
+    commercial, agent = Desk(server, demo, COMMERCIAL), Desk(server, demo, AGENT)
+    assert commercial.call("viewing", {"ticket_id": solidaire.id})["ok"]
+    first = change(demo, solidaire)
+    assert eventually(lambda: commercial.tickets_heard() == [first])
+
+    org("Crédit Solidaire du Sahel").account_manager_id = user(OTHER_COMMERCIAL).id
+    demo.session.commit()
+    answer = commercial.call("viewing", {"ticket_id": solidaire.id})  # the page's heartbeat
+    assert answer["error"] == "Ce ticket n'existe pas ou ne vous est pas accessible."
+    assert presence.viewers(solidaire.id) == []
+    change(demo, solidaire)
+    control = change(demo, epargne)  # still theirs: heard, after the one they must not hear
+    assert eventually(lambda: control in commercial.tickets_heard())
+    assert commercial.tickets_heard() == [first, control]
+
+    user(AGENT).active = False
+    demo.session.commit()
+    agent.client.emit("viewing", {"ticket_id": None}, namespace="/desk")
+    assert eventually(lambda: not agent.client.connected)
+    heard = len(agent.heard["ticket"])
+    tickets.change_priority(user(COLLEAGUE), demo.session.get(Ticket, epargne.id), priority("urgent").id)
+    demo.session.commit()
+    assert eventually(lambda: commercial.tickets_heard().count(epargne.id) == 2)
+    assert len(agent.heard["ticket"]) == heard
+
+
 @pytest.mark.parametrize("data", [None, "x", {"ticket_id": "abc"}, {"ticket_id": -1}, {"ticket_id": 10**30}, {"ticket_id": [1]}, {"ticket_id": True}, {"ticket_id": 1.5}])
 def test_bad_input_on_the_desk_is_refused_with_a_message(server, demo, data):
     agent = Desk(server, demo, AGENT)

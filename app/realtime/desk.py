@@ -8,12 +8,12 @@ hear staff events or presence. Joining a ticket's room asks scopes.access_ticket
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, disconnect, emit, join_room, leave_room, rooms
 
 from app.extensions import db
 from app.realtime.common import action
 from app.security import scopes
-from app.services import presence, tickets
+from app.services import ServiceError, presence, tickets
 
 VIEW = "Tickets"
 
@@ -51,6 +51,19 @@ def _ticket_id(data, key="ticket_id"):
     return number
 
 
+def _follow(user):
+    """Hear what the person's scope gives now: the rooms are decided again at each heartbeat
+    (`viewing`, every 30 s), so a commercial who no longer looks after a client stops hearing
+    of its tickets without having to reload."""
+    wanted = set(scopes.desk_rooms(user))
+    ticket_rooms = scopes.desk_ticket_room("")
+    for room in rooms():
+        if room != request.sid and room not in wanted and not room.startswith(ticket_rooms):
+            leave_room(room)
+    for room in wanted:
+        join_room(room)
+
+
 class DeskNamespace(Namespace):
     def on_connect(self, auth=None):
         user = _user()
@@ -73,13 +86,23 @@ class DeskNamespace(Namespace):
     def on_viewing(self, data=None):
         """`{ticket_id}`: this desk has the ticket open (null: none). Said again every 30 s to
         stay counted. Answers who else has it open."""
-        user = _actor()
-        ticket_id = _ticket_id(data)
+        user = _user()
+        if user is None:  # switched off, or no longer allowed on the desk: hears nothing more
+            presence.drop(request.sid)
+            disconnect()
+            return {"error": _("Connectez-vous avec un compte du support pour suivre les tickets en direct.")}
+        _follow(user)
+        ticket_id, refusal = _ticket_id(data), None
         if ticket_id is not None:
-            tickets.access_ticket(user, ticket_id)  # missing or not theirs: the same refusal
+            try:
+                tickets.access_ticket(user, ticket_id)  # missing or not theirs: the same refusal
+            except ServiceError as refused:  # nor does one stay in the room of a ticket no longer theirs
+                ticket_id, refusal = None, refused
         before = presence.view(request.sid, user, ticket_id)
         if before is not None and before != ticket_id:
             leave_room(scopes.desk_ticket_room(before))
+        if refusal is not None:
+            return {"error": refusal.message, "fields": refusal.errors}
         if ticket_id is None:
             return {"ok": True, "ticket_id": None, "viewers": []}
         join_room(scopes.desk_ticket_room(ticket_id))

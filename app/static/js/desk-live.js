@@ -77,7 +77,8 @@
       // A device that knows it went offline need not wait for the heartbeat to time out.
       window.addEventListener("offline", function () { if (socket.connected) socket.io.engine.close(); });
       window.addEventListener("online", function () { if (!socket.connected) socket.connect(); });
-      setInterval(function () { if (current !== null) announce(); }, KEEP_ALIVE_MS);
+      // Also with no ticket open: the server decides the desk's rooms again at each one.
+      setInterval(announce, KEEP_ALIVE_MS);
       return live;
     },
 
