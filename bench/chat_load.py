@@ -226,7 +226,7 @@ async def run(args, bases, key, secret, server_pid):
             asyncio.ensure_future(send(client, "/console", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}))
 
         client.on("message", on_message, namespace="/console")
-        await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"])
+        await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=args.timeout)
         agents.append(client)
 
     async def heartbeat():
@@ -259,12 +259,12 @@ async def run(args, bases, key, secret, server_pid):
         client.on("message", on_message, namespace="/widget")
         base = bases[(n // len(agents)) % len(bases)]  # with two nodes, its agent is on the other node half the time
         started = time.perf_counter()
-        await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base},
+        await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base}, wait_timeout=args.timeout,
                              auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
-        answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=60)
+        answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=args.timeout)
         connect_times.append((time.perf_counter() - started) * 1000)
         agent = agents[n % len(agents)]
-        accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=60)
+        accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=args.timeout)
         if not accepted.get("ok"):
             stats.errors += 1
         widgets.append(client)
@@ -328,6 +328,8 @@ def main():
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.25, help="messages per second per widget")
     parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--timeout", type=float, default=30, help="seconds a connection or an answer may take while opening the conversations")
+    parser.add_argument("--reuse", action="store_true", help="with --instance and --database: keep the prepared database (faster, for repeated runs)")
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for messages still on their way at the end")
     parser.add_argument("--instance", help="reuse a prepared instance folder")
     parser.add_argument("--nodes", type=int, default=1, help="2: two gunicorn nodes sharing Redis and PostgreSQL (--database)")
@@ -339,7 +341,13 @@ def main():
     if not args.instance:
         temporary = tempfile.TemporaryDirectory(prefix="novadesk-chat-bench-")
         args.instance = temporary.name
-    key, secret = prepare(args.instance, args.agents, args.database)
+    if args.reuse and (Path(args.instance) / "prepared").exists():
+        database = connect(args.instance, args.database)
+        key, secret = database.execute("SELECT public_key, secret FROM chat_channel").fetchone()
+        database.close()
+    else:
+        key, secret = prepare(args.instance, args.agents, args.database)
+        (Path(args.instance) / "prepared").write_text(str(args.agents))
     redis = None
     if args.nodes > 1:
         redis_port = free_port()
