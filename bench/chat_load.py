@@ -104,15 +104,21 @@ def connect(instance, url=None):
     return Database()
 
 
-def start_nodes(instance, ports, database, redis_url):
-    """gunicorn nodes (one gevent process each), as deploy/cluster.sh starts them."""
+def start_nodes(instance, ports, database, redis_url, profile=None):
+    """gunicorn nodes (one gevent process each), as deploy/cluster.sh starts them; with
+    `profile`, each profiled while the load is measured (bench/profiled_gunicorn.py)."""
     servers = []
+    config = "gunicorn.conf.py"
+    if profile:
+        config = "bench/profiled_gunicorn.py"
+        for name in ("start", "stop"):
+            (Path(profile) / name).unlink(missing_ok=True)
     for n, port in enumerate(ports):
         env = dict(os.environ, NOVADESK_INSTANCE=instance, HOST="127.0.0.1", PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
                    CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", DEMO_MODE="1", DATABASE_URL=database,
-                   REDIS_URL=redis_url, WEB_CONCURRENCY="1")
+                   REDIS_URL=redis_url, WEB_CONCURRENCY="1", PROFILE_DIR=str(profile or ""))
         log = open(Path(instance) / f"node-{n}.log", "w")
-        servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+        servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", config], cwd=ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT))
     import urllib.request
 
@@ -282,6 +288,8 @@ async def run(args, bases, key, secret, server_pid):
     cpu_before = cpu_seconds(server_pid)
     client_before = time.process_time()
     measuring["on"] = True
+    if args.profile:
+        (Path(args.profile) / "start").touch()
 
     async def talk(client, n):
         interval = 1.0 / args.rate
@@ -298,6 +306,8 @@ async def run(args, bases, key, secret, server_pid):
     await asyncio.gather(*(talk(client, n) for n, client in enumerate(widgets)))
     elapsed = time.perf_counter() - talk_started
     cpu = cpu_seconds(server_pid) - cpu_before
+    if args.profile:
+        (Path(args.profile) / "stop").touch()
     client_cpu = time.process_time() - client_before
     stored = database.execute("SELECT count(*) FROM chat_message").fetchone()[0] - stored_before
     # What is still on its way is late, not lost: wait for it (a backlog shows in the
@@ -330,6 +340,7 @@ def main():
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--timeout", type=float, default=30, help="seconds a connection or an answer may take while opening the conversations")
     parser.add_argument("--reuse", action="store_true", help="with --instance and --database: keep the prepared database (faster, for repeated runs)")
+    parser.add_argument("--profile", help="with --nodes 2: a folder for each node's CPU profile while the load is measured")
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for messages still on their way at the end")
     parser.add_argument("--instance", help="reuse a prepared instance folder")
     parser.add_argument("--nodes", type=int, default=1, help="2: two gunicorn nodes sharing Redis and PostgreSQL (--database)")
@@ -354,7 +365,11 @@ def main():
         redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ports = [free_port() for _ in range(args.nodes)]
-        servers = start_nodes(args.instance, ports, args.database, f"redis://127.0.0.1:{redis_port}/0")
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            for old in Path(args.profile).glob("node-*.prof"):
+                old.unlink()
+        servers = start_nodes(args.instance, ports, args.database, f"redis://127.0.0.1:{redis_port}/0", args.profile)
         watched = [pid for server in servers for pid in tree(server.pid)] + [redis.pid]
         setup = f"{args.nodes} gunicorn nodes (gevent, 1 process each), PostgreSQL, Redis"
     else:
@@ -365,6 +380,10 @@ def main():
     try:
         result = asyncio.run(run(args, [f"http://127.0.0.1:{port}" for port in ports], key, secret, watched))
     finally:
+        if args.profile and args.nodes > 1:  # each node writes its profile when told to stop
+            deadline = time.time() + 30
+            while len(list(Path(args.profile).glob("node-*.prof"))) < len(ports) and time.time() < deadline:
+                time.sleep(0.2)
         for server in servers + ([redis] if redis else []):
             server.terminate()
             try:
@@ -380,7 +399,7 @@ def main():
     lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
     print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost} "
           f"(the last arrived {result['drained']:.1f} s after the sending stopped)")
-    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core (nodes{' + Redis' if args.nodes > 1 else ''}); "
+    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s, {10 * result['cpu_percent'] / max(result['stored_per_s'], 1e-9):.2f} ms of server CPU each; server CPU {result['cpu_percent']:.0f} % of one core (nodes{' + Redis' if args.nodes > 1 else ''}); "
           f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); errors {result['errors']}; connections dropped by the end {result['dropped']}")
     print(f"load generator CPU {result['client_cpu_percent']:.0f} % of one core (above ~90 % the figures measure the generator, not the server)")
 
