@@ -219,7 +219,10 @@ async def run(args, bases, key, secret, server_pid):
     agents = []
     for n in range(args.agents):
         base = bases[n % len(bases)]
-        cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
+        try:
+            cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
+        except (aiohttp.ClientError, AttributeError, asyncio.TimeoutError) as error:
+            raise SystemExit(f"agent {n} could not sign in on {base}: {type(error).__name__}: {error} (node logs in {args.instance})")
         client = socketio.AsyncClient(reconnection=False)
 
         def on_message(message, client=client):
@@ -232,7 +235,10 @@ async def run(args, bases, key, secret, server_pid):
             asyncio.ensure_future(send(client, "/console", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}))
 
         client.on("message", on_message, namespace="/console")
-        await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=args.timeout)
+        try:
+            await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=args.timeout)
+        except socketio.exceptions.ConnectionError as error:
+            raise SystemExit(f"agent {n}'s console could not connect to {base}: {error} (node logs in {args.instance})")
         agents.append(client)
 
     async def heartbeat():
@@ -250,6 +256,8 @@ async def run(args, bases, key, secret, server_pid):
     widgets = []
     connect_times = []
 
+    failures = {}  # what went wrong while opening, by kind: reported, never a traceback
+
     async def open_widget(n):
         expires = int(time.time()) + 3600
         external = f"bench-{n}"
@@ -265,20 +273,46 @@ async def run(args, bases, key, secret, server_pid):
         client.on("message", on_message, namespace="/widget")
         base = bases[(n // len(agents)) % len(bases)]  # with two nodes, its agent is on the other node half the time
         started = time.perf_counter()
-        await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base}, wait_timeout=args.timeout,
-                             auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
-        answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=args.timeout)
-        connect_times.append((time.perf_counter() - started) * 1000)
-        agent = agents[n % len(agents)]
-        accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=args.timeout)
-        if not accepted.get("ok"):
-            stats.errors += 1
+        step = "widget connection"
+        try:
+            await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base}, wait_timeout=args.timeout,
+                                 auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
+            step = "start"
+            answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=args.timeout)
+            if "conversation" not in answer:
+                raise RuntimeError(answer.get("error") or answer)
+            connect_times.append((time.perf_counter() - started) * 1000)
+            step = "accept"
+            agent = agents[n % len(agents)]
+            accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=args.timeout)
+            if not accepted.get("ok"):
+                raise RuntimeError(accepted.get("error") or accepted)
+        except (socketio.exceptions.SocketIOError, RuntimeError, OSError) as error:
+            kind = f"{step}: {type(error).__name__}: {error}"[:160]
+            failures[kind] = failures.get(kind, 0) + 1
+            await client.disconnect()
+            return
         widgets.append(client)
 
+    # Opened in a ramp: at most --ramp widgets opening at once, so that the servers' accept
+    # queues and the database see a steady flow rather than a thousand handshakes at once.
     began = time.perf_counter()
-    batch = 10
-    for first in range(0, args.connections, batch):
-        await asyncio.gather(*(open_widget(n) for n in range(first, min(first + batch, args.connections))))
+    opening = asyncio.Semaphore(args.ramp)
+
+    async def ramped(n):
+        async with opening:
+            await open_widget(n)
+        done = len(widgets) + sum(failures.values())
+        if done % 100 == 0:
+            print(f"  {done}/{args.connections} conversations opened ({sum(failures.values())} failed) in {time.perf_counter() - began:.0f} s", flush=True)
+
+    await asyncio.gather(*(ramped(n) for n in range(args.connections)))
+    for kind, count in sorted(failures.items(), key=lambda item: -item[1]):
+        print(f"  could not open {count} conversation(s) — {kind}", flush=True)
+    if len(widgets) < args.connections * 0.95:
+        for client in widgets + agents:
+            await client.disconnect()
+        raise SystemExit(f"only {len(widgets)} of {args.connections} conversations opened: not measured (see the node logs in {args.instance})")
     connect_wall = time.perf_counter() - began
     await asyncio.sleep(2)
     rss_after = rss_kb(server_pid)
@@ -338,6 +372,7 @@ def main():
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.25, help="messages per second per widget")
     parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--ramp", type=int, default=25, help="widgets opening their conversation at once")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a connection or an answer may take while opening the conversations")
     parser.add_argument("--reuse", action="store_true", help="with --instance and --database: keep the prepared database (faster, for repeated runs)")
     parser.add_argument("--profile", help="with --nodes 2: a folder for each node's CPU profile while the load is measured")
@@ -393,7 +428,7 @@ def main():
     print(f"{sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {setup}, load average {os.getloadavg()[0]:.1f}")
     print(f"{args.connections} widget connections, {args.agents} agent consoles, {args.rate} msg/s per widget for {args.duration:.0f} s "
           f"(widget messages {args.connections * args.rate:.0f}/s, each answered at once)")
-    print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s")
+    print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s (--ramp {args.ramp})")
     for label, values in (("widget → agent", result["to_agent"]), ("widget → agent → widget", result["round_trip"])):
         print(f"{label:<26} p50 {percentile(values, .5):6.1f} ms  p95 {percentile(values, .95):6.1f} ms  p99 {percentile(values, .99):6.1f} ms  max {max(values or [float('nan')]):7.1f} ms")
     lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
