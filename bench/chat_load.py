@@ -374,6 +374,7 @@ def main():
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--ramp", type=int, default=25, help="widgets opening their conversation at once")
     parser.add_argument("--timeout", type=float, default=30, help="seconds a connection or an answer may take while opening the conversations")
+    parser.add_argument("--prepare-only", action="store_true", help="prepare the instance and the database, then stop (measure later with --reuse)")
     parser.add_argument("--reuse", action="store_true", help="with --instance and --database: keep the prepared database (faster, for repeated runs)")
     parser.add_argument("--profile", help="with --nodes 2: a folder for each node's CPU profile while the load is measured")
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for messages still on their way at the end")
@@ -394,6 +395,9 @@ def main():
     else:
         key, secret = prepare(args.instance, args.agents, args.database)
         (Path(args.instance) / "prepared").write_text(str(args.agents))
+    if args.prepare_only:
+        print(f"prepared: {args.instance} ({args.agents} agents); measure with the same --instance and --database, and --reuse")
+        return
     redis = None
     if args.nodes > 1:
         redis_port = free_port()
