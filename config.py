@@ -71,6 +71,20 @@ def _database_url():
     return f"sqlite:///{INSTANCE_PATH / 'novadesk.db'}"
 
 
+def _engine_options(url):
+    """The database connections each process keeps (SQLAlchemy's pool, PostgreSQL only): a
+    gevent process serves hundreds of sockets, each action borrowing one connection for its
+    transaction; an action that finds none free waits DATABASE_POOL_TIMEOUT seconds, then fails."""
+    options = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        options.update(
+            pool_size=_int("DATABASE_POOL_SIZE", 5),
+            max_overflow=_int("DATABASE_MAX_OVERFLOW", 10),
+            pool_timeout=_int("DATABASE_POOL_TIMEOUT", 30),
+        )
+    return options
+
+
 class Config:
     APP_NAME = "NovaDesk"
     VENDOR_NAME = os.environ.get("VENDOR_NAME", "NOVA LEAD")
@@ -79,7 +93,7 @@ class Config:
     ENCRYPTION_KEYS = _encryption_keys()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = _engine_options(SQLALCHEMY_DATABASE_URI)
     INSTANCE_DIR = str(INSTANCE_PATH)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads"))
     # Links in mail point to PUBLIC_URL (e.g. https://support.example); without it, to the

@@ -104,15 +104,21 @@ def connect(instance, url=None):
     return Database()
 
 
-def start_nodes(instance, ports, database, redis_url):
-    """gunicorn nodes (one gevent process each), as deploy/cluster.sh starts them."""
+def start_nodes(instance, ports, database, redis_url, profile=None):
+    """gunicorn nodes (one gevent process each), as deploy/cluster.sh starts them; with
+    `profile`, each profiled while the load is measured (bench/profiled_gunicorn.py)."""
     servers = []
+    config = "gunicorn.conf.py"
+    if profile:
+        config = "bench/profiled_gunicorn.py"
+        for name in ("start", "stop"):
+            (Path(profile) / name).unlink(missing_ok=True)
     for n, port in enumerate(ports):
         env = dict(os.environ, NOVADESK_INSTANCE=instance, HOST="127.0.0.1", PORT=str(port), RATELIMIT_ENABLED="0", WORKER_IN_PROCESS="0",
                    CHAT_BUSINESS_HOURS_ONLY="0", CHAT_MESSAGES_PER_MINUTE="100000", DEMO_MODE="1", DATABASE_URL=database,
-                   REDIS_URL=redis_url, WEB_CONCURRENCY="1")
+                   REDIS_URL=redis_url, WEB_CONCURRENCY="1", PROFILE_DIR=str(profile or ""))
         log = open(Path(instance) / f"node-{n}.log", "w")
-        servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+        servers.append(subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", config], cwd=ROOT, env=env,
                                         stdout=log, stderr=subprocess.STDOUT))
     import urllib.request
 
@@ -213,7 +219,10 @@ async def run(args, bases, key, secret, server_pid):
     agents = []
     for n in range(args.agents):
         base = bases[n % len(bases)]
-        cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
+        try:
+            cookie = await sign_in(base, f"bench-agent{n}@novalead.com", password)
+        except (aiohttp.ClientError, AttributeError, asyncio.TimeoutError) as error:
+            raise SystemExit(f"agent {n} could not sign in on {base}: {type(error).__name__}: {error} (node logs in {args.instance})")
         client = socketio.AsyncClient(reconnection=False)
 
         def on_message(message, client=client):
@@ -226,7 +235,10 @@ async def run(args, bases, key, secret, server_pid):
             asyncio.ensure_future(send(client, "/console", {"conversation_id": message["conversation_id"], "body": "r=" + message["body"][2:], "client_id": f"r{message['seq']}"}))
 
         client.on("message", on_message, namespace="/console")
-        await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"])
+        try:
+            await client.connect(base, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=args.timeout)
+        except socketio.exceptions.ConnectionError as error:
+            raise SystemExit(f"agent {n}'s console could not connect to {base}: {error} (node logs in {args.instance})")
         agents.append(client)
 
     async def heartbeat():
@@ -244,6 +256,8 @@ async def run(args, bases, key, secret, server_pid):
     widgets = []
     connect_times = []
 
+    failures = {}  # what went wrong while opening, by kind: reported, never a traceback
+
     async def open_widget(n):
         expires = int(time.time()) + 3600
         external = f"bench-{n}"
@@ -259,20 +273,46 @@ async def run(args, bases, key, secret, server_pid):
         client.on("message", on_message, namespace="/widget")
         base = bases[(n // len(agents)) % len(bases)]  # with two nodes, its agent is on the other node half the time
         started = time.perf_counter()
-        await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base},
-                             auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
-        answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=60)
-        connect_times.append((time.perf_counter() - started) * 1000)
-        agent = agents[n % len(agents)]
-        accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=60)
-        if not accepted.get("ok"):
-            stats.errors += 1
+        step = "widget connection"
+        try:
+            await client.connect(base, namespaces=["/widget"], transports=["websocket"], headers={"Origin": base}, wait_timeout=args.timeout,
+                                 auth={"channel": key, "host": HOST, "identity": {"id": external, "name": f"Visiteur {n}", "email": email, "expires": expires, "signature": signature}, "lang": "fr"})
+            step = "start"
+            answer = await client.call("start", {"question": "Bonjour"}, namespace="/widget", timeout=args.timeout)
+            if "conversation" not in answer:
+                raise RuntimeError(answer.get("error") or answer)
+            connect_times.append((time.perf_counter() - started) * 1000)
+            step = "accept"
+            agent = agents[n % len(agents)]
+            accepted = await agent.call("accept", {"conversation_id": answer["conversation"]["id"]}, namespace="/console", timeout=args.timeout)
+            if not accepted.get("ok"):
+                raise RuntimeError(accepted.get("error") or accepted)
+        except (socketio.exceptions.SocketIOError, RuntimeError, OSError) as error:
+            kind = f"{step}: {type(error).__name__}: {error}"[:160]
+            failures[kind] = failures.get(kind, 0) + 1
+            await client.disconnect()
+            return
         widgets.append(client)
 
+    # Opened in a ramp: at most --ramp widgets opening at once, so that the servers' accept
+    # queues and the database see a steady flow rather than a thousand handshakes at once.
     began = time.perf_counter()
-    batch = 10
-    for first in range(0, args.connections, batch):
-        await asyncio.gather(*(open_widget(n) for n in range(first, min(first + batch, args.connections))))
+    opening = asyncio.Semaphore(args.ramp)
+
+    async def ramped(n):
+        async with opening:
+            await open_widget(n)
+        done = len(widgets) + sum(failures.values())
+        if done % 100 == 0:
+            print(f"  {done}/{args.connections} conversations opened ({sum(failures.values())} failed) in {time.perf_counter() - began:.0f} s", flush=True)
+
+    await asyncio.gather(*(ramped(n) for n in range(args.connections)))
+    for kind, count in sorted(failures.items(), key=lambda item: -item[1]):
+        print(f"  could not open {count} conversation(s) — {kind}", flush=True)
+    if len(widgets) < args.connections * 0.95:
+        for client in widgets + agents:
+            await client.disconnect()
+        raise SystemExit(f"only {len(widgets)} of {args.connections} conversations opened: not measured (see the node logs in {args.instance})")
     connect_wall = time.perf_counter() - began
     await asyncio.sleep(2)
     rss_after = rss_kb(server_pid)
@@ -282,6 +322,8 @@ async def run(args, bases, key, secret, server_pid):
     cpu_before = cpu_seconds(server_pid)
     client_before = time.process_time()
     measuring["on"] = True
+    if args.profile:
+        (Path(args.profile) / "start").touch()
 
     async def talk(client, n):
         interval = 1.0 / args.rate
@@ -298,6 +340,8 @@ async def run(args, bases, key, secret, server_pid):
     await asyncio.gather(*(talk(client, n) for n, client in enumerate(widgets)))
     elapsed = time.perf_counter() - talk_started
     cpu = cpu_seconds(server_pid) - cpu_before
+    if args.profile:
+        (Path(args.profile) / "stop").touch()
     client_cpu = time.process_time() - client_before
     stored = database.execute("SELECT count(*) FROM chat_message").fetchone()[0] - stored_before
     # What is still on its way is late, not lost: wait for it (a backlog shows in the
@@ -328,6 +372,11 @@ def main():
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--rate", type=float, default=0.25, help="messages per second per widget")
     parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--ramp", type=int, default=25, help="widgets opening their conversation at once")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds a connection or an answer may take while opening the conversations")
+    parser.add_argument("--prepare-only", action="store_true", help="prepare the instance and the database, then stop (measure later with --reuse)")
+    parser.add_argument("--reuse", action="store_true", help="with --instance and --database: keep the prepared database (faster, for repeated runs)")
+    parser.add_argument("--profile", help="with --nodes 2: a folder for each node's CPU profile while the load is measured")
     parser.add_argument("--drain", type=float, default=120, help="seconds to wait for messages still on their way at the end")
     parser.add_argument("--instance", help="reuse a prepared instance folder")
     parser.add_argument("--nodes", type=int, default=1, help="2: two gunicorn nodes sharing Redis and PostgreSQL (--database)")
@@ -339,14 +388,27 @@ def main():
     if not args.instance:
         temporary = tempfile.TemporaryDirectory(prefix="novadesk-chat-bench-")
         args.instance = temporary.name
-    key, secret = prepare(args.instance, args.agents, args.database)
+    if args.reuse and (Path(args.instance) / "prepared").exists():
+        database = connect(args.instance, args.database)
+        key, secret = database.execute("SELECT public_key, secret FROM chat_channel").fetchone()
+        database.close()
+    else:
+        key, secret = prepare(args.instance, args.agents, args.database)
+        (Path(args.instance) / "prepared").write_text(str(args.agents))
+    if args.prepare_only:
+        print(f"prepared: {args.instance} ({args.agents} agents); measure with the same --instance and --database, and --reuse")
+        return
     redis = None
     if args.nodes > 1:
         redis_port = free_port()
         redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ports = [free_port() for _ in range(args.nodes)]
-        servers = start_nodes(args.instance, ports, args.database, f"redis://127.0.0.1:{redis_port}/0")
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            for old in Path(args.profile).glob("node-*.prof"):
+                old.unlink()
+        servers = start_nodes(args.instance, ports, args.database, f"redis://127.0.0.1:{redis_port}/0", args.profile)
         watched = [pid for server in servers for pid in tree(server.pid)] + [redis.pid]
         setup = f"{args.nodes} gunicorn nodes (gevent, 1 process each), PostgreSQL, Redis"
     else:
@@ -357,6 +419,10 @@ def main():
     try:
         result = asyncio.run(run(args, [f"http://127.0.0.1:{port}" for port in ports], key, secret, watched))
     finally:
+        if args.profile and args.nodes > 1:  # each node writes its profile when told to stop
+            deadline = time.time() + 30
+            while len(list(Path(args.profile).glob("node-*.prof"))) < len(ports) and time.time() < deadline:
+                time.sleep(0.2)
         for server in servers + ([redis] if redis else []):
             server.terminate()
             try:
@@ -366,13 +432,13 @@ def main():
     print(f"{sys.platform}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {setup}, load average {os.getloadavg()[0]:.1f}")
     print(f"{args.connections} widget connections, {args.agents} agent consoles, {args.rate} msg/s per widget for {args.duration:.0f} s "
           f"(widget messages {args.connections * args.rate:.0f}/s, each answered at once)")
-    print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s")
+    print(f"connect + start + accept: p50 {result['connect_p50']:.0f} ms, p99 {result['connect_p99']:.0f} ms, all {args.connections} in {result['connect_wall']:.1f} s (--ramp {args.ramp})")
     for label, values in (("widget → agent", result["to_agent"]), ("widget → agent → widget", result["round_trip"])):
         print(f"{label:<26} p50 {percentile(values, .5):6.1f} ms  p95 {percentile(values, .95):6.1f} ms  p99 {percentile(values, .99):6.1f} ms  max {max(values or [float('nan')]):7.1f} ms")
     lost = result["sent"] - result["heard_by_agent"] + (result["heard_by_agent"] - result["heard_by_widget"])
     print(f"messages: {result['sent']} sent by widgets, {result['heard_by_agent']} reached agents, {result['heard_by_widget']} replies reached widgets — lost {lost} "
           f"(the last arrived {result['drained']:.1f} s after the sending stopped)")
-    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s; server CPU {result['cpu_percent']:.0f} % of one core (nodes{' + Redis' if args.nodes > 1 else ''}); "
+    print(f"stored while sending: {result['stored_per_s']:.0f} messages/s, {10 * result['cpu_percent'] / max(result['stored_per_s'], 1e-9):.2f} ms of server CPU each; server CPU {result['cpu_percent']:.0f} % of one core (nodes{' + Redis' if args.nodes > 1 else ''}); "
           f"memory {result['rss_per_connection_kb']:.1f} KB per connection ({result['rss_mb']:.0f} MB in all); errors {result['errors']}; connections dropped by the end {result['dropped']}")
     print(f"load generator CPU {result['client_cpu_percent']:.0f} % of one core (above ~90 % the figures measure the generator, not the server)")
 

@@ -605,3 +605,31 @@ def test_absurd_numbers_from_a_visitor_change_nothing(app, desk):
     assert back.is_connected("/widget")
     assert [m["seq"] for m in events(back, "/widget", "hello")[0]["messages"]] == [1]  # read as "from the start"
     assert call(back, "/widget", "read", {"seq": 10**40}).get("ok")
+
+
+def test_an_agents_message_keeps_its_checks_without_a_request(app, desk, db, monkeypatch):
+    """An agent's message skips the per-event request context while the console's check is
+    fresh: the conversation must still be theirs, the refusal comes in the console's language,
+    and once the check has aged a deactivated agent is refused."""
+    from app.models import NovaUser
+    from app.realtime import console as console_namespace
+
+    channel, agent, agent_http = desk
+    _client, answer = start(app, channel)
+    cid = answer["conversation"]["id"]
+    english, english_http = console(app, db, "agent2@novalead.com")
+    isolated(english_http.get, "/lang/en")
+    english.disconnect(namespace="/console")
+    isolated(english.connect, namespace="/console")  # the console opened again, in English
+    refused = call(english, "/console", "message", {"conversation_id": cid, "body": "Bonjour", "client_id": "x-1"})
+    assert refused["error"] == "Accept this conversation first."
+
+    assert call(agent, "/console", "accept", {"conversation_id": cid})["ok"]
+    assert call(agent, "/console", "message", {"conversation_id": cid, "body": "Je regarde.", "client_id": "a-1"})["ok"]
+    db.session.query(NovaUser).filter_by(email="agent1@novalead.com").update({"active": False})
+    db.session.commit()
+    monkeypatch.setattr(console_namespace, "RECHECK_SECONDS", 0)  # the 30 s are up
+    late = call(agent, "/console", "message", {"conversation_id": cid, "body": "Encore là ?", "client_id": "a-2"})
+    assert "error" in late
+    db.session.expire_all()
+    assert db.session.query(ChatMessage).filter_by(conversation_id=cid, client_id="a-2").count() == 0

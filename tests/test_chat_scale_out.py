@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import requests
 import socketio
 
-from app.models import ChatChannel, OutboxMail
+from app.models import ChatChannel, ChatMessage, OutboxMail
 from app.services import chat
 from app.views.chat import DEMO_CHANNEL_KEY
 from tests.conftest import _URLS, DEMO_PASSWORD, require_or_skip
@@ -57,10 +58,11 @@ def redis_url(tmp_path):
     process.wait(10)
 
 
-def serve(database_url, redis_url, port, log):
+def serve(database_url, redis_url, port, log, **settings):
     env = dict(
         os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PORT=str(port), HOST="127.0.0.1",
         WORKER_IN_PROCESS="0", CHAT_BUSINESS_HOURS_ONLY="0", SECRET_KEY="scale-out-test-key", RATELIMIT_ENABLED="0", DEMO_MODE="1", PUBLIC_URL="",
+        **settings,
     )
     return subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -139,6 +141,134 @@ def test_a_widget_on_one_process_and_an_agent_on_another_talk_through_redis(app,
         visitor.disconnect()
         agent.disconnect()
     finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(15)
+        for log in logs:
+            log.close()
+
+
+class SlowLink:
+    """A TCP relay in front of Redis whose traffic can be held (`hold()`) and let go
+    (`release()`): Redis far away, or busy, as a node sees it."""
+
+    def __init__(self, target_port):
+        self.target_port, self.open = target_port, threading.Event()
+        self.open.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                near, _address = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [near, far]
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source, sink):
+        while True:
+            try:
+                data = source.recv(65536)
+                if not data:
+                    break
+                self.open.wait()
+                sink.sendall(data)
+            except OSError:
+                break
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def hold(self):
+        self.open.clear()
+
+    def release(self):
+        self.open.set()
+
+    def close(self):
+        self.release()
+        self.listener.close()
+        for end in self.sockets:
+            end.close()
+
+
+def widget_on(base, key, secret, external_id, name, email):
+    expires = int(time.time()) + 600
+    identity = {"id": external_id, "name": name, "email": email, "expires": expires, "signature": chat.sign_identity(secret, external_id, email, expires, name)}
+    client = socketio.Client()
+    seen = collector(client, "/widget", ["hello", "message", "state"])
+    client.connect(base, namespaces=["/widget"], transports=["websocket"], auth={"channel": key, "host": "http://127.0.0.1:5000", "identity": identity, "lang": "fr"})
+    assert eventually(lambda: seen["hello"]) and seen["hello"][0]["available"]
+    return client, seen
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)  # the scaled-out database: connections come from a pool
+def test_a_slow_redis_does_not_keep_the_next_message_from_being_stored(app, demo, redis_url, tmp_path):
+    """A node stores a message, commits, then sends it on through Redis. While Redis is slow to
+    answer, the node's database connection must already be back in the pool: the next visitor's
+    message is stored meanwhile, not kept waiting (then refused) for a connection held by a
+    broadcast. One pooled connection per node makes the wait certain if the broadcast holds it."""
+    channel = demo.session.query(ChatChannel).filter_by(public_key=DEMO_CHANNEL_KEY).one()
+    secret, key = channel.secret, channel.public_key
+    demo.session.commit()
+    link = SlowLink(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
+    linked_redis = f"redis://127.0.0.1:{link.port}/0"
+    ports = free_port(), free_port()
+    logs = [open(tmp_path / f"server-{n}.log", "w") for n in (1, 2)]
+    pool = {"DATABASE_POOL_SIZE": "1", "DATABASE_MAX_OVERFLOW": "0", "DATABASE_POOL_TIMEOUT": "5"}
+    servers = [serve(_URLS["postgresql"], linked_redis, port, log, **pool) for port, log in zip(ports, logs)]
+    widget_side, agent_side = (f"http://127.0.0.1:{port}" for port in ports)
+    clients = []
+    try:
+        for base in (widget_side, agent_side):
+            wait_for(f"{base}/health")
+        agent = socketio.Client()
+        clients.append(agent)
+        heard = collector(agent, "/console", ["conversation", "message"])
+        agent.connect(agent_side, namespaces=["/console"], headers={"Cookie": sign_in(agent_side, demo, "agent1@novalead.com")}, transports=["websocket"])
+        visitors = []
+        for n, (name, email) in enumerate((("Ibrahima Fall", "client@credit-solidaire.sn"), ("Awa Diop", "awa.diop@credit-solidaire.sn"))):
+            visitor, seen = widget_on(widget_side, key, secret, f"ERP-U-{n + 1}", name, email)
+            clients.append(visitor)
+            started = visitor.call("start", {"question": f"Bonjour, ici {name}"}, namespace="/widget", timeout=10)
+            cid = started["conversation"]["id"]
+            assert eventually(lambda: any(c["id"] == cid for c in heard["conversation"]))
+            assert agent.call("accept", {"conversation_id": cid}, namespace="/console", timeout=10)["ok"]
+            assert eventually(lambda: any(s["status"] == "active" for s in seen["state"]))
+            visitors.append((visitor, cid))
+
+        def stored(body):
+            demo.session.expire_all()
+            demo.session.commit()
+            return demo.session.query(ChatMessage).filter_by(body=body).count() == 1
+
+        link.hold()  # Redis stops answering the nodes
+        (first, first_cid), (second, second_cid) = visitors
+        first.emit("message", {"body": "Premier message, Redis lent", "client_id": "slow-1"}, namespace="/widget")
+        assert eventually(lambda: stored("Premier message, Redis lent"))
+        second.emit("message", {"body": "Second message, Redis lent", "client_id": "slow-2"}, namespace="/widget")
+        assert eventually(lambda: stored("Second message, Redis lent"), seconds=15), (
+            "the second visitor's message waited for a database connection held by the first one's broadcast"
+        )
+        link.release()
+        # Once Redis answers again, both reach the agent on the other node, once each.
+        assert eventually(lambda: {m["body"] for m in heard["message"]} >= {"Premier message, Redis lent", "Second message, Redis lent"}, seconds=15)
+        bodies = [m["body"] for m in heard["message"] if m["body"].endswith("Redis lent")]
+        assert sorted(bodies) == ["Premier message, Redis lent", "Second message, Redis lent"]
+        assert {m["conversation_id"] for m in heard["message"] if m["body"].endswith("Redis lent")} == {first_cid, second_cid}
+    finally:
+        link.close()
+        for client in clients:
+            client.disconnect()
         for server in servers:
             server.terminate()
         for server in servers:

@@ -35,3 +35,15 @@ def action(handler):
         return result if result is not None else {"ok": True}
 
     return wrapper
+
+
+def without_request(namespace, sid, handler, *args, **kwargs):
+    """Run a frequent event (a chat message) in the application's context alone: Flask-SocketIO
+    builds a whole request context for every event (a request object, URL matching, the
+    session cookie decoded and verified), which the message path does not read — who is
+    speaking is the connection's state, checked when it connected. `handler(sid, *args, **kwargs)`."""
+    environ = namespace.socketio.server.get_environ(sid, namespace=namespace.namespace)
+    if not environ:
+        return None  # not (or no longer) connected here
+    with environ["flask.app"].app_context():
+        return handler(sid, *args, **kwargs)

@@ -7,12 +7,13 @@ message the permission queries."""
 import time
 
 from flask import current_app, g, request
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
 from app.extensions import db
-from app.realtime.common import action
+from app.realtime.common import action, without_request
 from app.security import scopes
 from app.security.scopes import conversation_room
 from app.services import chat
@@ -25,12 +26,16 @@ RECHECK_SECONDS = 30
 class ConsoleState:
     """Who holds a console connection, as last checked."""
 
-    __slots__ = ("user_id", "name", "first_name", "answers", "checked_at")
+    __slots__ = ("user_id", "name", "first_name", "answers", "checked_at", "lang")
 
     def __init__(self, user):
         self.user_id, self.name, self.first_name = user.id, user.full_name, user.first_name
         self.answers = scopes.answers_chats(user) and current_app.appbuilder.sm.has_access("can_answer", VIEW)
         self.checked_at = time.monotonic()
+        self.lang = str(get_locale() or "fr")  # the console's language, for refusals sent without a request
+
+    def fresh(self):
+        return time.monotonic() - self.checked_at < RECHECK_SECONDS
 
 
 _consoles = {}  # sid → ConsoleState, for the connections of this process
@@ -38,7 +43,7 @@ _consoles = {}  # sid → ConsoleState, for the connections of this process
 
 def _me():
     state = _consoles.get(request.sid)
-    if state is not None and time.monotonic() - state.checked_at < RECHECK_SECONDS:
+    if state is not None and state.fresh():
         return state
     return _refresh(_user())
 
@@ -73,6 +78,23 @@ def _answering(user):
     if not (scopes.answers_chats(user) and current_app.appbuilder.sm.has_access("can_answer", VIEW)):
         raise chat.ConversationNotFound()
     return user
+
+
+@action
+def _agent_message(sid, data=None, me=None):
+    """The agent answers, if they may answer chats (`me`: the connection's fresh check, else
+    made now); the numbering statement checks that the conversation is theirs and active."""
+    me = me or _me()
+    with force_locale(me.lang):
+        if not me.answers:
+            raise chat.ConversationNotFound()
+        data = data if isinstance(data, dict) else {}
+        conversation_id = _id(data)
+        chat_file = chat.file_of(conversation_id, data.get("file_id")) if data.get("file_id") else None
+        message, _created = chat.agent_message(
+            me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=sid
+        )
+        return {"ok": True, "message": message_payload(message)}
 
 
 class ConsoleNamespace(Namespace):
@@ -148,18 +170,18 @@ class ConsoleNamespace(Namespace):
         join_room(conversation_room(conversation.id))
         return {"ok": True, "conversation": conversation_payload(conversation), "messages": [message_payload(m) for m in chat.messages_after(conversation, 0)]}
 
-    @action
+    def trigger_event(self, event, *args):
+        """An agent's message skips the request context while the connection's check is fresh
+        (who it is and whether they may answer, at most RECHECK_SECONDS old); otherwise it goes
+        the usual way, where the check is made again from the session."""
+        if event == "message" and args:
+            state = _consoles.get(args[0])
+            if state is not None and state.fresh():
+                return without_request(self, args[0], _agent_message, *args[1:2], me=state)
+        return super().trigger_event(event, *args)
+
     def on_message(self, data=None):
-        me = _me()
-        if not me.answers:
-            raise chat.ConversationNotFound()
-        data = data if isinstance(data, dict) else {}
-        conversation_id = _id(data)
-        chat_file = chat.file_of(conversation_id, data.get("file_id")) if data.get("file_id") else None
-        message, _created = chat.agent_message(
-            me.user_id, me.name, conversation_id, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=request.sid
-        )
-        return {"ok": True, "message": message_payload(message)}
+        return _agent_message(request.sid, data)
 
     def on_typing(self, data=None):
         """To the widget, only from the conversation's agent (the room holds watchers too)."""

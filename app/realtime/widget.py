@@ -13,7 +13,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 
 from app.extensions import db
 from app.models import ChatConversation
-from app.realtime.common import action
+from app.realtime.common import action, without_request
 from app.security.scopes import conversation_room
 from app.services import ServiceError, chat
 from app.services.chat import message_payload, widget_view
@@ -41,8 +41,8 @@ def _language(value):
     return value if value in ("fr", "en") else "fr"
 
 
-def _state():
-    state = _widgets.get(request.sid)
+def _state(sid=None):
+    state = _widgets.get(sid or request.sid)
     if state is None:
         raise ServiceError(_("Connexion perdue : rechargez la discussion."))
     return state
@@ -93,6 +93,24 @@ def _bucket(state):
         return False
     state.allowance = allowance - 1.0
     return True
+
+
+@action
+def _visitor_message(sid, data=None):
+    """The visitor writes: the connection's own state says who they are and where (set when
+    it connected and started), the allowance is checked, then the one door stores it."""
+    data = data if isinstance(data, dict) else {}
+    state = _state(sid)
+    with force_locale(state.lang):
+        if state.conversation_id is None:
+            raise ServiceError(_("Aucune conversation en cours."))
+        if not _allow_message(state):
+            return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
+        chat_file = chat.file_of(state.conversation_id, data.get("file_id")) if data.get("file_id") else None
+        message, _created = chat.visitor_message(
+            state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=sid
+        )
+        return {"ok": True, "message": message_payload(message)}
 
 
 class WidgetNamespace(Namespace):
@@ -174,20 +192,13 @@ class WidgetNamespace(Namespace):
             _conversation, ticket = chat.leave_message(channel, visitor, data.get("body"), name=data.get("name"), email=data.get("email"), language=state.lang)
             return {"ok": True, "ticket": ticket.number}
 
-    @action
+    def trigger_event(self, event, *args):
+        if event == "message" and args:  # the hot path, without a request context
+            return without_request(self, args[0], _visitor_message, *args[1:2])
+        return super().trigger_event(event, *args)
+
     def on_message(self, data=None):
-        data = data if isinstance(data, dict) else {}
-        state = _state()
-        with force_locale(state.lang):
-            if state.conversation_id is None:
-                raise ServiceError(_("Aucune conversation en cours."))
-            if not _allow_message(state):
-                return {"error": _("Vous envoyez trop de messages : patientez un instant avant d'écrire à nouveau."), "flood": True}
-            chat_file = chat.file_of(state.conversation_id, data.get("file_id")) if data.get("file_id") else None
-            message, _created = chat.visitor_message(
-                state.conversation_id, state.visitor_name, data.get("body"), client_id=data.get("client_id"), file=chat_file, skip_sid=request.sid
-            )
-            return {"ok": True, "message": message_payload(message)}
+        return _visitor_message(request.sid, data)
 
     def on_typing(self, data=None):
         state = _widgets.get(request.sid)

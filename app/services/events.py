@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 _PENDING = "novadesk_events"
+_COMMITTED = "novadesk_events_committed"  # committed, sent once the connection is back in the pool
 
 
 # ---- schemas: what each kind carries ---------------------------------------------------------
@@ -223,11 +224,20 @@ def dispatch(events):
 
 
 def _after_commit(session):
+    """Committed: the events are due, but not sent yet. SQLAlchemy calls this before the
+    session gives its database connection back to the pool; the sinks wait for that
+    (_after_transaction_end), or every broadcast, a round trip to Redis when scaled out, would
+    hold a pooled connection, and under load the pool runs dry while the events are sent."""
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction may still be rolled back
     pending = session.info.pop(_PENDING, None)
     if pending:
-        dispatch([event for _savepoint, event in pending])
+        session.info.setdefault(_COMMITTED, []).extend(event for _savepoint, event in pending)
+
+
+def _after_transaction_end(session, transaction):
+    if transaction.parent is None and _COMMITTED in session.info:
+        dispatch(session.info.pop(_COMMITTED))
 
 
 def _within(savepoint, transaction):
@@ -254,6 +264,7 @@ def _after_soft_rollback(session, previous_transaction):
 def install():
     if not sa_event.contains(Session, "after_commit", _after_commit):
         sa_event.listen(Session, "after_commit", _after_commit)
+        sa_event.listen(Session, "after_transaction_end", _after_transaction_end)
         sa_event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
