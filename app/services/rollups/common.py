@@ -41,12 +41,13 @@ def facts(now, *conditions):
     )
 
 
-def measures(row, late_running=False):
-    """The nine sums one fact row adds (late: only when not running, unless asked)."""
-    frm, res, running, late, score = row[11], row[12], row[13], row[14], row[15]
+def measures(row):
+    """The nine sums one fact row adds (late: a deadline missed at the moment counted, the
+    running tickets' included; the SLA watch counts a bucket again when one passes)."""
+    frm, res, late, score = row[11], row[12], row[14], row[15]
     return [
         1, int(frm is not None), frm or 0, int(res is not None), res or 0,
-        int(bool(late) and (late_running or not running)), int(score is not None), score or 0, int(score is not None and score >= SATISFIED_FROM),
+        int(bool(late)), int(score is not None), score or 0, int(score is not None and score >= SATISFIED_FROM),
     ]
 
 
@@ -78,16 +79,12 @@ def month_of(day):
     return day.replace(day=1)
 
 
-def accumulate(rows, sums, bucket_of, late_running=False, only_late=False):
+def accumulate(rows, sums, bucket_of):
     """Add fact rows into sums[(bucket..., dimension, item_id, item)]: each ticket once per
     dimension, once per assignee for "agent" (none: the key none)."""
     seen = set()
     for row in rows:
-        values = measures(row, late_running)
-        if only_late:
-            if not values[5]:
-                continue
-            values = [0, 0, 0, 0, 0, 1, 0, 0, 0]
+        values = measures(row)
         bucket = bucket_of(row)
         if row[0] not in seen:
             seen.add(row[0])
