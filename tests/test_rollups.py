@@ -168,6 +168,8 @@ def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
                         if moment is not None and period.start <= moment < period.end:
                             expected[moment.astimezone(timezone.utc).date().isoformat()] += 1
                     assert {d["day"]: d[name] for d in flow if d[name]} == {k: v for k, v in expected.items() if k in {d["day"] for d in flow}}, (email, period, name)
+                waiting = [t for t in visible if t.created_on < period.end and (t.resolved_on is None or t.resolved_on >= period.end)]
+                assert flow[-1]["backlog"] == len(waiting), (email, period)  # not resolved at the period's end
 
 
 def test_a_figure_never_mixes_organisations(app, db, changes):
