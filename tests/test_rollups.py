@@ -154,6 +154,16 @@ def test_summed_figures_agree_with_the_tickets(app, db, changes, email):
                 assert report["breakdowns"][dimension][1] == before
 
 
+def test_tickets_in_hand_agree_with_the_tickets(app, db, changes):
+    """The team table's running tickets per support member, summed from the month rows."""
+    for email in READERS[:2]:
+        reader = user(email)
+        with clock.frozen(NOW):
+            direct = figures.in_hand_direct(reader)
+            assert direct and figures.in_hand(reader) == direct, email
+            assert {row["key"]: row["active"] for row in figures.agents(reader, PERIODS[0]) if row["active"]} == direct
+
+
 def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
     for email in READERS[:3]:
         reader = user(email)
