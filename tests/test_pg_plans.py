@@ -20,9 +20,9 @@ TICKETS = 50_000
 BIG_TABLES = {"ticket", "ticket_message", "ticket_event", "ticket_assignee", "satisfaction_rating", "ticket_day_figures"}
 BOUNDED_COST = 0  # no big table is read whole, save
 # the narrow assignee table (two integers a row) as the hashed side of a join with thousands of
-# still-running tickets (the list's counts of running tickets per assignee, the dashboard's tickets
-# in hand per agent): cheaper than as many index probes, bounded here. (The report no longer joins
-# running tickets: their lateness is in the per-day figures, and ratings are never read whole.)
+# still-running tickets (the list's counts of running tickets, mine or not assigned): cheaper than
+# as many index probes, bounded here. (The report and the dashboard's team table no longer join
+# running tickets: their lateness and the tickets in hand are in the per-day figures.)
 NARROW = {"ticket_assignee": 1_000}
 # and the count per status of every ticket the reader may see (the whole desk for the support,
 # a third of it for a commercial here): it reads them all whatever the plan (an index-only scan
