@@ -164,6 +164,14 @@ def test_tickets_in_hand_agree_with_the_tickets(app, db, changes):
             assert {row["key"]: row["active"] for row in figures.agents(reader, PERIODS[0]) if row["active"]} == direct
 
 
+def test_status_counts_agree_with_the_tickets(app, db, changes):
+    for email in READERS:
+        reader = user(email)
+        with clock.frozen(NOW):
+            direct = figures.status_counts_direct(reader)
+            assert sum(direct.values()) and figures.status_counts(reader) == direct, email
+
+
 def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
     for email in READERS[:3]:
         reader = user(email)

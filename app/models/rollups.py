@@ -10,7 +10,8 @@ class TicketDayFigures(Model):
     dimension "all" (key none): the tickets *created* that day, what a report's summary and
     its per-client table add up; "requester", "product", "type", "priority", "channel",
     "queue", "agent": the same tickets per key (a ticket with two agents counts for each,
-    none for "not assigned"); "resolved": the tickets whose (last) resolution fell that day,
+    none for "not assigned"), "status" (key: the status category the ticket has now);
+    "resolved": the tickets whose (last) resolution fell that day,
     only `tickets` filled. Merged duplicates count nowhere. `late` counts the tickets that had
     missed a deadline when the bucket was last counted, running ones included: the SLA watch
     has a bucket counted again when one of its running tickets' deadlines passes."""

@@ -26,7 +26,7 @@ from app.services.figures.common import (
     local_today,
     warning_minutes,
 )
-from app.services.figures.daily import _as_date, _day, daily_flow, new_and_resolved, status_counts
+from app.services.figures.daily import _as_date, _day, daily_flow, new_and_resolved, status_counts, status_counts_direct
 from app.services.figures.report import agents, chat_summary, in_hand, in_hand_direct, my_work, recent_ratings, report
 from app.services.figures.summary import (
     DIMENSIONS,
@@ -87,6 +87,7 @@ __all__ = [
     "recent_ratings",
     "report",
     "status_counts",
+    "status_counts_direct",
     "summary",
     "summary_direct",
     "tickets_needing_help",

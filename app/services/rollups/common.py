@@ -7,7 +7,7 @@ from app.models import SatisfactionRating, StatusCategory, Ticket, TicketDayFigu
 from app.models.tickets import ticket_assignee
 
 SATISFIED_FROM = 4
-DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent")
+DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent", "status")
 MEASURES = ("tickets", "answered", "first_response_minutes", "resolved", "resolution_minutes", "late", "ratings", "score", "satisfied")
 DAY, MONTH = "day", "month"
 _PENDING = "novadesk_rollup_buckets"
@@ -33,7 +33,7 @@ def facts(now, *conditions):
             Ticket.id, Ticket.organisation_id, Ticket.requester_id, Ticket.product_id, Ticket.type_id, Ticket.priority_id,
             Ticket.channel, Ticket.queue_id, ticket_assignee.c.user_id, Ticket.created_on, Ticket.resolved_on,
             Ticket.first_response_minutes, Ticket.resolution_minutes, case((running_expression(), 1), else_=0),
-            case((late_expression(now), 1), else_=0), SatisfactionRating.score,
+            case((late_expression(now), 1), else_=0), SatisfactionRating.score, Ticket.status_category,
         )
         .outerjoin(ticket_assignee, ticket_assignee.c.ticket_id == Ticket.id)
         .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
@@ -54,7 +54,7 @@ def measures(row):
 def ticket_keys(row):
     return [
         ("all", None, None), ("requester", row[2], None), ("product", row[3], None), ("type", row[4], None),
-        ("priority", row[5], None), ("channel", None, row[6]), ("queue", row[7], None),
+        ("priority", row[5], None), ("channel", None, row[6]), ("queue", row[7], None), ("status", None, row[16]),
     ]
 
 

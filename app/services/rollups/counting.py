@@ -175,7 +175,7 @@ def rebuild_in_sql(connection, now=None, running_late=True):
     keys = [
         ("all", None, None), ("requester", Ticket.requester_id, None), ("product", Ticket.product_id, None),
         ("type", Ticket.type_id, None), ("priority", Ticket.priority_id, None), ("channel", None, Ticket.channel),
-        ("queue", Ticket.queue_id, None), ("agent", ticket_assignee.c.user_id, None),
+        ("queue", Ticket.queue_id, None), ("agent", ticket_assignee.c.user_id, None), ("status", None, Ticket.status_category),
     ]
     for dimension, item_id, item in keys:
         source = Ticket.__table__.outerjoin(SatisfactionRating.__table__, SatisfactionRating.ticket_id == Ticket.id)
