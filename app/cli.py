@@ -65,7 +65,7 @@ def register(app):
         from app.services import rollups
 
         started = time.perf_counter()
-        rollups.rebuild(db.session.connection())
+        rollups.rebuild_in_sql(db.session.connection())
         db.session.commit()
         click.echo(f"Per-day ticket figures counted again in {time.perf_counter() - started:.1f} s.")
 

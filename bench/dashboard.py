@@ -29,15 +29,28 @@ def percentile(values, p):
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-def timed(client, path, runs):
+CPU = []  # the process's CPU time of each request measured (ms), beside its wall-clock time
+
+
+def timed(client, path, runs, profile=None):
     spent = []
+    CPU.clear()
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
+        if profile is not None:
+            profile.enable()
         response = client.get(path)
         response.get_data()
+        if profile is not None:
+            profile.disable()
         spent.append((time.perf_counter() - started) * 1000)
+        CPU.append((time.process_time() - cpu) * 1000)
         assert response.status_code == 200, (path, response.status_code)
     return spent
+
+
+def line(label, spent):
+    print(f"{label:<30} p50 {statistics.median(spent):6.1f} ms   p95 {percentile(spent, 95):6.1f} ms   CPU per request: median {statistics.median(CPU):6.1f} ms", flush=True)
 
 
 def signed_in(app, email):
@@ -67,11 +80,16 @@ def main():
     parser.add_argument("--instance", default="/tmp/novadesk-bench")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--no-exports", action="store_true", help="dashboards and the report page only")
+    parser.add_argument("--database", help="a PostgreSQL URL made by generate_tickets.py --database (else SQLite in --instance)")
+    parser.add_argument("--profile", help="write cProfile statistics (CPU time) of the measured dashboard and report requests to PREFIX-*.prof")
     args = parser.parse_args()
-    if not (Path(args.instance) / "novadesk.db").exists():
+    if not args.database and not (Path(args.instance) / "novadesk.db").exists():
         raise SystemExit(f"no database in {args.instance}: run bench/generate_tickets.py first")
     os.environ["NOVADESK_INSTANCE"] = args.instance
     os.environ.pop("DATABASE_URL", None)
+    if args.database:
+        os.environ["DATABASE_URL"] = args.database
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; FIGURES_CACHE_SECONDS={os.environ.get('FIGURES_CACHE_SECONDS', '(default)')}")
     os.environ["WORKER_IN_PROCESS"] = "0"
 
     from app import create_app
@@ -88,18 +106,32 @@ def main():
         db.session.remove()
     print(f"{total} tickets in {args.instance}; {args.runs} requests per figure after 3 warm-up requests")
 
+    import cProfile
+
+    def profiler(name):
+        return cProfile.Profile(time.process_time) if args.profile else None  # CPU time: fair on a shared machine
+
+    def dump(profile, name):
+        if profile is not None:
+            profile.dump_stats(f"{args.profile}-{name}.prof")
+
     for role, email in PEOPLE.items():
         client = signed_in(app, email)
         timed(client, "/dashboard/data", 3)
-        spent = timed(client, "/dashboard/data", args.runs)
-        print(f"dashboard data, {role:<10}  p50 {statistics.median(spent):6.1f} ms   p95 {percentile(spent, 95):6.1f} ms")
+        profile = profiler(role)
+        spent = timed(client, "/dashboard/data", args.runs, profile)
+        dump(profile, f"dashboard-{role}")
+        line(f"dashboard data, {role}", spent)
 
     client = signed_in(app, PEOPLE["agent"])
     today = clock.now().date()
     year = f"start={(today - timedelta(days=364)).isoformat()}&end={today.isoformat()}"
     timed(client, f"/reports/?{year}", 1)
-    spent = timed(client, f"/reports/?{year}", max(5, args.runs // 4))
-    print(f"one-year report page, agent   p50 {statistics.median(spent):6.1f} ms   p95 {percentile(spent, 95):6.1f} ms  (two years read: the year and the one before)")
+    profile = profiler("report")
+    spent = timed(client, f"/reports/?{year}", max(5, args.runs // 4), profile)
+    dump(profile, "report")
+    line("one-year report page, agent", spent)
+    print("  (the report compares the year with the one before)")
 
     if args.no_exports:
         return

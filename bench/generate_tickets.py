@@ -180,7 +180,7 @@ def generate(count, seed=7):
         from app.services import rollups
 
         counted = time.perf_counter()
-        rollups.rebuild(db.session.connection())
+        rollups.rebuild_in_sql(db.session.connection())
         db.session.commit()
         print(f"per-day figures counted in {time.perf_counter() - counted:.0f} s", flush=True)
         if db.session.connection().dialect.name == "postgresql":

@@ -28,7 +28,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from app.models import Ticket
-from app.services import clock, figures, satisfaction, ticket_links, tickets
+from app.services import clock, figures, rollups, satisfaction, sla_watch, ticket_links, tickets
 from tests.ticket_helpers import org, priority, status, user
 
 PERIOD = figures.Period(date(2026, 11, 16), date(2026, 11, 20), "Europe/Paris")
@@ -101,7 +101,8 @@ def week(app, demo):
         t7 = new(utc(16, 9), "normal", organisation=solidaire, requester=None, title="T7")
         t8 = new(utc(13, 10), "normal", title="T8")
         t9 = new(utc(23, 9), "normal", title="T9")
-        demo.session.commit()
+        with clock.frozen(NOW):  # committed when the figures are read (the worker ran until then)
+            demo.session.commit()
     return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "t5": t5, "t6": t6, "t7": t7, "t8": t8, "t9": t9}
 
 
@@ -121,12 +122,21 @@ def test_period_summary_for_the_client_and_for_staff(app, week):
     assert (staff.tickets, staff.breached, staff.sla_rate) == (6, 4, 33.3)  # + T7, late
 
 
-def test_a_waiting_deadline_counts_only_once_passed(app, week):
-    """Read on Friday 20 at 12:00 UTC, T4's first answer (due Monday) is not late yet;
-    answers and resolutions already given late stay late."""
-    with clock.frozen(utc(20, 12)):
-        staff = figures.summary(user("superviseur@novalead.com"), PERIOD)
-    assert (staff.tickets, staff.breached) == (6, 3)  # T2, T3, T7
+def test_a_waiting_deadline_counts_only_once_passed(app, db, week):
+    """As the figures stood on Friday 20 at 12:00 UTC, T4's first answer (due Monday) is not
+    late yet; answers and resolutions already given late stay late. Once the deadline has
+    passed, the SLA watch's pass has T4's day counted again: late."""
+    supervisor = user("superviseur@novalead.com")
+    with app.test_request_context(), clock.frozen(utc(20, 12)):
+        rollups.rebuild_in_sql(db.session.connection())  # the figures as counted on Friday
+        staff = figures.summary(supervisor, PERIOD)
+        assert (staff.tickets, staff.breached) == (6, 3)  # T2, T3, T7
+        db.session.commit()
+    with app.test_request_context(), clock.frozen(NOW):
+        sla_watch.check_deadlines()
+        db.session.commit()
+        staff = figures.summary(supervisor, PERIOD)
+    assert (staff.tickets, staff.breached) == (6, 4)  # + T4
 
 
 def test_counts_and_today(app, week):

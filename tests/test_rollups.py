@@ -6,7 +6,11 @@ another organisation), each committed separately as a request would (and, apart,
 update the ORM cannot follow row by row). Then every role's summary, breakdowns, report and
 daily flow over periods in several time zones (whole months, month edges, a single day, a half-hour
 offset) are compared with the same figures read directly from the tickets, and the rows kept
-change by change with the rows counted again from scratch."""
+change by change with the rows counted again from scratch.
+
+The SLA watch runs between the changes as the worker would (every few hours of the frozen
+clock, and on to the moment of reading): the running tickets' lateness is kept in the rows and
+counted again by the watch when a deadline passes, so no report reads them."""
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -15,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import NovaUser, Organisation, Ticket, TicketDayFigures
-from app.services import ServiceError, clock, figures, rollups, satisfaction, ticket_links, tickets
+from app.services import ServiceError, clock, figures, rollups, satisfaction, sla_watch, ticket_links, tickets
 from tests.ticket_helpers import priority, status, user
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
@@ -96,10 +100,22 @@ def changes(app, demo):
                     demo.session.commit()
                 except ServiceError:
                     demo.session.rollback()
+                _watch(demo)
         moved = demo.session.get(Ticket, made[3])  # another organisation: it leaves its old buckets
         moved.organisation_id = organisations[-1].id if moved.organisation_id != organisations[-1].id else organisations[0].id
-        demo.session.commit()
+        with clock.frozen(moment):
+            demo.session.commit()
+        while moment < NOW:  # the worker keeps watching until the figures are read
+            moment = min(NOW, moment + timedelta(hours=12))
+            with clock.frozen(moment):
+                _watch(demo)
     return made
+
+
+def _watch(db):
+    """One pass of the worker's SLA watch at the frozen moment, committed as the worker does."""
+    sla_watch.check_deadlines()
+    db.session.commit()
 
 
 def test_the_kept_figures_are_those_counted_again_from_scratch(app, db, changes):
@@ -116,8 +132,8 @@ def test_a_bulk_update_has_everything_counted_again(app, db, changes):
     supervisor = user("superviseur@novalead.com")
     period = figures.Period(date(2026, 9, 1), date(2026, 11, 30), "Europe/Paris")
     db.session.query(Ticket).filter(Ticket.id.in_(changes[:12])).update({Ticket.first_response_minutes: 777}, synchronize_session=False)
-    db.session.commit()
     with clock.frozen(NOW):
+        db.session.commit()
         assert _row(figures.summary(supervisor, period)) == _row(figures.summary_direct(supervisor, period))
         assert figures.summary(supervisor, period).first_response_minutes > 0
 
@@ -138,6 +154,24 @@ def test_summed_figures_agree_with_the_tickets(app, db, changes, email):
                 assert report["breakdowns"][dimension][1] == before
 
 
+def test_tickets_in_hand_agree_with_the_tickets(app, db, changes):
+    """The team table's running tickets per support member, summed from the month rows."""
+    for email in READERS[:2]:
+        reader = user(email)
+        with clock.frozen(NOW):
+            direct = figures.in_hand_direct(reader)
+            assert direct and figures.in_hand(reader) == direct, email
+            assert {row["key"]: row["active"] for row in figures.agents(reader, PERIODS[0]) if row["active"]} == direct
+
+
+def test_status_counts_agree_with_the_tickets(app, db, changes):
+    for email in READERS:
+        reader = user(email)
+        with clock.frozen(NOW):
+            direct = figures.status_counts_direct(reader)
+            assert sum(direct.values()) and figures.status_counts(reader) == direct, email
+
+
 def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
     for email in READERS[:3]:
         reader = user(email)
@@ -152,6 +186,8 @@ def test_the_daily_flow_agrees_with_the_tickets(app, db, changes):
                         if moment is not None and period.start <= moment < period.end:
                             expected[moment.astimezone(timezone.utc).date().isoformat()] += 1
                     assert {d["day"]: d[name] for d in flow if d[name]} == {k: v for k, v in expected.items() if k in {d["day"] for d in flow}}, (email, period, name)
+                waiting = [t for t in visible if t.created_on < period.end and (t.resolved_on is None or t.resolved_on >= period.end)]
+                assert flow[-1]["backlog"] == len(waiting), (email, period)  # not resolved at the period's end
 
 
 def test_a_figure_never_mixes_organisations(app, db, changes):
@@ -164,3 +200,45 @@ def test_a_figure_never_mixes_organisations(app, db, changes):
     own = db.session.query(Ticket).filter(Ticket.organisation_id == client.organisation_id, Ticket.merged_into_id.is_(None),
                                           Ticket.created_on >= period.start, Ticket.created_on < period.end).count()
     assert 0 < mine == own < everyone
+
+
+def test_the_database_counts_the_same_rows_as_python(app, db, changes):
+    """rebuild_in_sql (INSERT … SELECT … GROUP BY, what rebuild-figures and the generator use)
+    gives exactly the rows rebuild gives ticket by ticket, late running tickets included."""
+    with clock.frozen(NOW):
+        rollups.rebuild(db.session.connection())
+        by_python = _stored(db)
+        rollups.rebuild_in_sql(db.session.connection())
+        by_sql = _stored(db)
+    db.session.rollback()
+    assert any(key[3] == "agent" and key[4] is None for key in by_sql) and any(key[3] == "channel" for key in by_sql)
+    assert any(values[5] for key, values in by_sql.items() if key[3] == "all")
+    assert by_sql == by_python
+
+
+def test_a_deadline_passing_makes_the_running_ticket_late_in_the_figures(app, db, demo):
+    """No ticket change happens when a deadline passes: the SLA watch has the ticket's bucket
+    counted again, and the summed figures (read without the ticket) then say it is late."""
+    supervisor = user("superviseur@novalead.com")
+    organisation = demo.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.id).first()
+    opened = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)  # a Monday morning
+    period = figures.Period(date(2026, 11, 1), date(2026, 11, 30), "UTC")
+    with app.test_request_context():
+        with clock.frozen(opened):
+            ticket = tickets.create_ticket(supervisor, title="Toujours pas de réponse", body="b", organisation_id=organisation.id,
+                                           priority_id=priority("urgent").id)
+            db.session.commit()
+        due = ticket.first_response_due
+        assert due is not None and due > opened
+        with clock.frozen(due - timedelta(minutes=1)):
+            before = figures.summary(supervisor, period)
+            assert before.breached == 0 and _row(before) == _row(figures.summary_direct(supervisor, period))
+        with clock.frozen(due + timedelta(minutes=1)):
+            assert figures.summary_direct(supervisor, period).breached == 1
+            assert figures.summary(supervisor, period).breached == 0  # nobody counted the bucket again yet
+            _watch(db)
+            after = figures.summary(supervisor, period)
+            assert after.breached == 1 and _row(after) == _row(figures.summary_direct(supervisor, period))
+            assert figures.breakdown(supervisor, period, "organisation")[0].breached == 1
+            _watch(db)  # the next pass counts nothing twice
+            assert figures.summary(supervisor, period).breached == 1

@@ -10,10 +10,11 @@ class TicketDayFigures(Model):
     dimension "all" (key none): the tickets *created* that day, what a report's summary and
     its per-client table add up; "requester", "product", "type", "priority", "channel",
     "queue", "agent": the same tickets per key (a ticket with two agents counts for each,
-    none for "not assigned"); "resolved": the tickets whose (last) resolution fell that day,
-    only `tickets` filled. Merged duplicates count nowhere. `late` counts only the missed
-    deadlines that no longer depend on the clock (tickets not running); running tickets are
-    read from the tickets themselves, at the moment of reading."""
+    none for "not assigned"), "status" (key: the status category the ticket has now);
+    "resolved": the tickets whose (last) resolution fell that day,
+    only `tickets` filled. Merged duplicates count nowhere. `late` counts the tickets that had
+    missed a deadline when the bucket was last counted, running ones included: the SLA watch
+    has a bucket counted again when one of its running tickets' deadlines passes."""
 
     __tablename__ = "ticket_day_figures"
     __table_args__ = (Index("ix_ticket_day_figures_span_day", "span", "day", "organisation_id", "dimension"),)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import EscalationRule, SlaAlert, SlaDeadline, SlaStage, StatusCategory, Ticket
 from app.security import scopes
-from app.services import ServiceError, clock, mail, notifications, tickets, webhooks
+from app.services import ServiceError, clock, mail, notifications, rollups, tickets, webhooks
 from app.services.notifications import ticket_link
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ def _record_once(ticket, deadline, stage, due, now):
     except IntegrityError:
         return False
     tickets.record_event(ticket, None, f"sla_{stage}", "deadline", None, deadline, internal=True)
+    if stage == SlaStage.BREACH:
+        rollups.deadline_passed(db.session, ticket.id)  # the reports count it late from now on
     return True
 
 

@@ -26,8 +26,8 @@ from app.services.figures.common import (
     local_today,
     warning_minutes,
 )
-from app.services.figures.daily import _as_date, _day, daily_flow, new_and_resolved, status_counts
-from app.services.figures.report import agents, chat_summary, my_work, recent_ratings, report
+from app.services.figures.daily import _as_date, _day, daily_flow, new_and_resolved, status_counts, status_counts_direct
+from app.services.figures.report import agents, chat_summary, in_hand, in_hand_direct, my_work, recent_ratings, report
 from app.services.figures.summary import (
     DIMENSIONS,
     STAFF_ONLY_DIMENSIONS,
@@ -76,6 +76,8 @@ __all__ = [
     "chat_summary",
     "daily_flow",
     "dimensions_for",
+    "in_hand",
+    "in_hand_direct",
     "last_days",
     "local_today",
     "my_work",
@@ -85,6 +87,7 @@ __all__ = [
     "recent_ratings",
     "report",
     "status_counts",
+    "status_counts_direct",
     "summary",
     "summary_direct",
     "tickets_needing_help",

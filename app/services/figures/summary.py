@@ -91,9 +91,9 @@ def breakdown(user, period, dimension):
 
 def _sums(user, periods, dimensions):
     """{(period label, dimension, key): the nine sums of rollups.MEASURES} for the tickets
-    created in each period: the whole UTC days (and months) from ticket_day_figures, the
-    hours at the edges of the period from the tickets, and the tickets whose deadlines still
-    run read from the tickets for whether they are late now."""
+    created in each period: the whole UTC days (and months) from ticket_day_figures (the
+    running tickets' lateness included: the SLA watch counts a bucket again when one of its
+    deadlines passes), the hours at the edges of the period from the tickets."""
     now = clock.now()
     c = TicketDayFigures.__table__.c
     wanted = {"all"} | {d for d in dimensions if d not in ("organisation", "level")} | ({"queue"} if "level" in dimensions else set())
@@ -111,14 +111,12 @@ def _sums(user, periods, dimensions):
                 rollups.add(raw[(label, row[0], row[1], row[2], row[3])], [int(v or 0) for v in row[4:]])
             inside = (rollups.day_start(first), rollups.day_start(last + timedelta(days=1)))
             edges = [(period.start, inside[0]), (inside[1], period.end)]
-            running = db.session.execute(rollups.facts(now, scopes.tickets_filter(user), _in_range(Ticket.created_on, *inside), rollups.running_expression()))
-            rollups.accumulate(running, raw, lambda row, label=label: (label, row[1]), late_running=True, only_late=True)
         else:
             edges = [(period.start, period.end)]
         for start, end in edges:
             if start < end:
                 rows = db.session.execute(rollups.facts(now, scopes.tickets_filter(user), _in_range(Ticket.created_on, start, end)))
-                rollups.accumulate(rows, raw, lambda row, label=label: (label, row[1]), late_running=True)
+                rollups.accumulate(rows, raw, lambda row, label=label: (label, row[1]))
     levels = dict(db.session.query(Queue.id, Queue.support_level)) if "level" in dimensions else {}
     out = defaultdict(rollups.zero)
     for (label, organisation_id, dimension, item_id, item), values in raw.items():

@@ -12,10 +12,17 @@ replaced, and the difference is added to the month's rows. A bulk UPDATE or DELE
 PostgreSQL, a transaction-scoped advisory lock per (organisation, month) makes two commits of
 the same organisation's month take turns, so neither counts without the other's tickets.
 
+Whether a ticket still running is late depends on the clock: a bucket holds the lateness seen
+when it was last counted, and the SLA watch, which wakes at every deadline, has the ticket's
+bucket counted again when one passes (`deadline_passed`). So a report reads no ticket outside
+the hours at the edges of its period. (A worker stopped for longer than
+SLA_ALERT_LOOKBACK_HOURS misses the deadlines of that gap: `flask novadesk rebuild-figures`.)
+
 Each bucket is counted with `facts()`, the same statement the reports use for what they read
-directly (the hours at the edges of a period, and the late tickets still running), so both
-agree by construction; tests/test_rollups.py compares them with the direct queries over random
-changes. `rebuild()` counts everything again (`flask novadesk rebuild-figures`, the migration).
+directly (the hours at the edges of a period), so both agree by construction; tests/test_rollups.py compares them with the direct queries over random
+changes. `rebuild()` counts everything again row by row in Python (the reference);
+`rebuild_in_sql()` has the database count the same rows set-based (`flask novadesk
+rebuild-figures`, the migrations, bench/generate_tickets.py, a bulk UPDATE).
 """
 from app.services.rollups.common import (
     _CHANGED,
@@ -42,7 +49,7 @@ from app.services.rollups.common import (
     whole_days,
     zero,
 )
-from app.services.rollups.counting import _count_bucket, _insert, _lock, _rows_of, _write_many, rebuild, recount
+from app.services.rollups.counting import _count_bucket, _insert, _lock, _rows_of, _write_many, rebuild, rebuild_in_sql, recount
 from app.services.rollups.upkeep import (
     _after_bulk,
     _after_commit,
@@ -54,6 +61,7 @@ from app.services.rollups.upkeep import (
     _note_buckets,
     _ticket_id,
     _touched,
+    deadline_passed,
     install,
 )
 
@@ -85,12 +93,14 @@ __all__ = [
     "accumulate",
     "add",
     "day_start",
+    "deadline_passed",
     "facts",
     "install",
     "late_expression",
     "measures",
     "month_of",
     "rebuild",
+    "rebuild_in_sql",
     "recount",
     "running_expression",
     "span_conditions",

@@ -7,7 +7,7 @@ from app.models import SatisfactionRating, StatusCategory, Ticket, TicketDayFigu
 from app.models.tickets import ticket_assignee
 
 SATISFIED_FROM = 4
-DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent")
+DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent", "status")
 MEASURES = ("tickets", "answered", "first_response_minutes", "resolved", "resolution_minutes", "late", "ratings", "score", "satisfied")
 DAY, MONTH = "day", "month"
 _PENDING = "novadesk_rollup_buckets"
@@ -33,7 +33,7 @@ def facts(now, *conditions):
             Ticket.id, Ticket.organisation_id, Ticket.requester_id, Ticket.product_id, Ticket.type_id, Ticket.priority_id,
             Ticket.channel, Ticket.queue_id, ticket_assignee.c.user_id, Ticket.created_on, Ticket.resolved_on,
             Ticket.first_response_minutes, Ticket.resolution_minutes, case((running_expression(), 1), else_=0),
-            case((late_expression(now), 1), else_=0), SatisfactionRating.score,
+            case((late_expression(now), 1), else_=0), SatisfactionRating.score, Ticket.status_category,
         )
         .outerjoin(ticket_assignee, ticket_assignee.c.ticket_id == Ticket.id)
         .outerjoin(SatisfactionRating, SatisfactionRating.ticket_id == Ticket.id)
@@ -41,19 +41,20 @@ def facts(now, *conditions):
     )
 
 
-def measures(row, late_running=False):
-    """The nine sums one fact row adds (late: only when not running, unless asked)."""
-    frm, res, running, late, score = row[11], row[12], row[13], row[14], row[15]
+def measures(row):
+    """The nine sums one fact row adds (late: a deadline missed at the moment counted, the
+    running tickets' included; the SLA watch counts a bucket again when one passes)."""
+    frm, res, late, score = row[11], row[12], row[14], row[15]
     return [
         1, int(frm is not None), frm or 0, int(res is not None), res or 0,
-        int(bool(late) and (late_running or not running)), int(score is not None), score or 0, int(score is not None and score >= SATISFIED_FROM),
+        int(bool(late)), int(score is not None), score or 0, int(score is not None and score >= SATISFIED_FROM),
     ]
 
 
 def ticket_keys(row):
     return [
         ("all", None, None), ("requester", row[2], None), ("product", row[3], None), ("type", row[4], None),
-        ("priority", row[5], None), ("channel", None, row[6]), ("queue", row[7], None),
+        ("priority", row[5], None), ("channel", None, row[6]), ("queue", row[7], None), ("status", None, row[16]),
     ]
 
 
@@ -78,16 +79,12 @@ def month_of(day):
     return day.replace(day=1)
 
 
-def accumulate(rows, sums, bucket_of, late_running=False, only_late=False):
+def accumulate(rows, sums, bucket_of):
     """Add fact rows into sums[(bucket..., dimension, item_id, item)]: each ticket once per
     dimension, once per assignee for "agent" (none: the key none)."""
     seen = set()
     for row in rows:
-        values = measures(row, late_running)
-        if only_late:
-            if not values[5]:
-                continue
-            values = [0, 0, 0, 0, 0, 1, 0, 0, 0]
+        values = measures(row)
         bucket = bucket_of(row)
         if row[0] not in seen:
             seen.add(row[0])

@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from app.models import SatisfactionRating, Ticket
 from app.services.rollups.common import _CHANGED, _EVERYTHING, _PENDING, _TOUCHED, utc_day
-from app.services.rollups.counting import rebuild, recount
+from app.services.rollups.counting import rebuild_in_sql, recount
 
 # --- following the session ----------------------------------------------------------------------
 
@@ -62,6 +62,12 @@ def _after_bulk(orm_state):
         orm_state.session.info[_EVERYTHING] = True
 
 
+def deadline_passed(session, ticket_id):
+    """A deadline of a running ticket has just passed (the SLA watch says so): its bucket is
+    counted again at the commit, so that the reports find it late without reading it."""
+    _touched(session).add(ticket_id)
+
+
 def _before_commit(session):
     if session.dirty or session.new or session.deleted:
         session.flush()
@@ -75,7 +81,7 @@ def _before_commit(session):
     session.info[_CHANGED] = True
     if everything:
         session.info.pop(_PENDING, None)
-        rebuild(connection)
+        rebuild_in_sql(connection)
         return
     _note_buckets(session, connection, touched)
     recount(connection, session.info.pop(_PENDING, set()), clock.now())
