@@ -148,8 +148,8 @@ def _filtered(user, filters, with_category=True, for_page=False):
         return _search(query, filters)  # queues and assignees are staff matters: no probing
     if filters.queue:
         query = query.filter(walk(Ticket.queue_id) == filters.queue)
-    if filters.assignee == "none":
-        query = query.filter(~Ticket.assignees.any())
+    if filters.assignee == "none":  # the link table alone: `~Ticket.assignees.any()` also reads each person
+        query = query.filter(~exists().where(ticket_assignee.c.ticket_id == Ticket.id))
     elif filters.assignee == "me" or to_id(filters.assignee):
         who = user.id if filters.assignee == "me" else to_id(filters.assignee)
         # Walking the activity order, a per-row check on the (ticket, user) key stops after one
