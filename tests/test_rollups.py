@@ -164,3 +164,35 @@ def test_a_figure_never_mixes_organisations(app, db, changes):
     own = db.session.query(Ticket).filter(Ticket.organisation_id == client.organisation_id, Ticket.merged_into_id.is_(None),
                                           Ticket.created_on >= period.start, Ticket.created_on < period.end).count()
     assert 0 < mine == own < everyone
+
+
+def test_a_savepoint_given_up_leaves_the_figures_exact(app, demo):
+    """One item of a batch refused (its savepoint rolled back: a ticket changed for the first
+    time inside it, a ticket opened inside it) while the rest of the transaction commits."""
+    supervisor, agent = user("superviseur@novalead.com"), user("agent1@novalead.com")
+    organisation = demo.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.id).first()
+    with app.test_request_context(), clock.frozen(datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)):
+        kept = tickets.create_ticket(supervisor, title="Gardé", body="b", organisation_id=organisation.id, priority_id=priority("low").id)
+        other = tickets.create_ticket(supervisor, title="Autre", body="b", organisation_id=organisation.id)
+        demo.session.commit()
+    with app.test_request_context(), clock.frozen(datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)):
+        tickets.change_status(agent, other, status("resolved").id)  # first changed before the savepoint
+        try:
+            with demo.session.begin_nested():
+                tickets.change_priority(agent, kept, priority("urgent").id)
+                tickets.change_status(agent, other, status("open").id)
+                tickets.create_ticket(supervisor, title="Abandonné", body="b", organisation_id=organisation.id)
+                demo.session.flush()
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        tickets.add_message(agent, kept, "Réponse")
+        demo.session.commit()
+    stored = _stored(demo)
+    assert stored[("day", date(2026, 11, 2), organisation.id, "all", None, None)][0] == 2
+    assert stored[("day", date(2026, 11, 3), organisation.id, "resolved", None, None)][0] == 1
+    with clock.frozen(NOW):
+        rollups.rebuild(demo.session.connection())
+    again = _stored(demo)
+    demo.session.rollback()
+    assert stored == again

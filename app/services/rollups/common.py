@@ -10,9 +10,8 @@ SATISFIED_FROM = 4
 DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent")
 MEASURES = ("tickets", "answered", "first_response_minutes", "resolved", "resolution_minutes", "late", "ratings", "score", "satisfied")
 DAY, MONTH = "day", "month"
-_PENDING = "novadesk_rollup_buckets"
+_BEFORE = "novadesk_rollup_before"
 _EVERYTHING = "novadesk_rollup_everything"
-_TOUCHED = "novadesk_rollup_touched"
 _CHANGED = "novadesk_rollup_changed"
 
 
