@@ -115,7 +115,8 @@ def emit(event, payload, ticket=None):
 
 
 def _active_subscriptions():
-    return db.session.query(WebhookSubscription).filter(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id).all()
+    with db.session.no_autoflush:  # settings: the change being told does not change them (spares a flush)
+        return db.session.query(WebhookSubscription).filter(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id).all()
 
 
 def _iso(moment):
