@@ -69,6 +69,8 @@ def _after_bulk(orm_state):
 
 
 def _before_commit(session):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: its tickets are counted with the whole transaction's
     if session.dirty or session.new or session.deleted:
         session.flush()
     everything = session.info.pop(_EVERYTHING, False)
