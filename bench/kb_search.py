@@ -286,6 +286,62 @@ def measure(instance, requests):
         server.wait()
 
 
+def profile(instance, rounds, top):
+    """In this process, through Flask's test client: each query of QUERIES `rounds` times as a
+    visitor, CPU per request (p50 / p95), SQL statements per request, then cProfile's top."""
+    import cProfile
+    import io
+    import pstats
+    import urllib.parse
+
+    from sqlalchemy import event
+
+    os.environ.update(NOVADESK_INSTANCE=instance)
+    os.environ.pop("DATABASE_URL", None)
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"WORKER_IN_PROCESS": False, "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    paths = [f"/help/search?q={urllib.parse.quote_plus(q)}" for q in QUERIES]
+    for path in paths:  # warm up
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
+    cpu = []
+    for _ in range(rounds):
+        for path in paths:
+            started = time.process_time()
+            assert client.get(path).status_code == 200
+            cpu.append((time.process_time() - started) * 1000)
+    cpu.sort()
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print(f"search, visitor, in-process: {len(cpu)} requests, CPU per request p50 {statistics.median(cpu):.1f} ms, "
+          f"p95 {cpu[int(len(cpu) * 0.95) - 1]:.1f} ms, max {cpu[-1]:.1f} ms, {len(statements) / len(cpu):.1f} statements per request (load average {load})")
+    per_query = {}
+    for path in paths:
+        samples = []
+        for _ in range(3):
+            started = time.process_time()
+            client.get(path)
+            samples.append((time.process_time() - started) * 1000)
+        per_query[urllib.parse.unquote_plus(path.split("=", 1)[1])] = min(samples)
+    for query, spent in sorted(per_query.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"  {spent:6.1f} ms  {query}")
+    if top:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for path in paths:
+            client.get(path)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+        print(out.getvalue())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instance", default="/tmp/novadesk-kb-bench")
@@ -293,6 +349,8 @@ def main():
     parser.add_argument("--tickets", type=int, default=0, help="fill the instance with this many tickets first (bench/generate_tickets.py)")
     parser.add_argument("--requests", type=int, default=320, help="per scenario and concurrency")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, help="instead of HTTP: each query this many times in-process (CPU per request)")
+    parser.add_argument("--top", type=int, default=0, help="with --profile: cProfile's top lines")
     args = parser.parse_args()
     if not args.skip_generate:
         if args.tickets:
@@ -302,7 +360,10 @@ def main():
         os.environ.update(NOVADESK_INSTANCE=args.instance)
         os.environ.pop("DATABASE_URL", None)
         generate(args.articles)
-    measure(args.instance, args.requests)
+    if args.profile:
+        profile(args.instance, args.profile, args.top)
+    else:
+        measure(args.instance, args.requests)
 
 
 if __name__ == "__main__":

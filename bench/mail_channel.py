@@ -10,7 +10,10 @@ Out: that many queued mails sent by `deliver_due_mail` to a local SMTP server (a
     .venv/bin/python bench/mail_channel.py --instance /tmp/novadesk-mailbench [--messages 1000]
 """
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import shutil
 import socket
 import subprocess
@@ -67,12 +70,17 @@ def main():
     parser.add_argument("--instance", default="/tmp/novadesk-mailbench")
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the batch (`flask mail fetch` each)")
+    parser.add_argument("--profile", type=int, default=0, help="print the cProfile of the intake, this many lines (one worker)")
+    parser.add_argument("--no-outbox", action="store_true", help="measure the intake only")
     args = parser.parse_args()
+    with open("/proc/loadavg") as f:
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} UTC, {os.cpu_count()} cores, load average {' '.join(f.read().split()[:3])}")
     prepare(args.instance)
 
     import logging
 
     from aiosmtpd.controller import Controller
+    from sqlalchemy import event
 
     from app import create_app
     from app.channels import mail_in
@@ -100,7 +108,20 @@ def main():
                 worker.wait()
             processed = db.session.query(InboundMail).filter(InboundMail.status != "received").count()
         else:
+            statements = []
+            event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2].split(None, 1)[0].upper()))
+            profiler = cProfile.Profile() if args.profile else None
+            intake_cpu = time.process_time()
+            if profiler:
+                profiler.enable()
             processed = mail_in.process_pending(limit=args.messages)
+            if profiler:
+                profiler.disable()
+            intake_cpu = time.process_time() - intake_cpu
+            kinds = {k: statements.count(k) for k in set(statements)}
+            print(f"intake: {1000 * intake_cpu / args.messages:.1f} ms CPU per message{' (under cProfile)' if profiler else ''}, "
+                  f"{len(statements) / args.messages:.1f} statements per message: "
+                  + ", ".join(f"{k} {v / args.messages:.1f}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
         total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
         made = db.session.query(Ticket).count() - tickets_before
         print(f"in:  {args.messages} messages recorded in {recorded:.2f} s, processed ({processed}) in {total - recorded:.2f} s")
@@ -108,6 +129,12 @@ def main():
         if args.workers == 1:
             print(f"     {1000 * cpu / args.messages:.1f} ms of CPU per message in this process: {args.messages / cpu:.0f} messages/s for one core")
         assert db.session.query(InboundMail).filter_by(status="received").count() == 0
+        if args.workers == 1 and args.profile:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.profile)
+            print(out.getvalue())
+        if args.no_outbox:
+            return
 
         # Out: the notifications the intake queued, plus more, to a local SMTP server.
         class Sink:

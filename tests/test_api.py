@@ -134,3 +134,22 @@ def test_attachments_metadata_and_download_follow_the_ticket(app, demo):
     assert api.get(f"/api/v1/attachment/{note_file.id}", headers=_bearer(token)).status_code == 404
     staff = api_token(app.test_client(), demo, AGENT)
     assert api.get(f"/api/v1/attachment/{note_file.id}/download", headers=_bearer(staff)).status_code == 200
+
+
+def test_an_api_key_shows_its_last_use_without_a_write_per_request(app, demo):
+    from flask_appbuilder.security.sqla.models import ApiKey
+
+    from app.services import api_keys
+
+    admin = demo.session.query(NovaUser).filter_by(email=ADMIN).one()
+    with app.test_request_context():
+        _, created = api_keys.issue_api_key(admin, CLIENT, "ERP", scopes=api_keys.READ_WRITE)
+        demo.session.commit()
+    api = app.test_client()
+    assert api.get("/api/v1/ticket/", headers=_bearer(created["key"])).status_code == 200
+    demo.session.expire_all()
+    first = demo.session.query(ApiKey).filter_by(name="ERP").one().last_used_on
+    assert first is not None
+    assert api.get("/api/v1/ticket/", headers=_bearer(created["key"])).status_code == 200
+    demo.session.expire_all()
+    assert demo.session.query(ApiKey).filter_by(name="ERP").one().last_used_on == first  # within the minute: not written again

@@ -244,6 +244,48 @@ def test_a_failure_is_kept_with_its_error_and_retried_after_a_fix(first_ticket, 
     assert demo.session.query(Ticket).count() == 2
 
 
+def test_one_message_failing_in_a_batch_leaves_the_others_done(first_ticket, demo):
+    """Messages are processed several per transaction, each all or nothing: the one the
+    database refuses half-way (its ticket written, then its first message refused by a
+    trigger) is kept with its error and leaves nothing behind; the reply before it and the new
+    request after it are written, in the same pass."""
+    from sqlalchemy import text
+
+    reply, _ = mail_in.record(reply_mail(CLIENT, "Re: [NL-000001]", "Toujours bloqué.", "<b1@credit-solidaire.sn>"))
+    broken, _ = mail_in.record(reply_mail(CLIENT, "Nouvelle demande", "Le journal de caisse est faux.", "<b2@credit-solidaire.sn>"))
+    fine, _ = mail_in.record(reply_mail("client@epargneplus.ci", "Virements", "Les virements sont refusés.", "<b3@epargneplus.ci>"))
+    ids = [reply.id, broken.id, fine.id]
+    postgres = demo.engine.dialect.name == "postgresql"
+    with demo.engine.begin() as connection:
+        if postgres:
+            connection.execute(text(
+                "CREATE FUNCTION refuse_message() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.body LIKE '%journal de caisse est faux%' THEN RAISE EXCEPTION 'disque plein'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            ))
+            connection.execute(text("CREATE TRIGGER refuse_message BEFORE INSERT ON ticket_message FOR EACH ROW EXECUTE FUNCTION refuse_message()"))
+        else:
+            connection.execute(text(
+                "CREATE TRIGGER refuse_message BEFORE INSERT ON ticket_message WHEN NEW.body LIKE '%journal de caisse est faux%' "
+                "BEGIN SELECT RAISE(ABORT, 'disque plein'); END"
+            ))
+    try:
+        assert len(mail_in.process_batch(ids)) == 3
+    finally:
+        demo.session.rollback()
+        with demo.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse_message" + (" ON ticket_message" if postgres else "")))
+            if postgres:
+                connection.execute(text("DROP FUNCTION refuse_message()"))
+    demo.session.expire_all()
+    rows = {r.id: r for r in demo.session.query(InboundMail).filter(InboundMail.id.in_(ids))}
+    assert rows[reply.id].ticket_id == first_ticket.id and rows[reply.id].status == InboundStatus.PROCESSED
+    assert rows[broken.id].status == InboundStatus.FAILED and "disque plein" in rows[broken.id].error and rows[broken.id].ticket_id is None
+    assert rows[fine.id].status == InboundStatus.PROCESSED and rows[fine.id].ticket.organisation.name == "Fonds Épargne Plus"
+    assert demo.session.query(Ticket).count() == 2  # the broken one's ticket was undone with it
+    assert demo.session.query(TicketMessage).filter(TicketMessage.source_mail_id.in_(ids)).count() == 2
+    assert mail_in.process_pending() == 0  # nothing left half done
+
+
 # --- threading rules -------------------------------------------------------------------
 
 

@@ -4,8 +4,10 @@ the test database and is killed with SIGKILL.
 
 Where the kill lands is not left to chance: a trigger in the database stalls the claim of one
 message of the batch (a long query on SQLite, `pg_sleep` on PostgreSQL). The messages before it
-are committed, the worker sits inside that message's open transaction, the rest wait; the test
-checks that this is the state it kills, then removes the trigger and restarts the worker."""
+are processed 20 per transaction (each in a savepoint of its own): the batches before it are
+committed, the worker sits inside the open transaction of the stalled one's batch, the rest
+wait; the test checks that this is the state it kills, then removes the trigger and restarts
+the worker."""
 import os
 import signal
 import sqlite3
@@ -22,7 +24,8 @@ from app.models import InboundMail, InboundStatus, Ticket, TicketMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = 120
-STALLED = 41  # the batch's 41st message: 40 are done when the kill lands, 80 are not
+STALLED = 2 * mail_in.PROCESS_BATCH + 5  # inside the third transaction's batch (messages are processed 20 per transaction)
+DONE = 2 * mail_in.PROCESS_BATCH  # committed when the kill lands: the two batches before; none of the third
 WORKER_NAME = "novadesk-crash-test-worker"  # its PostgreSQL sessions, found in pg_stat_activity
 
 # SQLite cannot sleep in a trigger (nor use a WITH clause there): a count over a five-fold cross
@@ -131,14 +134,14 @@ def test_killed_mid_batch_then_restarted_processes_each_message_once(app, demo):
         database.stall_claim_of(ids[STALLED - 1])
         first = worker(app)
         deadline = time.monotonic() + 180
-        while not (database.processed() == STALLED - 1 and database.worker_inside_stalled_claim()):
+        while not (database.processed() == DONE and database.worker_inside_stalled_claim()):
             assert first.poll() is None, "the worker stopped before reaching the stalled message: " + first.communicate()[1].decode()[-2000:]
             assert time.monotonic() < deadline, f"the worker never reached the stalled message ({database.processed()} processed)"
             time.sleep(0.05)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        # The kill landed inside the batch: the messages before the stalled one, and only them.
-        assert database.processed() == STALLED - 1
+        # The kill landed inside the third batch: the two batches before it, and nothing of it.
+        assert database.processed() == DONE
         assert first.returncode == -signal.SIGKILL
     finally:
         if first is not None and first.poll() is None:
@@ -150,7 +153,7 @@ def test_killed_mid_batch_then_restarted_processes_each_message_once(app, demo):
     second = worker(app)
     output, errors = second.communicate(timeout=300)
     assert second.returncode == 0, errors.decode()[-2000:]
-    assert f"{COUNT - (STALLED - 1)} traité(s)" in output.decode()  # the rest, the stalled one included
+    assert f"{COUNT - DONE} traité(s)" in output.decode()  # the rest, the stalled batch included
 
     demo.session.expire_all()
     rows = demo.session.query(InboundMail).all()

@@ -30,6 +30,19 @@ def ticket(demo):
     return ticket
 
 
+def test_the_agent_a_new_ticket_is_routed_to_reads_its_first_message(app, demo):
+    from tests.ticket_helpers import queue
+
+    queue(1).members = [user(AGENT)]  # the first-level queue routes each new ticket to its member
+    demo.session.commit()
+    with app.test_request_context():
+        ticket = tickets.create_ticket(user(CLIENT), title="Clôture bloquée", body="La clôture du 30 refuse de se lancer.")
+        demo.session.commit()
+    assert [a.email for a in ticket.assignees] == [AGENT]
+    mail = demo.session.query(OutboxMail).filter_by(kind="ticket_assigned", recipient=AGENT).one()
+    assert "La clôture du 30 refuse de se lancer." in mail.body_text and ticket.number in mail.subject
+
+
 def test_the_life_of_a_ticket_in_mail(ticket, demo):
     client, agent = user(CLIENT), user(AGENT)
     assert kinds_to(demo, CLIENT) == ["ticket_created"]

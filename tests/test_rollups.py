@@ -242,3 +242,60 @@ def test_a_deadline_passing_makes_the_running_ticket_late_in_the_figures(app, db
             assert figures.breakdown(supervisor, period, "organisation")[0].breached == 1
             _watch(db)  # the next pass counts nothing twice
             assert figures.summary(supervisor, period).breached == 1
+
+
+def test_a_savepoint_given_up_leaves_the_figures_exact(app, demo):
+    """One item of a batch refused (its savepoint rolled back: a ticket changed for the first
+    time inside it, a ticket opened inside it) while the rest of the transaction commits."""
+    supervisor, agent = user("superviseur@novalead.com"), user("agent1@novalead.com")
+    organisation = demo.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.id).first()
+    with app.test_request_context(), clock.frozen(datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)):
+        kept = tickets.create_ticket(supervisor, title="Gardé", body="b", organisation_id=organisation.id, priority_id=priority("low").id)
+        other = tickets.create_ticket(supervisor, title="Autre", body="b", organisation_id=organisation.id)
+        demo.session.commit()
+    with app.test_request_context(), clock.frozen(datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)):
+        tickets.change_status(agent, other, status("resolved").id)  # first changed before the savepoint
+        try:
+            with demo.session.begin_nested():
+                tickets.change_priority(agent, kept, priority("urgent").id)
+                tickets.change_status(agent, other, status("open").id)
+                tickets.create_ticket(supervisor, title="Abandonné", body="b", organisation_id=organisation.id)
+                demo.session.flush()
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        tickets.add_message(agent, kept, "Réponse")
+        demo.session.commit()
+    stored = _stored(demo)
+    assert stored[("day", date(2026, 11, 2), organisation.id, "all", None, None)][0] == 2
+    assert stored[("day", date(2026, 11, 3), organisation.id, "resolved", None, None)][0] == 1
+    with clock.frozen(datetime(2026, 11, 3, 9, 0, tzinfo=timezone.utc)):  # lateness as at the last commit
+        rollups.rebuild(demo.session.connection())
+    again = _stored(demo)
+    demo.session.rollback()
+    assert stored == again
+
+
+def test_a_running_ticket_changed_after_its_deadline_passed_is_counted_late(app, demo):
+    """Its bucket held it on time (counted before the deadline) and the SLA watch has not run
+    yet: the change's difference alone would carry that on (late before and after, by the
+    clock); its bucket is counted whole instead, so the figures say late, as a count from
+    scratch does."""
+    supervisor, agent = user("superviseur@novalead.com"), user("agent1@novalead.com")
+    organisation = demo.session.query(Organisation).filter(Organisation.kind != "vendor").order_by(Organisation.id).first()
+    opened = datetime(2026, 11, 16, 8, 0, tzinfo=timezone.utc)  # a Monday morning
+    with app.test_request_context():
+        with clock.frozen(opened):
+            ticket = tickets.create_ticket(supervisor, title="Toujours rien", body="b", organisation_id=organisation.id, priority_id=priority("urgent").id)
+            demo.session.commit()
+        later = ticket.first_response_due + timedelta(minutes=5)
+        with clock.frozen(later):
+            tickets.assign(supervisor, ticket, [agent.id])  # its deadlines stay as they are
+            demo.session.commit()
+    stored = _stored(demo)
+    assert stored[("day", date(2026, 11, 16), organisation.id, "all", None, None)][5] == 1  # late
+    with clock.frozen(later):
+        rollups.rebuild(demo.session.connection())
+    again = _stored(demo)
+    demo.session.rollback()
+    assert stored == again

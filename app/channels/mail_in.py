@@ -1,9 +1,11 @@
 """Incoming mail: record first, then process exactly once (T10).
 
 `record` stores the raw message keyed by its Message-ID and commits: from then on nothing is
-lost. `process` claims a recorded message with a conditional update (status received →
-processed) in the same transaction as its effects, so a crash rolls both back and a second
-worker finds nothing to claim. Sources: IMAP mailboxes, watched with IDLE where the server
+lost. `process_batch` claims recorded messages with a conditional update (status received →
+processed; on PostgreSQL skipping those another worker holds) in the same transaction as their
+effects, each message's effects in a savepoint of its own, so a crash rolls the batch back
+(its messages stay recorded, processed again later) and a second worker finds nothing to
+claim; a message that fails is kept with its error without undoing the others. Sources: IMAP mailboxes, watched with IDLE where the server
 offers it and polled by the worker otherwise, and `flask mail ingest` for mail servers that
 deliver to a program. `ImapReader` is what `create_app` installs as the application's mail
 reader (app/services/mail_reading.py): the services and the worker reach IMAP only through it.
@@ -18,7 +20,7 @@ import traceback
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.channels.mail_parse import clean_text, message_key, parse
@@ -29,6 +31,7 @@ from app.services.mail import sender_domain
 
 log = logging.getLogger(__name__)
 FETCH_BATCH = 200  # messages read from one mailbox per pass
+PROCESS_BATCH = 20  # messages processed per transaction (each in a savepoint of its own)
 
 
 def _envelope(raw):
@@ -77,34 +80,61 @@ def record(raw, source="pipe", mailbox=None, size=None):
 
 def process(inbound_id):
     """Process one recorded message if nobody has; returns its outcome line, or None."""
-    claimed = db.session.execute(
+    lines = process_batch([inbound_id])
+    return lines[0] if lines else None
+
+
+def _claim(ids):
+    """Mark the recorded messages among `ids` as ours (received → processed), in the
+    transaction that will hold their effects; those another worker holds are skipped."""
+    wanted = select(InboundMail.id).where(InboundMail.id.in_(ids), InboundMail.status == InboundStatus.RECEIVED)
+    if db.session.get_bind().dialect.name == "postgresql":
+        wanted = wanted.with_for_update(skip_locked=True)  # a batch another worker holds: not waited for
+    free = sorted(db.session.execute(wanted).scalars())
+    if not free:
+        return []
+    return sorted(db.session.execute(
         update(InboundMail)
-        .where(InboundMail.id == inbound_id, InboundMail.status == InboundStatus.RECEIVED)
+        .where(InboundMail.id.in_(free), InboundMail.status == InboundStatus.RECEIVED)
         .values(status=InboundStatus.PROCESSED, attempts=InboundMail.attempts + 1)
+        .returning(InboundMail.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).scalars())
+
+
+def process_batch(ids):
+    """Process several recorded messages in one transaction, each all or nothing in a savepoint
+    of its own: one that fails is kept with its error while the others go on, and a crash
+    before the commit leaves every one of them recorded and unclaimed, to be processed again
+    (nothing lost, nothing done twice). Returns the outcome lines of those claimed."""
+    claimed = _claim(ids)
     if not claimed:
         db.session.rollback()
-        return None
-    row = db.session.get(InboundMail, inbound_id, populate_existing=True)
-    error = None
-    try:
-        with db.session.begin_nested():
-            parsed = parse(row.raw, mail_intake.own_addresses(), sender_domain())
-            outcome = mail_intake.apply(row, parsed)
-    except Exception as failure:  # kept with its error; an admin retries it after a fix
-        log.exception("mail %s could not be processed", row.id)
-        error = "".join(traceback.format_exception_only(type(failure), failure)).strip()
-        outcome = mail_intake.Outcome(InboundStatus.FAILED, f"Non traitable : {error[:300]}", "error")
-        error = traceback.format_exc()[-4000:]
-    row.status = outcome.status
-    row.reason = outcome.reason
-    row.outcome = outcome.line[:500]
-    row.error = error
-    row.processed_on = clock.now()
-    row.ticket_id = outcome.ticket.id if outcome.ticket is not None else None
+        return []
+    rows = {r.id: r for r in db.session.query(InboundMail).filter(InboundMail.id.in_(claimed)).populate_existing()}
+    own, domain = mail_intake.own_addresses(), sender_domain()
+    lines = []
+    for inbound_id in claimed:
+        row = rows[inbound_id]
+        error = None
+        try:
+            with db.session.begin_nested():
+                parsed = parse(row.raw, own, domain)
+                outcome = mail_intake.apply(row, parsed)
+        except Exception as failure:  # kept with its error; an admin retries it after a fix
+            log.exception("mail %s could not be processed", row.id)
+            error = "".join(traceback.format_exception_only(type(failure), failure)).strip()
+            outcome = mail_intake.Outcome(InboundStatus.FAILED, f"Non traitable : {error[:300]}", "error")
+            error = traceback.format_exc()[-4000:]
+        row.status = outcome.status
+        row.reason = outcome.reason
+        row.outcome = outcome.line[:500]
+        row.error = error
+        row.processed_on = clock.now()
+        row.ticket_id = outcome.ticket.id if outcome.ticket is not None else None
+        lines.append(outcome.line)
     db.session.commit()
-    return outcome.line
+    return lines
 
 
 def ingest(raw, source="pipe"):
@@ -127,9 +157,8 @@ def process_pending(limit=100):
     ]
     db.session.rollback()
     done = 0
-    for inbound_id in ids:
-        if process(inbound_id) is not None:
-            done += 1
+    for offset in range(0, len(ids), PROCESS_BATCH):
+        done += len(process_batch(ids[offset:offset + PROCESS_BATCH]))
     return done
 
 

@@ -2,7 +2,7 @@
 
 It plugs NovaDesk's sign-in pages and API into FAB and asks the services, so it sits with the
 adapters in the layers (README, "Layers"), above views and API, though FAB finds it here."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from flask_appbuilder.security.sqla.manager import SecurityManager
@@ -14,6 +14,7 @@ from app.models import NovaUser
 from app.security.passwords import check_password
 from app.services import sessions
 from app.services.api_keys import READ_PERMISSIONS, is_read_only
+from app.services.api_keys import TOUCH_SECONDS as API_KEY_TOUCH_SECONDS
 from app.services.auth import LoginRefused, check_password_login
 from app.views.auth import NovaAuthView
 from app.views.users import (
@@ -130,8 +131,10 @@ class NovaSecurityManager(SecurityManager):
         user = db.session.get(NovaUser, api_key.user_id)
         if user is None or not user.active:
             return None
-        api_key.last_used_on = datetime.now()
-        db.session.commit()
+        now = datetime.now()
+        if api_key.last_used_on is None or api_key.last_used_on < now - timedelta(seconds=API_KEY_TOUCH_SECONDS):
+            api_key.last_used_on = now  # the last use to the minute: a write and a commit per minute, not per request
+            db.session.commit()
         g.user = user
         g._api_key_user = True
         g._api_key_read_only = is_read_only(api_key.scopes)

@@ -13,6 +13,7 @@ READ_ONLY = "read"  # the key reads (GET) and writes nothing
 READ_WRITE = "read write"
 SCOPE_LABELS = {READ_ONLY: "Lecture seule", READ_WRITE: "Lecture et écriture"}
 READ_PERMISSIONS = frozenset({"can_get", "can_info"})
+TOUCH_SECONDS = 60  # a key's last use is written again at most this often
 
 
 def is_read_only(scopes):

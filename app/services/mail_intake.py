@@ -112,7 +112,7 @@ def _mark_unverified(ticket, inbound, new):
         ticket.sender_unverified = True
     db.session.flush()
     db.session.query(TicketMessage).filter(TicketMessage.source_mail_id == inbound.id).update(
-        {TicketMessage.sender_unverified: True}, synchronize_session="fetch"
+        {TicketMessage.sender_unverified: True}, synchronize_session="evaluate"  # the session's copies set in place, no SELECT
     )
 
 

@@ -121,7 +121,7 @@ def assigned(ticket, new_assignees, actor):
 
 
 def _first_message(ticket):
-    with db.session.no_autoflush:  # the first message is already written; spare a flush
+    with db.session.no_autoflush:  # spare a flush (a pending first message is found below)
         body = (
             db.session.query(TicketMessage.body)
             .filter(TicketMessage.ticket_id == ticket.id, TicketMessage.internal.is_(False))
@@ -129,4 +129,7 @@ def _first_message(ticket):
             .limit(1)
             .scalar()
         )
+    if body is None:  # a ticket being opened: its first message may not be written yet
+        pending = [m for m in db.session.new if isinstance(m, TicketMessage) and not m.internal and (m.ticket_id == ticket.id or m.ticket is ticket)]
+        body = pending[0].body if pending else None
     return body or ""

@@ -16,11 +16,12 @@ def calendar():
     cached = db.session.info.get(_CACHE_KEY)
     if cached is not None:
         return cached
-    settings = db.session.query(BusinessCalendar).order_by(BusinessCalendar.id).first()
-    if settings is None:
-        built = business_hours.Calendar()
-    else:
-        built = business_hours.Calendar.from_settings(settings.timezone, settings.week, [h.day for h in settings.holidays])
+    with db.session.no_autoflush:  # settings: what the caller has pending does not change them
+        settings = db.session.query(BusinessCalendar).order_by(BusinessCalendar.id).first()
+        if settings is None:
+            built = business_hours.Calendar()
+        else:
+            built = business_hours.Calendar.from_settings(settings.timezone, settings.week, [h.day for h in settings.holidays])
     db.session.info[_CACHE_KEY] = built
     return built
 

@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -114,8 +116,30 @@ def emit(event, payload, ticket=None):
     return deliveries
 
 
+_SUBSCRIPTIONS = "webhook_subscriptions"
+
+
 def _active_subscriptions():
-    return db.session.query(WebhookSubscription).filter(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id).all()
+    """Read once per transaction (a request, a batch of mail), and again after a change to
+    any subscription."""
+    cached = db.session.info.get(_SUBSCRIPTIONS)
+    if cached is None:
+        with db.session.no_autoflush:  # settings: the change being told does not change them (spares a flush)
+            cached = db.session.query(WebhookSubscription).filter(WebhookSubscription.active.is_(True)).order_by(WebhookSubscription.id).all()
+        db.session.info[_SUBSCRIPTIONS] = cached
+    return cached
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_changed_subscriptions(session, _context):
+    if any(isinstance(obj, WebhookSubscription) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_SUBSCRIPTIONS, None)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_subscriptions(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_SUBSCRIPTIONS, None)
 
 
 def _iso(moment):

@@ -3,14 +3,15 @@ transaction of every change, so that a report over a year reads a few thousand s
 of a year of tickets (P1–P3 at scale).
 
 Upkeep: whatever changes a ticket (a service, an import, an admin screen) goes through the
-ORM; at each flush the (organisation, UTC day) buckets the changed tickets (or ratings) belong
-to (their creation day, and the day of their resolution, before and after the change) are
-noted, and
-just before the commit each noted bucket is counted again from its tickets: the day's rows are
-replaced, and the difference is added to the month's rows. A bulk UPDATE or DELETE of tickets
-(which the ORM cannot follow row by row) has everything counted again at the commit. On
-PostgreSQL, a transaction-scoped advisory lock per (organisation, month) makes two commits of
-the same organisation's month take turns, so neither counts without the other's tickets.
+ORM; at the first flush that changes a ticket (or its rating) in a transaction, what it adds to
+the sums as the database holds it is read (its row locked until the commit: FOR UPDATE on
+PostgreSQL, the write lock taken first on SQLite); just before the commit what it adds now is
+read again, and the difference is added to the day and month rows of the buckets concerned
+(one read of those rows, one DELETE and one INSERT, under a transaction-scoped advisory lock
+per (organisation, month) on PostgreSQL, so that two commits of the same month take turns). A
+ticket first changed inside a savepoint that is rolled back is forgotten with it. A bulk
+UPDATE or DELETE of tickets (which the ORM cannot follow row by row) has everything counted
+again at the commit.
 
 Whether a ticket still running is late depends on the clock: a bucket holds the lateness seen
 when it was last counted, and the SLA watch, which wakes at every deadline, has the ticket's
@@ -25,10 +26,9 @@ changes. `rebuild()` counts everything again row by row in Python (the reference
 rebuild-figures`, the migrations, bench/generate_tickets.py, a bulk UPDATE).
 """
 from app.services.rollups.common import (
+    _BEFORE,
     _CHANGED,
     _EVERYTHING,
-    _PENDING,
-    _TOUCHED,
     DAY,
     DIMENSIONS,
     MEASURES,
@@ -49,18 +49,29 @@ from app.services.rollups.common import (
     whole_days,
     zero,
 )
-from app.services.rollups.counting import _count_bucket, _insert, _lock, _rows_of, _write_many, rebuild, rebuild_in_sql, recount
+from app.services.rollups.counting import (
+    _count_bucket,
+    _insert,
+    _lock,
+    _rows_of,
+    _write_many,
+    apply_difference,
+    contributions,
+    rebuild,
+    rebuild_in_sql,
+    recount,
+)
 from app.services.rollups.upkeep import (
     _after_bulk,
     _after_commit,
     _after_flush,
+    _after_soft_rollback,
+    _before,
     _before_commit,
     _before_flush,
     _forget,
     _installed,
-    _note_buckets,
     _ticket_id,
-    _touched,
     deadline_passed,
     install,
 )
@@ -71,13 +82,14 @@ __all__ = [
     "MEASURES",
     "MONTH",
     "SATISFIED_FROM",
+    "_BEFORE",
     "_CHANGED",
     "_EVERYTHING",
-    "_PENDING",
-    "_TOUCHED",
     "_after_bulk",
     "_after_commit",
     "_after_flush",
+    "_after_soft_rollback",
+    "_before",
     "_before_commit",
     "_before_flush",
     "_count_bucket",
@@ -85,13 +97,13 @@ __all__ = [
     "_insert",
     "_installed",
     "_lock",
-    "_note_buckets",
     "_rows_of",
     "_ticket_id",
-    "_touched",
     "_write_many",
     "accumulate",
     "add",
+    "apply_difference",
+    "contributions",
     "day_start",
     "deadline_passed",
     "facts",

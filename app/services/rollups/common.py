@@ -10,10 +10,10 @@ SATISFIED_FROM = 4
 DIMENSIONS = ("requester", "product", "type", "priority", "channel", "queue", "agent", "status")
 MEASURES = ("tickets", "answered", "first_response_minutes", "resolved", "resolution_minutes", "late", "ratings", "score", "satisfied")
 DAY, MONTH = "day", "month"
-_PENDING = "novadesk_rollup_buckets"
+_BEFORE = "novadesk_rollup_before"
 _EVERYTHING = "novadesk_rollup_everything"
-_TOUCHED = "novadesk_rollup_touched"
 _CHANGED = "novadesk_rollup_changed"
+_RECOUNT = "novadesk_rollup_recount"  # (organisation_id, day) buckets counted again from scratch
 
 
 # --- what one ticket adds --------------------------------------------------------------------

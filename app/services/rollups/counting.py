@@ -3,7 +3,7 @@ import zlib
 from collections import defaultdict
 from datetime import timedelta
 
-from sqlalchemy import Date, Integer, String, case, cast, delete, func, insert, literal, null, select, text, type_coerce, update
+from sqlalchemy import Date, Integer, String, and_, case, cast, delete, func, insert, literal, null, or_, select, text, type_coerce, update
 
 from app.models import SatisfactionRating, Ticket, TicketDayFigures
 from app.models.tickets import ticket_assignee
@@ -94,6 +94,73 @@ def recount(connection, buckets, now):
             ).rowcount
             if not changed:
                 _insert(connection, MONTH, month, organisation_id, {key: difference})
+
+
+def contributions(connection, ticket_ids, now, lock=False, running_late=None):
+    """What each ticket adds to the sums as the database holds it now: {ticket_id: {(organisation_id,
+    day, dimension, item_id, item): values}} (a merged or missing ticket adds nothing). `lock`
+    (PostgreSQL) holds the tickets' rows until the commit, so that no other transaction changes
+    them between this reading and ours. The (organisation_id, day) buckets of the tickets still
+    running and late now are added to the set `running_late`, if given."""
+    out = {}
+    ids = sorted(ticket_ids)
+    for offset in range(0, len(ids), 500):
+        statement = facts(now, Ticket.id.in_(ids[offset:offset + 500])).order_by(Ticket.id)
+        if lock and connection.dialect.name == "postgresql":
+            statement = statement.with_for_update(of=Ticket.__table__)
+        rows = connection.execute(statement).all()
+        by_ticket = defaultdict(list)
+        for row in rows:
+            by_ticket[row[0]].append(row)
+        for ticket_id, ticket_rows in by_ticket.items():
+            sums = defaultdict(zero)
+            accumulate(ticket_rows, sums, lambda row: (row[1], utc_day(row[9])))
+            first = ticket_rows[0]
+            if running_late is not None and first[13] and first[14]:
+                running_late.add((first[1], utc_day(first[9])))
+            if first[10] is not None:
+                sums[(first[1], utc_day(first[10]), "resolved", None, None)][0] += 1
+            out[ticket_id] = dict(sums)
+    return out
+
+
+def apply_difference(connection, difference):
+    """Add `difference` ({(organisation_id, day, dimension, item_id, item): values}) to the day
+    rows and to their month rows: the rows concerned are read once (under the lock of their
+    organisation and month), then replaced by their new values in one DELETE and one INSERT;
+    a row whose sums all fall to zero is not written again."""
+    changes = defaultdict(zero)
+    for (organisation_id, day, *key), values in difference.items():
+        if any(values):
+            add(changes[(DAY, day, organisation_id, *key)], values)
+            add(changes[(MONTH, month_of(day), organisation_id, *key)], values)
+    changes = {k: v for k, v in changes.items() if any(v)}
+    if not changes:
+        return
+    for organisation_id, month in sorted({(k[2], k[1]) for k in changes if k[0] == MONTH}):
+        _lock(connection, organisation_id, month)
+    table = TicketDayFigures.__table__
+    c = table.c
+    buckets = sorted({(k[0], k[1], k[2]) for k in changes})
+    existing, ids = {}, []
+    for offset in range(0, len(buckets), 200):
+        chosen = or_(*[and_(c.span == span, c.day == day, c.organisation_id == organisation_id) for span, day, organisation_id in buckets[offset:offset + 200]])
+        for row in connection.execute(select(c.id, c.span, c.day, c.organisation_id, c.dimension, c.item_id, c.item, *[c[m] for m in MEASURES]).where(chosen)):
+            key = tuple(row[1:7])
+            if key in changes:
+                add(existing.setdefault(key, zero()), list(row[7:]))
+                ids.append(row[0])
+    if ids:
+        connection.execute(delete(table).where(c.id.in_(ids)))
+    rows = []
+    for key, values in changes.items():
+        total = existing.get(key, zero())
+        add(total, values)
+        if any(total):
+            rows.append({"span": key[0], "day": key[1], "organisation_id": key[2], "dimension": key[3], "item_id": key[4], "item": key[5],
+                         **dict(zip(MEASURES, total))})
+    if rows:
+        connection.execute(insert(table), rows)
 
 
 def rebuild(connection, now=None, chunk=20000):

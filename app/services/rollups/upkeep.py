@@ -1,31 +1,30 @@
-"""Following the session: the buckets a flush touches are counted again just before the commit."""
-from sqlalchemy import event, inspect, select
+"""Following the session: what each ticket a transaction changes added to the sums before it
+(read at the first flush that changes it) and adds after it (read at the commit); the
+difference is added to the buckets just before the commit."""
+from collections import defaultdict
+
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session
 
 from app.models import SatisfactionRating, Ticket
-from app.services.rollups.common import _CHANGED, _EVERYTHING, _PENDING, _TOUCHED, utc_day
-from app.services.rollups.counting import rebuild_in_sql, recount
+from app.services.rollups.common import _BEFORE, _CHANGED, _EVERYTHING, _RECOUNT, add, utc_day, zero
+from app.services.rollups.counting import apply_difference, contributions, rebuild_in_sql, recount
 
 # --- following the session ----------------------------------------------------------------------
 
 
-def _touched(session):
-    return session.info.setdefault(_TOUCHED, set())
+def _before(session):
+    """{ticket_id: (transaction that first changed it, what it added before)}."""
+    return session.info.setdefault(_BEFORE, {})
 
 
-def _note_buckets(session, connection, ticket_ids):
-    """The buckets the tickets belong to as the database holds them now."""
-    if not ticket_ids:
-        return
-    pending = session.info.setdefault(_PENDING, set())
-    ids = sorted(ticket_ids)
-    for offset in range(0, len(ids), 500):
-        for organisation_id, created_on, resolved_on in connection.execute(
-            select(Ticket.organisation_id, Ticket.created_on, Ticket.resolved_on).where(Ticket.id.in_(ids[offset:offset + 500]))
-        ):
-            pending.add((organisation_id, utc_day(created_on)))
-            if resolved_on is not None:
-                pending.add((organisation_id, utc_day(resolved_on)))
+def _recounted(session):
+    """Buckets counted again from scratch at the commit. A running ticket's lateness depends on
+    the clock: what its bucket holds for it is the lateness seen when the bucket was last
+    counted, which "what it adds now" may no longer match once a deadline passed; a difference
+    would then carry the gap on. Such a ticket's bucket is counted whole instead (exact), as is
+    the bucket of a ticket whose deadline the SLA watch saw pass."""
+    return session.info.setdefault(_RECOUNT, set())
 
 
 def _ticket_id(instance):
@@ -42,19 +41,35 @@ def _ticket_id(instance):
 
 
 def _before_flush(session, _context, _instances):
-    """Before the rows change: the buckets they leave (their old day, organisation,
-    resolution); the tickets touched are counted again where they land at the commit."""
-    old = {_ticket_id(i) for i in list(session.dirty) + list(session.deleted)} - {None}
-    if old:
-        _note_buckets(session, session.connection(), old)
-        _touched(session).update(old)
+    """Before the rows change: what the tickets about to change for the first time in this
+    transaction add to the sums (their rows locked until the commit)."""
+    before = _before(session)
+    ratings = [i for i in session.new if isinstance(i, SatisfactionRating)]
+    ids = {_ticket_id(i) for i in [*session.dirty, *session.deleted, *ratings]} - {None} - set(before)
+    if not ids:
+        return
+    from app.services import clock
+
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # SQLite's driver opens its transaction at the first write: write first (a no-op), so
+        # that no other writer can change these tickets between the reading and the commit.
+        connection.execute(update(Ticket.__table__).where(Ticket.__table__.c.id.in_(sorted(ids))).values(id=Ticket.__table__.c.id))
+    found = contributions(connection, ids, clock.now(), lock=True, running_late=_recounted(session))
+    owner = session.get_nested_transaction()
+    for ticket_id in ids:
+        before[ticket_id] = (owner, found.get(ticket_id, {}))
 
 
 def _after_flush(session, _context):
+    """A new ticket added nothing before."""
+    before = _before(session)
+    owner = session.get_nested_transaction()
     for instance in session.new:
-        ticket_id = _ticket_id(instance)
-        if ticket_id is not None:
-            _touched(session).add(ticket_id)
+        if isinstance(instance, Ticket):
+            ticket_id = inspect(instance).dict.get("id")  # its identity is set only after this event
+            if ticket_id is not None and ticket_id not in before:
+                before[ticket_id] = (owner, {})
 
 
 def _after_bulk(orm_state):
@@ -65,26 +80,39 @@ def _after_bulk(orm_state):
 def deadline_passed(session, ticket_id):
     """A deadline of a running ticket has just passed (the SLA watch says so): its bucket is
     counted again at the commit, so that the reports find it late without reading it."""
-    _touched(session).add(ticket_id)
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is not None and ticket.created_on is not None:
+        _recounted(session).add((ticket.organisation_id, utc_day(ticket.created_on)))
 
 
 def _before_commit(session):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: its tickets are counted with the whole transaction's
     if session.dirty or session.new or session.deleted:
         session.flush()
     everything = session.info.pop(_EVERYTHING, False)
-    touched = session.info.pop(_TOUCHED, set())
-    if not (everything or touched or session.info.get(_PENDING)):
+    before = session.info.pop(_BEFORE, {})
+    again = session.info.pop(_RECOUNT, set())
+    if not (everything or before or again):
         return
     from app.services import clock
 
     connection = session.connection()
     session.info[_CHANGED] = True
     if everything:
-        session.info.pop(_PENDING, None)
         rebuild_in_sql(connection)
         return
-    _note_buckets(session, connection, touched)
-    recount(connection, session.info.pop(_PENDING, set()), clock.now())
+    now = clock.now()
+    after = contributions(connection, before, now)
+    difference = defaultdict(zero)
+    for ticket_id, (_owner, sums) in before.items():
+        for key, values in after.get(ticket_id, {}).items():
+            add(difference[key], values)
+        for key, values in sums.items():
+            add(difference[key], [-v for v in values])
+    apply_difference(connection, difference)
+    if again:  # after the differences: a bucket counted whole is exact whatever they added
+        recount(connection, again, now)
 
 
 def _after_commit(session):
@@ -94,9 +122,24 @@ def _after_commit(session):
         figure_cache.changed()  # the dashboards' cached figures are old now
 
 
+def _after_soft_rollback(session, previous):
+    """A savepoint given up: the tickets first changed inside it are as they were before it,
+    i.e. before this transaction; new tickets made inside it are gone."""
+    if not previous.nested:
+        return
+    before = session.info.get(_BEFORE, {})
+    for ticket_id, (owner, _sums) in list(before.items()):
+        transaction = owner
+        while transaction is not None:
+            if transaction is previous:
+                del before[ticket_id]
+                break
+            transaction = transaction.parent
+
+
 def _forget(session, transaction):
     if transaction.parent is None:
-        for name in (_PENDING, _EVERYTHING, _TOUCHED, _CHANGED):
+        for name in (_BEFORE, _EVERYTHING, _CHANGED, _RECOUNT):
             session.info.pop(name, None)
 
 
@@ -113,5 +156,6 @@ def install():
     event.listen(Session, "do_orm_execute", _after_bulk)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_soft_rollback", _after_soft_rollback)
     event.listen(Session, "after_transaction_end", _forget)
     _installed = True

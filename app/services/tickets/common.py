@@ -112,16 +112,13 @@ def default_status(category, last=False):
     """The first active status of a category (or the last: "Assigné" comes before "En cours",
     so an assignment takes the first and a reply the last)."""
     order = (TicketStatus.position.desc(), TicketStatus.id.desc()) if last else (TicketStatus.position, TicketStatus.id)
-    status = (
-        db.session.query(TicketStatus)
-        .filter(TicketStatus.category == category, TicketStatus.active.is_(True))
-        .order_by(*order)
-        .first()
-    )
+    with db.session.no_autoflush:  # settings: the ticket being changed does not change them (spares a flush)
+        status = db.session.query(TicketStatus).filter(TicketStatus.category == category, TicketStatus.active.is_(True)).order_by(*order).first()
     if status is None:
         raise ServiceError(_("Aucun statut actif n'est défini pour l'étape « %(category)s ».", category=category))
     return status
 
 
 def default_priority():
-    return db.session.query(Priority).filter_by(key="normal").first() or db.session.query(Priority).order_by(Priority.position).first()
+    with db.session.no_autoflush:
+        return db.session.query(Priority).filter_by(key="normal").first() or db.session.query(Priority).order_by(Priority.position).first()

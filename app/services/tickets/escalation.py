@@ -32,6 +32,7 @@ def move_to_next_level(actor, ticket):
     audit.record(db.session, "ticket.escalated", actor=actor, target=ticket, details={"queue": target.name})
     webhooks.ticket_updated(ticket, "support_level", level or None, target.support_level)
     ticket.queue = target
+    ticket.queue_id = target.id
     ticket.assignees = []
     routing.route_to_queue(ticket, target)
     touch(ticket, actor)

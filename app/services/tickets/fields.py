@@ -53,6 +53,7 @@ def _set_priority(actor, ticket, priority):
         return False
     old = ticket.priority.name
     ticket.priority = priority
+    ticket.priority_id = priority.id
     sla.compute_deadlines(ticket)
     record_event(ticket, actor, "priority", "priority", old, priority.name)
     webhooks.ticket_updated(ticket, "priority", old, priority.name)
@@ -66,6 +67,7 @@ def _move_to_queue(actor, ticket, queue):
         return False
     record_event(ticket, actor, "queue", "queue", ticket.queue.name if ticket.queue else None, queue.name, internal=True)
     ticket.queue = queue
+    ticket.queue_id = queue.id
     publish_change(ticket, FIELDS, actor)
     return True
 
@@ -155,6 +157,7 @@ def raise_priority_one_step(ticket):
         return False
     old = ticket.priority.name
     ticket.priority = higher
+    ticket.priority_id = higher.id
     sla.compute_deadlines(ticket)
     record_event(ticket, None, "priority", "priority", old, higher.name)
     webhooks.ticket_updated(ticket, "priority", old, higher.name)

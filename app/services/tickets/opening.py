@@ -121,6 +121,7 @@ def open_ticket(
         title=title, organisation=organisation, requester=requester, requester_email=requester_email, type=request_type,
         product=product, priority=priority or default_priority(), status=status, status_category=status.category,
         channel=channel, created_by_id=actor_id, created_on=now, last_activity_on=now, last_activity_by_id=actor_id,
+        assignees=[],  # known empty: routing sets it without loading it first
     )
     db.session.add(ticket)
     db.session.flush()

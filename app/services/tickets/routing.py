@@ -10,12 +10,8 @@ from app.services.tickets.status import leave_new_when_assigned
 
 
 def first_level_queue():
-    return (
-        db.session.query(Queue)
-        .filter(Queue.active.is_(True))
-        .order_by(Queue.support_level, Queue.id)
-        .first()
-    )
+    with db.session.no_autoflush:  # settings: the ticket being routed does not change them
+        return db.session.query(Queue).filter(Queue.active.is_(True)).order_by(Queue.support_level, Queue.id).first()
 
 
 def route_new_ticket(ticket):
@@ -23,11 +19,13 @@ def route_new_ticket(ticket):
     if queue is None:
         return
     ticket.queue = queue
+    ticket.queue_id = queue.id
     route_to_queue(ticket, queue)
 
 
 def _candidates(queue):
-    return sorted((m for m in queue.members if m.active and m.available), key=lambda m: m.id)
+    with db.session.no_autoflush:  # the members' rows; the load count below does flush
+        return sorted((m for m in queue.members if m.active and m.available), key=lambda m: m.id)
 
 
 def pick_assignee(queue):

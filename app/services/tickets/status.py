@@ -64,6 +64,7 @@ def set_status(actor, ticket, status):
         return
     was, now = ticket.status_category, status.category
     ticket.status = status
+    ticket.status_id = status.id  # read back before any flush (update_fields compares ids)
     ticket.status_category = now
     moment = clock.now()
     if was == StatusCategory.PENDING and now != StatusCategory.PENDING:
