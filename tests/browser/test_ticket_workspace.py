@@ -279,8 +279,9 @@ def test_assignees_combobox_adds_without_removing(browser, live_server, live_app
 
 def test_bulk_assign_then_status_of_twenty_tickets_with_one_refused(browser, live_server, live_app):
     """T9: twenty tickets chosen in the queue are given to a colleague in one action, then set
-    to wait for the client in another; the one already waiting is refused with the service's
-    reason and listed, the nineteen others change, each with its own history line."""
+    to wait for the client in another; the one already resolved (it may only be reopened or
+    closed) is refused with the service's reason and listed, the nineteen others change, each
+    with its own history line."""
     from app.extensions import db
     from app.models import NovaUser, Organisation, Ticket, TicketEvent, TicketStatus
     from app.services import tickets
@@ -291,15 +292,16 @@ def test_bulk_assign_then_status_of_twenty_tickets_with_one_refused(browser, liv
         ids = [tickets.create_ticket(supervisor, title=f"Lot de paie {n:02d} rejeté", body="Le virement groupé est refusé.", organisation_id=organisation.id).id
                for n in range(1, 21)]
         waiting = db.session.query(TicketStatus).filter_by(category="pending", active=True).order_by(TicketStatus.position).first()
+        resolved = db.session.query(TicketStatus).filter_by(category="resolved", active=True).order_by(TicketStatus.position).first()
         already = db.session.get(Ticket, ids[4])
-        tickets.change_status(supervisor, already, waiting.id)
+        tickets.change_status(supervisor, already, resolved.id)
         koffi = db.session.query(NovaUser).filter_by(email="agent1b@novalead.com").one()
-        koffi_id, koffi_name, status_id, already_id, already_number = koffi.id, koffi.full_name, waiting.id, already.id, already.number
+        koffi_id, koffi_name, status_id, already_id, already_number, resolved_id = koffi.id, koffi.full_name, waiting.id, already.id, already.number, resolved.id
         db.session.commit()
         db.session.remove()
 
     page = _agent(browser, live_server, live_app)
-    page.goto(f"{live_server}/tickets/?view=active&q=Lot+de+paie")
+    page.goto(f"{live_server}/tickets/?view=all&q=Lot+de+paie")
     counter = Counter(page)
     counter.reset()
     rows = page.locator("#ws-rows .ws-check")
@@ -330,7 +332,7 @@ def test_bulk_assign_then_status_of_twenty_tickets_with_one_refused(browser, liv
         for ticket_id in ids:
             ticket = db.session.get(Ticket, ticket_id)
             assert [a.full_name for a in ticket.assignees] == [koffi_name]
-            assert ticket.status_id == status_id
+            assert ticket.status_id == (resolved_id if ticket_id == already_id else status_id)
             lines = db.session.query(TicketEvent).filter(TicketEvent.ticket_id == ticket_id, TicketEvent.field == "status").count()
             # New → in progress (given to Koffi) → waiting; the refused one: its earlier change only.
             assert lines == (1 if ticket_id == already_id else 2)
