@@ -150,6 +150,7 @@ def generate(count, seed=7):
                     "first_responded_on": responded, "first_response_minutes": minutes(created, responded),
                     "resolved_on": resolved, "resolution_minutes": minutes(created, resolved),
                     "closed_on": last if status.category == StatusCategory.CLOSED else None, "sla_paused_minutes": 0,
+                    "assigned": status.category != StatusCategory.NEW,
                 })
                 if status.category != StatusCategory.NEW:
                     assignees.append({"ticket_id": ticket_id, "user_id": agent})

@@ -52,7 +52,7 @@ def _generate(db):
         INSERT INTO ticket (id, number, title, organisation_id, requester_id, type_id, product_id, priority_id, status_id,
             status_category, channel, queue_id, created_by_id, created_on, last_activity_on, last_activity_by_id,
             first_response_due, resolution_due, first_responded_on, first_response_minutes, resolved_on, resolution_minutes,
-            closed_on, sla_paused_minutes, sender_unverified)
+            closed_on, sla_paused_minutes, sender_unverified, assigned)
         SELECT g, 'PL-' || lpad(g::text, 7, '0'), 'Demande ' || g || ' : écart de remboursement ' || (ARRAY['Moyen','Fort','Faible'])[1 + g % 3],
             o, NULL, {types}[1 + g % array_length({types}, 1)], {products}[1 + g % array_length({products}, 1)],
             {priorities}[1 + g % array_length({priorities}, 1)], {status_ids}[s], {categories}[s],
@@ -62,7 +62,7 @@ def _generate(db):
             CASE WHEN {categories}[s] <> 'new' THEN c + interval '2 hours' END, CASE WHEN {categories}[s] <> 'new' THEN 120 END,
             CASE WHEN {categories}[s] IN ('resolved','closed') THEN c + interval '5 hours' END,
             CASE WHEN {categories}[s] IN ('resolved','closed') THEN 300 END,
-            CASE WHEN {categories}[s] = 'closed' THEN c + interval '5 hours' END, 0, false
+            CASE WHEN {categories}[s] = 'closed' THEN c + interval '5 hours' END, 0, false, {categories}[s] <> 'new'
         FROM (
             SELECT g, {organisations}[1 + (g * 7) % array_length({organisations}, 1)] AS o,
                    {status_of} AS s,

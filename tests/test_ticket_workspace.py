@@ -261,6 +261,43 @@ def test_the_json_doors_require_the_csrf_token(app, demo):
     assert ticket.priority.key == "high" and [a.email for a in ticket.assignees] == [AGENT]
 
 
+def test_the_unassigned_box_follows_every_way_the_assignees_change(app, demo):
+    """« Non attribués » reads a copy kept on the ticket (Ticket.assigned, for its index): it must
+    follow a take, an unassignment by hand, the SLA watch's hand-over and an escalation to a level
+    with nobody to route to, in the box and in its count."""
+    from app.models import Queue, Routing
+    from app.services.tickets import fields as ticket_fields
+
+    ticket_id = make(app, demo, "Relevé d'épargne vide")
+    agent = signed_in(app, demo, AGENT)
+
+    def in_box():
+        ids = [int(i) for i in re.findall(r'data-ticket-id="(\d+)"', queue_of(agent, box="unassigned")["html"])]
+        counted = demo.session.query(Ticket).filter(Ticket.assigned.is_(False), Ticket.id == ticket_id).count()
+        assert (ticket_id in ids) == bool(counted)
+        return ticket_id in ids
+
+    assert in_box()
+    token = csrf(agent)
+    assert post_json(agent, f"/tickets/{ticket_id}/take", {}, token).status_code == 200
+    assert not in_box()
+    assert post_json(agent, f"/tickets/{ticket_id}/fields", {"field": "assignees", "value": []}, token).status_code == 200
+    assert in_box()
+    with app.test_request_context():
+        assert ticket_fields.hand_over(demo.session.get(Ticket, ticket_id), user(AGENT2))
+        demo.session.commit()
+    assert not in_box()
+    for level in demo.session.query(Queue).filter(Queue.support_level > 1):
+        level.routing = Routing.MANUAL  # nobody to route to above: escalating leaves it unassigned
+    demo.session.commit()
+    with app.test_request_context():
+        tickets.escalate(user(SUPERVISOR), demo.session.get(Ticket, ticket_id))
+        demo.session.commit()
+    demo.session.expire_all()
+    assert demo.session.get(Ticket, ticket_id).assignees == []
+    assert in_box()
+
+
 def test_the_triage_boxes_page_through_their_tickets_in_order(app, demo, monkeypatch):
     """« Non attribués » (most urgent first, then the oldest) and « En retard » (nearest deadline
     first) are walked one status category and one priority at a time (ticket_queries, T9): page

@@ -1,8 +1,8 @@
 """Tickets and their configuration: types, priorities (with SLA targets), statuses, queues,
 canned responses, the business-hours calendar; messages, attachments, links and history."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text
-from sqlalchemy.orm import relationship
+from sqlalchemy import JSON, Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, event, inspect
+from sqlalchemy.orm import Session, relationship
 
 from app.models.types import UTCDateTime, utcnow
 
@@ -162,6 +162,8 @@ class Ticket(Model):
         # « Non attribués » by priority then age, « En retard » by the nearest deadline.
         Index("ix_ticket_triage", "status_category", "merged_into_id", "priority_id", "created_on"),
         Index("ix_ticket_category_due", "status_category", "merged_into_id", "resolution_due"),
+        # « Non attribués » walks only unassigned tickets: nearly every running one has someone.
+        Index("ix_ticket_unassigned", "status_category", "assigned", "merged_into_id", "priority_id", "created_on"),
         # The dashboards' "late or about to be late": walked from the nearest deadline.
         Index("ix_ticket_first_response_due", "first_response_due"),
         # Created and resolved per day, counted from the index alone (dashboards, reports).
@@ -197,6 +199,9 @@ class Ticket(Model):
     queue_id = Column(Integer, ForeignKey("queue.id"), nullable=True, index=True)
     queue = relationship("Queue")
     assignees = relationship("NovaUser", secondary=ticket_assignee, backref="assigned_tickets")
+    # Whether anyone is assigned: a copy of `assignees` kept at each flush (below), so that the
+    # unassigned tickets are found in an index instead of probing every running one.
+    assigned = Column(Boolean, nullable=False, default=False, server_default="0")
     created_by_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
     created_by = relationship("NovaUser", foreign_keys=[created_by_id])
     created_on = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
@@ -288,3 +293,11 @@ class TicketEvent(Model):
     old_value = Column(String(300), nullable=True)
     new_value = Column(String(300), nullable=True)
     internal = Column(Boolean, nullable=False, default=False)  # staff-only events (notes, queue moves)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_assigned_copy(session, _context, _instances):
+    """Ticket.assigned follows the assignees, whichever service changed them."""
+    for ticket in (*session.new, *session.dirty):
+        if isinstance(ticket, Ticket) and inspect(ticket).attrs.assignees.history.has_changes():
+            ticket.assigned = bool(ticket.assignees)
