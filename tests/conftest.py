@@ -149,13 +149,13 @@ def _data_tables(database):
     return [t for t in database.metadata.sorted_tables if t.name not in _KEPT_TABLES and t.name in existing]
 
 
-def _snapshot(database):
+def snapshot_data(database):
     with database.engine.connect() as conn:
         rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in _data_tables(database)}
     return {name: sorted(found, key=lambda r: r.get("id") or 0) for name, found in rows.items() if found}
 
 
-def _restore(database, snapshot):
+def restore_data(database, snapshot):
     """Empty the data tables and put the snapshot back. Foreign keys that point forward in the
     insertion order (organisations and their account managers, users and their organisation,
     self-references) are filled in a second pass, once every row exists."""
@@ -205,14 +205,14 @@ def db(app):
     backend = database.engine.dialect.name
     base = _BASE.get(backend)
     if base is not None and _kept_state(database) == base[0]:
-        _restore(database, base[1])
+        restore_data(database, base[1])
     else:
         _empty_data_tables(database)
         sync_permissions_and_roles(reset_roles=True)
         for policy in database.session.query(RolePolicy).all():
             policy.two_factor_required = policy.role.name in TWO_FACTOR_REQUIRED_BY_DEFAULT
         database.session.commit()
-        _BASE[backend] = (_kept_state(database), _snapshot(database))
+        _BASE[backend] = (_kept_state(database), snapshot_data(database))
         _DEMO.pop(backend, None)  # taken over other roles: take it again
     app.appbuilder.sm.limiter.reset()
     yield database
@@ -227,11 +227,11 @@ def demo(db):
 
     backend = db.engine.dialect.name
     if backend in _DEMO:
-        _restore(db, _DEMO[backend])
+        restore_data(db, _DEMO[backend])
     else:
         load_demo(with_tickets=False)  # tests make the tickets they need
         db.session.commit()
-        _DEMO[backend] = _snapshot(db)
+        _DEMO[backend] = snapshot_data(db)
     return db
 
 
