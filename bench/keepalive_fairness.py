@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ticket_desk import Session, free_port  # noqa: E402
+from ticket_desk import Session, free_port, highest_ticket_id  # noqa: E402
 
 
 def wait_port(port):
@@ -46,7 +46,7 @@ def wait_port(port):
 
 def start_gunicorn(env, port, processes, log):
     env = dict(env, PORT=str(port), WEB_CONCURRENCY=str(processes), GUNICORN_ACCESS_LOG=log,
-               GUNICORN_ACCESS_LOG_FORMAT='%(p)s %(s)s %(M)s')
+               GUNICORN_ACCESS_LOG_FORMAT='%(p)s %(s)s %(M)s %({REMOTE_PORT}e)s')
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -162,8 +162,7 @@ def main():
         probe.connection.timeout = 120
         probe.sign_in(password)
         cookie = "; ".join(f"{k}={v}" for k, v in probe.cookies.items())
-        _, page = probe.request("GET", "/tickets/?view=all")
-        total = int(re.search(r'id="count-total">(\d+)<', page).group(1))
+        total = highest_ticket_id(probe)
         setup = "HAProxy + 2 nodes x 1 process" if args.haproxy else f"gunicorn x {args.processes}"
         print(f"{total} tickets, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {setup}, "
               f"reuse_port={os.environ.get('GUNICORN_REUSE_PORT', 'default')}, load {os.getloadavg()[0]:.1f}")

@@ -63,6 +63,13 @@ class Session:
         assert status == 200 and "Bonjour" in page, "sign-in failed"
 
 
+def highest_ticket_id(session):
+    """The newest ticket's id, read from the agent's queue sorted by number (the agents'
+    /tickets/ is the workspace, with no total of the whole desk)."""
+    _, rows = session.request("GET", "/tickets/queue?view=all&sort=number&dir=desc")
+    return max(int(i) for i in re.findall(r'data-ticket-id=\\?"(\d+)', rows))
+
+
 def run(port, password, make_request, concurrency, total):
     sessions = []
     for _ in range(concurrency):
@@ -124,8 +131,7 @@ def main():
                 time.sleep(0.1)
         probe = Session(port)
         probe.sign_in(password)
-        _, page = probe.request("GET", "/tickets/?view=all")
-        total = int(re.search(r'id="count-total">(\d+)<', page).group(1))
+        total = highest_ticket_id(probe)
         _, new_page = probe.request("GET", "/tickets/new")
         organisation = re.search(r'<option value="(\d+)">IMF Banc', new_page).group(1)
         priority = re.search(r'name="priority"[^>]*>\s*<option value="(\d+)"', new_page).group(1)

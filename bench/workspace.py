@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from ticket_desk import Session, free_port, run
+from ticket_desk import Session, free_port, highest_ticket_id, run
 
 ROOT = Path(__file__).resolve().parents[1]
 BOXES = ["todo", "unassigned", "mine", "late", "waiting"]
@@ -56,8 +56,7 @@ def main():
         pending, working = statuses["En attente du client"], statuses["En cours"]
         _, todo = probe.request("GET", "/tickets/queue?box=todo")
         candidates = [int(i) for i in re.findall(r'data-ticket-id=\\?"(\d+)', todo)]
-        _, everything = probe.request("GET", "/tickets/queue?view=all&sort=number&dir=desc")
-        highest = max(int(i) for i in re.findall(r'data-ticket-id=\\?"(\d+)', everything))
+        highest = highest_ticket_id(probe)
 
         def queue_data(session, rng):
             return session.request("GET", f"/tickets/queue?box={rng.choice(BOXES)}")[0]
