@@ -69,6 +69,33 @@ def _tickets(user, walking_dates=False):
     return db.session.query(Ticket).filter(visible, Ticket.merged_into_id.is_(None))
 
 
+# A "latest N" list (recent events, ratings, alerts, tickets near a deadline) walks a date index
+# and keeps the visible rows: for a scope holding a fair share of the desk it stops after a few
+# hundred rows, for a handful of tickets it would read the whole index to find none. PostgreSQL
+# chooses from its statistics; SQLite has none and, told nothing, leads with the organisations
+# and sorts all their rows (a commercial's 12,000 events for 15 shown: 27 ms against 0.2 ms).
+WALK_DATES_FROM_SHARE = 0.02
+
+
+def _walks_dates(user):
+    """Whether the user's scope holds a fair share of the desk, on SQLite; asked once per
+    session (a request), since a dashboard has several such lists."""
+    if scopes.is_staff(user) or db.session.get_bind().dialect.name != "sqlite":
+        return False
+    known = db.session.info.setdefault("walks_dates", {})
+    key = scopes.figures_scope_key(user)
+    if key not in known:
+        visible = db.session.query(func.count(Ticket.id)).filter(scopes.tickets_filter(user)).scalar()
+        everything = db.session.query(func.max(Ticket.id)).scalar() or 0  # the table's size, read off its key
+        known[key] = visible > WALK_DATES_FROM_SHARE * everything
+    return known[key]
+
+
+def latest_first(user):
+    """The visibility filter for a "latest N" list, told how to walk (above)."""
+    return scopes.tickets_filter_walking_dates(user) if _walks_dates(user) else scopes.tickets_filter(user)
+
+
 def _in(column, period):
     return and_(column >= period.start, column < period.end)
 

@@ -6,7 +6,7 @@ from app.models import NovaUser, SatisfactionRating, StatusCategory, Ticket, Tic
 from app.models.tickets import ticket_assignee
 from app.security import scopes
 from app.services import figure_cache, rollups
-from app.services.figures.common import SATISFIED_FROM, Figures, _in, _tickets
+from app.services.figures.common import SATISFIED_FROM, Figures, _in, _tickets, latest_first
 from app.services.figures.summary import _breakdown, _summed, _sums, breakdown, dimensions_for
 
 
@@ -63,7 +63,7 @@ def recent_ratings(user, limit=10):
     return (
         db.session.query(SatisfactionRating, Ticket.number, Ticket.title)
         .join(Ticket, Ticket.id == SatisfactionRating.ticket_id)
-        .filter(scopes.tickets_filter(user))
+        .filter(latest_first(user))
         .order_by(SatisfactionRating.rated_on.desc())
         .limit(limit)
         .all()

@@ -8,7 +8,7 @@ from app.models.tickets import ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
 from app.services import clock, figure_cache
-from app.services.figures.common import _tickets, warning_minutes
+from app.services.figures.common import _tickets, _walks_dates, latest_first, warning_minutes
 from app.services.figures.summary import _person_label
 
 
@@ -37,7 +37,7 @@ def tickets_needing_help(user, limit=20):
         return [
             WatchedTicket(r[0], r[1], r[2], r[3], r[4], r[5], r[6], deadline, r[6] < now)
             for r in (
-                _tickets(user)
+                _tickets(user, walking_dates=_walks_dates(user))
                 .join(Organisation, Organisation.id == Ticket.organisation_id)
                 .join(Priority, Priority.id == Ticket.priority_id)
                 .filter(no_index(Ticket.status_category).in_(StatusCategory.ACTIVE), Ticket.sla_paused_since.is_(None), due_column < soon, *conditions)
@@ -60,7 +60,7 @@ def urgent_tickets(user, limit=10):
     """Open tickets of the most urgent priority, oldest first."""
     top = db.session.query(Priority.id).order_by(Priority.position).limit(1).scalar()
     rows = (
-        _tickets(user)
+        _tickets(user, walking_dates=_walks_dates(user))
         .join(Organisation, Organisation.id == Ticket.organisation_id)
         .join(Priority, Priority.id == Ticket.priority_id)
         .filter(no_index(Ticket.priority_id) == top, no_index(Ticket.status_category).in_(StatusCategory.ACTIVE))  # oldest first: walk creation dates
@@ -93,7 +93,7 @@ def recent_alerts(user, hours=24, limit=10):
     return (
         db.session.query(SlaAlert, Ticket.number, Ticket.title)
         .join(Ticket, Ticket.id == SlaAlert.ticket_id)
-        .filter(scopes.tickets_filter(user), Ticket.merged_into_id.is_(None), SlaAlert.created_on >= since)
+        .filter(latest_first(user), Ticket.merged_into_id.is_(None), SlaAlert.created_on >= since)
         .order_by(SlaAlert.created_on.desc(), SlaAlert.id.desc())
         .limit(limit)
         .all()
@@ -105,7 +105,7 @@ def recent_events(user, limit=15):
     return (
         db.session.query(TicketEvent, Ticket.number)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .filter(scopes.tickets_filter(user), scopes.events_filter(user))
+        .filter(latest_first(user), scopes.events_filter(user))
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
         .limit(limit)
         .all()
