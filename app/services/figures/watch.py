@@ -8,7 +8,7 @@ from app.models.tickets import ticket_assignee
 from app.models.types import no_index
 from app.security import scopes
 from app.services import clock, figure_cache
-from app.services.figures.common import _tickets, _walks_dates, latest_first, warning_minutes
+from app.services.figures.common import _tickets, latest_first, warning_minutes
 from app.services.figures.summary import _person_label
 
 
@@ -37,7 +37,7 @@ def tickets_needing_help(user, limit=20):
         return [
             WatchedTicket(r[0], r[1], r[2], r[3], r[4], r[5], r[6], deadline, r[6] < now)
             for r in (
-                _tickets(user, walking_dates=_walks_dates(user))
+                _tickets(user)
                 .join(Organisation, Organisation.id == Ticket.organisation_id)
                 .join(Priority, Priority.id == Ticket.priority_id)
                 .filter(no_index(Ticket.status_category).in_(StatusCategory.ACTIVE), Ticket.sla_paused_since.is_(None), due_column < soon, *conditions)
@@ -60,7 +60,7 @@ def urgent_tickets(user, limit=10):
     """Open tickets of the most urgent priority, oldest first."""
     top = db.session.query(Priority.id).order_by(Priority.position).limit(1).scalar()
     rows = (
-        _tickets(user, walking_dates=_walks_dates(user))
+        _tickets(user)
         .join(Organisation, Organisation.id == Ticket.organisation_id)
         .join(Priority, Priority.id == Ticket.priority_id)
         .filter(no_index(Ticket.priority_id) == top, no_index(Ticket.status_category).in_(StatusCategory.ACTIVE))  # oldest first: walk creation dates
